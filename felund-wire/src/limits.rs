@@ -1,0 +1,56 @@
+//! Sizes and counts that matter for interoperating with reference nodes (PROTOCOL.md §6–§7),
+//! plus the caps this crate applies to received messages.
+
+/// Longest plain (unencrypted) frame line, newline included, that a reference node writes or
+/// reads: its `MSG_MAX` of 16 KiB (PROTOCOL.md §6).
+pub const MAX_PLAIN_LINE: usize = 16_384;
+
+/// Longest encrypted frame line a reference node will write (`2 × MSG_MAX`, PROTOCOL.md §6).
+/// Anything we send to a reference peer must fit, or that peer's session fails.
+pub const MAX_ENCRYPTED_LINE: usize = 32_768;
+
+/// The reference reads encrypted lines up to its asyncio stream limit of 64 KiB; a longer line
+/// kills the session (PROTOCOL.md §6).
+pub const MAX_REFERENCE_READ_LINE: usize = 65_536;
+
+/// The relay refuses a message whose `text` exceeds 4,096 bytes (PROTOCOL.md §8); keeping
+/// texts within it also keeps every message small enough to travel alone in one frame (§7).
+pub const MAX_TEXT_BYTES: usize = 4_096;
+
+/// The reference's default TCP port (PROTOCOL.md §6).
+pub const DEFAULT_PORT: u16 = 9999;
+
+/// A reference responder answers a larger encrypted MSGS_REQ with `Internal error` because its
+/// MSGS_SEND would exceed its own line limit; ~50 ids per session works (PROTOCOL.md §7).
+pub const REFERENCE_MAX_REQ_IDS_ENCRYPTED: usize = 50;
+
+/// The same limit for plain sessions, whose lines are half as long (PROTOCOL.md §7).
+pub const REFERENCE_MAX_REQ_IDS_PLAIN: usize = 30;
+
+/// Cap on `msg_id` in received messages. Gossip accepts any string but the relay allows at most
+/// 64 characters; 128 leaves room while refusing absurd ids before they reach storage.
+pub const MAX_MSG_ID_BYTES: usize = 128;
+
+/// Cap on `circle_id`, `author_node_id` and `channel_id` in received messages (the relay
+/// accepts node ids up to 128 characters).
+pub const MAX_ID_BYTES: usize = 128;
+
+/// Cap on a received message's `text`. Larger messages cannot cross a reference frame anyway
+/// (§7); this bounds what a relay or anchor can make us store.
+pub const MAX_RECEIVED_TEXT_BYTES: usize = 65_536;
+
+/// Cap on a received `display_name`. Names are shown truncated to 40 characters, but the MAC
+/// covers the full name, so we must accept longer ones; 1 KiB is far above any real client.
+pub const MAX_DISPLAY_NAME_BYTES: usize = 1_024;
+
+/// Cap on a received `mac` (a real one is 64 hex characters).
+pub const MAX_MAC_BYTES: usize = 128;
+
+/// Cap on the short envelope fields `alg`, `key_id` and `nonce` (real ones are 11, 7 and 16
+/// characters).
+pub const MAX_ENC_FIELD_BYTES: usize = 64;
+
+/// Cap on an envelope's base64 `ciphertext`: enough for a [`MAX_RECEIVED_TEXT_BYTES`] text and
+/// a [`MAX_DISPLAY_NAME_BYTES`] name even when every byte needs a six-character JSON escape,
+/// after base64's 4/3 growth (about 530 KB), rounded up to 1 MiB.
+pub const MAX_ENC_CIPHERTEXT_BYTES: usize = 1_048_576;

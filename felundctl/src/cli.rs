@@ -1,0 +1,261 @@
+//! Command-line definitions (clap derive). Parsing only: nothing here talks to felundd.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+/// `--help` text after the one-line summary: how circles are named, and exit codes.
+const LONG_ABOUT: &str = "\
+felundctl is a scriptable client of felundd, the felund chat daemon: every command \
+is one request over felundd's Unix socket.
+
+A CIRCLE may be given as its full id, a unique prefix of the id, or its name. \
+A CHANNEL may be written with or without a leading '#'.
+
+With --json, every command prints one JSON object per line (a list prints one \
+object per item), and nothing else on stdout.
+
+Exit status:
+  0  success
+  1  felundd refused the request (the reason is printed on stderr as `error: ...`)
+  2  felundd is not running, cannot be reached or went away; or the command line is invalid";
+
+/// felundctl's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "felundctl",
+    version,
+    about = "Control felundd, the felund peer-to-peer chat daemon",
+    long_about = LONG_ABOUT,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// felundd's socket [default: $XDG_RUNTIME_DIR/felund/felundd.sock, else
+    /// <state dir>/felundd.sock]
+    #[arg(long, global = true, env = "FELUND_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// Print one JSON object per line instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show this node: id, name, addresses, version, uptime and counts
+    Status,
+
+    /// Create a new circle and print its invite code
+    Invite {
+        /// A name for the new circle
+        #[arg(long)]
+        name: Option<String>,
+    },
+
+    /// Print the invite code of a circle
+    Code(CircleArg),
+
+    /// Join a circle from an invite code
+    Join(JoinArgs),
+
+    /// List the circles this node is in
+    Circles,
+
+    /// Leave a circle, forgetting its secret, channels, peers and messages
+    Leave(CircleArg),
+
+    /// Give a circle a name (announced to the circle)
+    Rename {
+        #[command(flatten)]
+        circle: CircleArg,
+        /// The new name
+        name: String,
+    },
+
+    /// List known peers, of one circle or of all
+    Peers(OptCircleArg),
+
+    /// List the channels of a circle
+    Channels(CircleArg),
+
+    /// Create, join or leave a channel, or approve a request to join one
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+
+    /// List the members of a circle, or of one of its channels
+    Who {
+        #[command(flatten)]
+        circle: CircleArg,
+        /// Only members of this channel
+        #[arg(long, value_name = "CHANNEL")]
+        channel: Option<String>,
+    },
+
+    /// Send a message; prints its msg_id
+    #[command(
+        after_help = "TEXT `-` reads standard input and sends one message per non-empty line, \
+                      printing one msg_id per line. To send text starting with '-', put `--` \
+                      before it."
+    )]
+    Send {
+        #[command(flatten)]
+        circle: CircleArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        /// The message text, or `-` for one message per line of standard input
+        #[arg(value_name = "TEXT")]
+        text: String,
+    },
+
+    /// Show the latest messages of a channel, oldest first
+    Inbox {
+        #[command(flatten)]
+        circle: CircleArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+        /// How many messages (1-1000)
+        #[arg(
+            long,
+            short = 'n',
+            default_value_t = 50,
+            value_parser = clap::value_parser!(u32).range(1..=1000)
+        )]
+        limit: u32,
+        /// Only messages older than this cursor (printed on stderr after a full page)
+        #[arg(long, value_name = "CURSOR")]
+        before: Option<String>,
+    },
+
+    /// Show this node's display name, or set it
+    Name {
+        /// The new display name (omit to show the current one)
+        #[arg(value_name = "NEW")]
+        name: Option<String>,
+    },
+
+    /// Print live events (messages, channel, circle and peer changes) until Ctrl-C
+    Watch(OptCircleArg),
+}
+
+/// `channel` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Create a channel
+    Create {
+        /// The channel's name
+        name: String,
+        #[command(flatten)]
+        circle: CircleArg,
+        /// Who may join
+        #[arg(long, value_enum, default_value_t = Access::Public)]
+        access: Access,
+        /// The key members must give (required with --access key)
+        #[arg(long, required_if_eq("access", "key"))]
+        key: Option<String>,
+    },
+
+    /// Join a channel (for an invite-only channel, ask to join)
+    Join {
+        /// The channel's name
+        name: String,
+        #[command(flatten)]
+        circle: CircleArg,
+        /// The channel's key, for a key-protected channel
+        #[arg(long)]
+        key: Option<String>,
+    },
+
+    /// Leave a channel
+    Leave {
+        /// The channel's name
+        name: String,
+        #[command(flatten)]
+        circle: CircleArg,
+    },
+
+    /// Approve a node's pending request to join an invite-only channel
+    Approve {
+        /// The channel's name
+        name: String,
+        /// The node whose request to approve
+        node_id: String,
+        #[command(flatten)]
+        circle: CircleArg,
+    },
+}
+
+/// Access mode of a new channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Access {
+    /// Any member of the circle may join
+    Public,
+    /// Joining needs the channel's key
+    Key,
+    /// Joining needs a member's approval
+    Invite,
+}
+
+/// A required circle selector.
+#[derive(Debug, Args)]
+pub struct CircleArg {
+    /// The circle: full id, unique id prefix, or name
+    #[arg(
+        long = "circle-id",
+        short = 'c',
+        visible_alias = "circle",
+        value_name = "CIRCLE"
+    )]
+    pub circle: String,
+}
+
+/// An optional circle selector (absent: every circle).
+#[derive(Debug, Args)]
+pub struct OptCircleArg {
+    /// Only this circle: full id, unique id prefix, or name [default: all circles]
+    #[arg(
+        long = "circle-id",
+        short = 'c',
+        visible_alias = "circle",
+        value_name = "CIRCLE"
+    )]
+    pub circle: Option<String>,
+}
+
+/// A channel selector defaulting to `general`.
+#[derive(Debug, Args)]
+pub struct ChannelArg {
+    /// The channel
+    #[arg(long, default_value = "general", value_name = "CHANNEL")]
+    pub channel: String,
+}
+
+/// `join`'s invite code, given positionally or as `--code`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("invite_code").required(true).args(["code", "code_option"])))]
+pub struct JoinArgs {
+    /// The invite code (felund code)
+    #[arg(value_name = "CODE")]
+    code: Option<String>,
+
+    /// The invite code, as an option
+    #[arg(long = "code", id = "code_option", value_name = "CODE")]
+    code_option: Option<String>,
+}
+
+impl JoinArgs {
+    /// The invite code, whichever way it was given.
+    pub fn code(&self) -> &str {
+        self.code
+            .as_deref()
+            .or(self.code_option.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

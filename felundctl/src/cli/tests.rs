@@ -1,0 +1,161 @@
+//! Parsing tests: `Cli::try_parse_from` on argument lists.
+
+use super::*;
+use clap::CommandFactory;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("felundctl").chain(args.iter().copied()))
+}
+
+#[test]
+fn definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn join_code_positional_or_option() {
+    for args in [
+        &["join", "felund1abc"][..],
+        &["join", "--code", "felund1abc"],
+    ] {
+        match parse(args).unwrap().command {
+            Command::Join(j) => assert_eq!(j.code(), "felund1abc"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn join_needs_exactly_one_code() {
+    assert!(parse(&["join"]).is_err());
+    assert!(parse(&["join", "a", "--code", "b"]).is_err());
+}
+
+#[test]
+fn send_dash_means_stdin() {
+    match parse(&["send", "--circle-id", "c1", "-"]).unwrap().command {
+        Command::Send {
+            circle,
+            channel,
+            text,
+        } => {
+            assert_eq!(circle.circle, "c1");
+            assert_eq!(channel.channel, "general");
+            assert_eq!(text, "-");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn send_needs_circle_and_text() {
+    assert!(parse(&["send", "hello"]).is_err());
+    assert!(parse(&["send", "--circle-id", "c1"]).is_err());
+}
+
+#[test]
+fn circle_aliases() {
+    for flag in ["--circle-id", "--circle", "-c"] {
+        match parse(&["channels", flag, "friends"]).unwrap().command {
+            Command::Channels(c) => assert_eq!(c.circle, "friends"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn global_options_anywhere() {
+    let cli = parse(&["circles", "--json", "--socket", "/tmp/x.sock"]).unwrap();
+    assert!(cli.json);
+    assert_eq!(cli.socket, Some(PathBuf::from("/tmp/x.sock")));
+    let cli = parse(&["--json", "status"]).unwrap();
+    assert!(cli.json);
+}
+
+#[test]
+fn inbox_defaults_and_limit_range() {
+    match parse(&["inbox", "-c", "c1"]).unwrap().command {
+        Command::Inbox {
+            channel,
+            limit,
+            before,
+            ..
+        } => {
+            assert_eq!(channel.channel, "general");
+            assert_eq!(limit, 50);
+            assert_eq!(before, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(parse(&["inbox", "-c", "c1", "--limit", "0"]).is_err());
+    assert!(parse(&["inbox", "-c", "c1", "--limit", "1001"]).is_err());
+    assert!(parse(&["inbox", "-c", "c1", "--limit", "1000"]).is_ok());
+}
+
+#[test]
+fn channel_create_key_needs_key() {
+    assert!(parse(&["channel", "create", "ops", "-c", "c1", "--access", "key"]).is_err());
+    match parse(&[
+        "channel", "create", "ops", "-c", "c1", "--access", "key", "--key", "s3",
+    ])
+    .unwrap()
+    .command
+    {
+        Command::Channel(ChannelCommand::Create {
+            name, access, key, ..
+        }) => {
+            assert_eq!(name, "ops");
+            assert_eq!(access, Access::Key);
+            assert_eq!(key.as_deref(), Some("s3"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn channel_approve_takes_name_and_node() {
+    match parse(&["channel", "approve", "ops", "n123", "--circle-id", "c1"])
+        .unwrap()
+        .command
+    {
+        Command::Channel(ChannelCommand::Approve {
+            name,
+            node_id,
+            circle,
+        }) => {
+            assert_eq!((name.as_str(), node_id.as_str()), ("ops", "n123"));
+            assert_eq!(circle.circle, "c1");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn name_show_or_set() {
+    assert!(matches!(
+        parse(&["name"]).unwrap().command,
+        Command::Name { name: None }
+    ));
+    assert!(matches!(
+        parse(&["name", "alice"]).unwrap().command,
+        Command::Name { name: Some(n) } if n == "alice"
+    ));
+}
+
+#[test]
+fn watch_and_peers_circle_optional() {
+    assert!(matches!(
+        parse(&["watch"]).unwrap().command,
+        Command::Watch(OptCircleArg { circle: None })
+    ));
+    assert!(matches!(
+        parse(&["peers", "-c", "x"]).unwrap().command,
+        Command::Peers(OptCircleArg { circle: Some(_) })
+    ));
+}
+
+#[test]
+fn unknown_subcommand_is_an_error() {
+    let err = parse(&["frobnicate"]).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+}

@@ -1,0 +1,183 @@
+//! Circles and peers: `invite`, `code`, `join`, `circles`, `leave`, `rename`, `peers`.
+
+use felund_client::{api, ApiClient};
+
+use crate::human::{clean_line, or_dash, table, time};
+use crate::output::{self, Out};
+
+/// A circle's id followed by ` (name)` when it has one.
+fn circle_label(c: Option<&api::Circle>, fallback_id: &str) -> String {
+    match c {
+        Some(c) if !c.name.is_empty() => format!("{} ({})", c.circle_id, clean_line(&c.name)),
+        Some(c) => c.circle_id.clone(),
+        None => fallback_id.to_string(),
+    }
+}
+
+/// `invite [--name N]`: CreateCircle.
+pub async fn invite(client: &mut ApiClient, out: &Out, name: Option<String>) -> anyhow::Result<()> {
+    let req = api::CreateCircleRequest {
+        name: name.unwrap_or_default(),
+    };
+    let created = client.create_circle(req).await?.into_inner();
+    if out.is_json() {
+        return out.json(&output::created_circle(&created));
+    }
+    let circle = created.circle.unwrap_or_default();
+    out.line("Circle created.")?;
+    out.line(format!(" circle_id   : {}", circle.circle_id))?;
+    if !circle.name.is_empty() {
+        out.line(format!(" name        : {}", clean_line(&circle.name)))?;
+    }
+    out.line(format!(" felund_code : {}", created.invite_code))?;
+    out.line("")?;
+    out.line("Share this join command with a friend:")?;
+    out.line(format!("  felundctl join {}", created.invite_code))?;
+    Ok(())
+}
+
+/// `code --circle-id C`: GetInviteCode. Prints the bare code.
+pub async fn code(client: &mut ApiClient, out: &Out, circle: String) -> anyhow::Result<()> {
+    let code = client
+        .get_invite_code(api::GetInviteCodeRequest { circle })
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&output::invite_code(&code));
+    }
+    Ok(out.line(&code.code)?)
+}
+
+/// `join CODE`: JoinCircle.
+pub async fn join(client: &mut ApiClient, out: &Out, code: String) -> anyhow::Result<()> {
+    let joined = client
+        .join_circle(api::JoinCircleRequest { code })
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&output::joined_circle(&joined));
+    }
+    let label = circle_label(joined.circle.as_ref(), "");
+    if !joined.newly_joined {
+        return Ok(out.line(format!("Already in circle {label}."))?);
+    }
+    out.line(format!("Joined circle {label}."))?;
+    if !joined.peer.is_empty() {
+        out.line(format!(" bootstrap peer : {}", clean_line(&joined.peer)))?;
+    }
+    Ok(())
+}
+
+/// `circles`: ListCircles.
+pub async fn list(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
+    let circles = client
+        .list_circles(api::ListCirclesRequest {})
+        .await?
+        .into_inner()
+        .circles;
+    if out.is_json() {
+        for c in &circles {
+            out.json(&output::circle(c))?;
+        }
+        return Ok(());
+    }
+    if circles.is_empty() {
+        return Ok(out.line(
+            "No circles yet: create one with `felundctl invite` or join with `felundctl join CODE`.",
+        )?);
+    }
+    let mut rows = vec![[
+        "CIRCLE",
+        "NAME",
+        "MEMBERS",
+        "PEERS",
+        "MESSAGES",
+        "LAST MESSAGE",
+    ]
+    .map(String::from)
+    .to_vec()];
+    rows.extend(circles.iter().map(|c| {
+        vec![
+            c.circle_id.clone(),
+            or_dash(&c.name),
+            c.member_count.to_string(),
+            c.peer_count.to_string(),
+            c.message_count.to_string(),
+            time(c.last_message_ts),
+        ]
+    }));
+    for line in table(&rows) {
+        out.line(line)?;
+    }
+    Ok(())
+}
+
+/// `leave --circle-id C`: LeaveCircle.
+pub async fn leave(client: &mut ApiClient, out: &Out, circle: String) -> anyhow::Result<()> {
+    let left = client
+        .leave_circle(api::LeaveCircleRequest { circle })
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&output::left_circle(&left));
+    }
+    Ok(out.line(format!("Left circle {}.", left.circle_id))?)
+}
+
+/// `rename --circle-id C NAME`: RenameCircle.
+pub async fn rename(
+    client: &mut ApiClient,
+    out: &Out,
+    circle: String,
+    name: String,
+) -> anyhow::Result<()> {
+    let renamed = client
+        .rename_circle(api::RenameCircleRequest { circle, name })
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&output::circle(&renamed));
+    }
+    Ok(out.line(format!(
+        "Circle {} is now named {}.",
+        renamed.circle_id,
+        or_dash(&renamed.name)
+    ))?)
+}
+
+/// `peers [--circle-id C]`: ListPeers.
+pub async fn peers(
+    client: &mut ApiClient,
+    out: &Out,
+    circle: Option<String>,
+) -> anyhow::Result<()> {
+    let req = api::ListPeersRequest {
+        circle: circle.unwrap_or_default(),
+    };
+    let peers = client.list_peers(req).await?.into_inner().peers;
+    if out.is_json() {
+        for p in &peers {
+            out.json(&output::peer(p))?;
+        }
+        return Ok(());
+    }
+    if peers.is_empty() {
+        return Ok(out.line("No peers known yet.")?);
+    }
+    let mut rows = vec![["NODE", "NAME", "ADDRESS", "CIRCLE", "LAST SEEN"]
+        .map(String::from)
+        .to_vec()];
+    rows.extend(peers.iter().map(|p| {
+        vec![
+            p.node_id.clone(),
+            or_dash(&p.display_name),
+            or_dash(&p.addr),
+            p.circle_id.clone(),
+            time(p.last_seen),
+        ]
+    }));
+    for line in table(&rows) {
+        out.line(line)?;
+    }
+    Ok(())
+}

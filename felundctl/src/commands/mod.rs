@@ -1,0 +1,69 @@
+//! One function per subcommand, grouped by area. Each sends its request(s) with the
+//! connected client and prints the result through [`Out`]: a text form for people,
+//! or the JSON of [`crate::output`] with `--json`.
+
+mod channels;
+mod circles;
+mod messages;
+mod node;
+mod watch;
+
+use felund_client::ApiClient;
+
+use crate::cli::{ChannelCommand, Command};
+use crate::output::Out;
+
+/// Run one subcommand against a connected felundd.
+pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
+    match command {
+        Command::Status => node::status(client, out).await,
+        Command::Name { name } => node::name(client, out, name).await,
+        Command::Invite { name } => circles::invite(client, out, name).await,
+        Command::Code(c) => circles::code(client, out, c.circle).await,
+        Command::Join(j) => circles::join(client, out, j.code().to_string()).await,
+        Command::Circles => circles::list(client, out).await,
+        Command::Leave(c) => circles::leave(client, out, c.circle).await,
+        Command::Rename { circle, name } => circles::rename(client, out, circle.circle, name).await,
+        Command::Peers(c) => circles::peers(client, out, c.circle).await,
+        Command::Channels(c) => channels::list(client, out, c.circle).await,
+        Command::Channel(sub) => channel(client, out, sub).await,
+        Command::Who { circle, channel } => {
+            channels::who(client, out, circle.circle, channel).await
+        }
+        Command::Send {
+            circle,
+            channel,
+            text,
+        } => messages::send(client, out, circle.circle, channel.channel, text).await,
+        Command::Inbox {
+            circle,
+            channel,
+            limit,
+            before,
+        } => messages::inbox(client, out, circle.circle, channel.channel, limit, before).await,
+        Command::Watch(c) => watch::watch(client, out, c.circle).await,
+    }
+}
+
+/// Run a `channel` subcommand.
+async fn channel(client: &mut ApiClient, out: &Out, sub: ChannelCommand) -> anyhow::Result<()> {
+    match sub {
+        ChannelCommand::Create {
+            name,
+            circle,
+            access,
+            key,
+        } => channels::create(client, out, circle.circle, name, access, key).await,
+        ChannelCommand::Join { name, circle, key } => {
+            channels::join(client, out, circle.circle, name, key).await
+        }
+        ChannelCommand::Leave { name, circle } => {
+            channels::leave(client, out, circle.circle, name).await
+        }
+        ChannelCommand::Approve {
+            name,
+            node_id,
+            circle,
+        } => channels::approve(client, out, circle.circle, name, node_id).await,
+    }
+}

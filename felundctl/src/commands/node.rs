@@ -1,0 +1,73 @@
+//! `status` and `name`: this node's identity.
+
+use felund_client::{api, ApiClient};
+
+use crate::human::{clean_line, duration, key_values, or_dash};
+use crate::output::{self, Out};
+
+/// `status`: GetNodeInfo.
+pub async fn status(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
+    let info = client
+        .get_node_info(api::GetNodeInfoRequest {})
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&output::node_info(&info));
+    }
+    let listen = if info.listen_addr.is_empty() {
+        "(not listening)".to_string()
+    } else {
+        clean_line(&info.listen_addr)
+    };
+    let relay = if info.relay_url.is_empty() {
+        "(none)".to_string()
+    } else {
+        clean_line(&info.relay_url)
+    };
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let lines = key_values(&[
+        ("node_id", or_dash(&info.node_id)),
+        ("display_name", or_dash(&info.display_name)),
+        ("listen", listen),
+        ("advertise", or_dash(&info.advertise_addr)),
+        ("relay", relay),
+        ("anchor", yes_no(info.anchor)),
+        ("version", or_dash(&info.version)),
+        ("uptime", duration(info.uptime_s)),
+        ("circles", info.circle_count.to_string()),
+        ("messages", info.message_count.to_string()),
+        ("peers", info.peer_count.to_string()),
+        ("subscribers", info.subscriber_count.to_string()),
+        ("socket", or_dash(&info.socket_path)),
+        ("state_dir", or_dash(&info.state_dir)),
+    ]);
+    for line in lines {
+        out.line(line)?;
+    }
+    Ok(())
+}
+
+/// `name [NEW]`: GetNodeInfo to show, SetDisplayName to set.
+pub async fn name(client: &mut ApiClient, out: &Out, new: Option<String>) -> anyhow::Result<()> {
+    let info = match &new {
+        None => client.get_node_info(api::GetNodeInfoRequest {}).await,
+        Some(display_name) => {
+            let req = api::SetDisplayNameRequest {
+                display_name: display_name.clone(),
+            };
+            client.set_display_name(req).await
+        }
+    }?
+    .into_inner();
+    if out.is_json() {
+        return out.json(&output::node_info(&info));
+    }
+    match new {
+        None => out.line(clean_line(&info.display_name))?,
+        Some(_) => out.line(format!(
+            "Display name set to {}.",
+            clean_line(&info.display_name)
+        ))?,
+    }
+    Ok(())
+}

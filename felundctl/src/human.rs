@@ -1,0 +1,188 @@
+//! Text formatting for people: times, tables, message lines.
+//!
+//! Names and texts come from other peers, so everything shown is passed through
+//! [`clean`], which defuses terminal control sequences.
+
+use chrono::{Local, TimeZone};
+use felund_client::api;
+
+/// Replace control characters (escape sequences, carriage returns, bidi overrides)
+/// with U+FFFD, keeping newlines and tabs.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if (c.is_control() && c != '\n' && c != '\t') || bidi {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// [`clean`], and newlines shown as spaces: for one-line fields such as names.
+pub fn clean_line(text: &str) -> String {
+    clean(text).replace(['\n', '\t'], " ")
+}
+
+/// `value`, or `-` when it is empty.
+pub fn or_dash(value: &str) -> String {
+    if value.is_empty() {
+        "-".to_string()
+    } else {
+        clean_line(value)
+    }
+}
+
+/// The first 8 characters of an id.
+pub fn short(id: &str) -> &str {
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
+}
+
+/// Unix seconds as local `YYYY-MM-DD HH:MM`; `-` for 0 or an impossible time.
+pub fn time(ts: i64) -> String {
+    if ts <= 0 {
+        return "-".to_string();
+    }
+    match Local.timestamp_opt(ts, 0).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        None => "-".to_string(),
+    }
+}
+
+/// A duration in seconds as e.g. `3d 4h`, `2h 5m`, `5m 3s`, `42s`.
+pub fn duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+/// The name to show for a message's author: its display name, else a short id.
+pub fn author(m: &api::Message) -> String {
+    if m.display_name.trim().is_empty() {
+        short(&m.author_node_id).to_string()
+    } else {
+        clean_line(&m.display_name)
+    }
+}
+
+/// `[YYYY-MM-DD HH:MM] name: text`, preceded by `context` (e.g. `#general `) if any.
+/// Continuation lines of a multi-line text are indented to line up after the time.
+pub fn message_line(m: &api::Message, context: &str) -> String {
+    let stamp = format!("[{}] {context}", time(m.created_ts));
+    let indent = " ".repeat(stamp.chars().count());
+    let body = clean(&m.text).replace('\n', &format!("\n{indent}"));
+    format!("{stamp}{}: {body}", author(m))
+}
+
+/// `key : value` lines with the colons aligned, each line starting with a space
+/// (the reference CLI's style).
+pub fn key_values(pairs: &[(&str, String)]) -> Vec<String> {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    pairs
+        .iter()
+        .map(|(k, v)| format!(" {k:<width$} : {v}"))
+        .collect()
+}
+
+/// Rows as columns separated by two spaces, padded to the widest cell; the last
+/// column is not padded. The first row is usually a header.
+pub fn table(rows: &[Vec<String>]) -> Vec<String> {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; cols];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    let pad = widths[i] - cell.chars().count();
+                    line.push_str(cell);
+                    line.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_defuses_escapes() {
+        assert_eq!(clean("a\x1b[31mb\r\n\tc"), "a\u{FFFD}[31mb\u{FFFD}\n\tc");
+        assert_eq!(clean("x\u{202E}y"), "x\u{FFFD}y");
+        assert_eq!(clean_line("a\nb"), "a b");
+    }
+
+    #[test]
+    fn short_ids() {
+        assert_eq!(short("0123456789abcdef"), "01234567");
+        assert_eq!(short("abc"), "abc");
+        assert_eq!(short("ééééééééé"), "éééééééé");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(42), "42s");
+        assert_eq!(duration(303), "5m 3s");
+        assert_eq!(duration(7_500), "2h 5m");
+        assert_eq!(duration(3 * 86_400 + 4 * 3_600 + 5), "3d 4h");
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(time(0), "-");
+        let t = time(1_700_000_000);
+        assert_eq!(t.len(), "2023-11-14 22:13".len(), "{t}");
+        assert!(t.starts_with("2023-11-1"), "{t}");
+    }
+
+    #[test]
+    fn message_lines() {
+        let m = api::Message {
+            author_node_id: "0123456789ab".into(),
+            created_ts: 1_700_000_000,
+            text: "one\ntwo".into(),
+            ..Default::default()
+        };
+        let line = message_line(&m, "");
+        assert!(line.starts_with('['), "{line}");
+        assert!(line.contains("] 01234567: one\n"), "{line}");
+        assert!(
+            line.ends_with(&format!("\n{}two", " ".repeat(19))),
+            "{line:?}"
+        );
+        let named = api::Message {
+            display_name: "alice".into(),
+            ..m
+        };
+        assert!(message_line(&named, "#ops ").contains("] #ops alice: one"));
+    }
+
+    #[test]
+    fn tables_align() {
+        let rows = vec![
+            vec!["A".to_string(), "BB".to_string(), "C".to_string()],
+            vec!["long".to_string(), "x".to_string(), "y".to_string()],
+        ];
+        assert_eq!(table(&rows), vec!["A     BB  C", "long  x   y"]);
+        assert_eq!(
+            key_values(&[("id", "1".into()), ("name", "a".into())]),
+            vec![" id   : 1", " name : a"]
+        );
+    }
+}

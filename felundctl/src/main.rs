@@ -1,0 +1,165 @@
+//! felundctl: a scriptable command-line client of felundd.
+//!
+//! Every subcommand is one (or, for `send -`, a series of) gRPC request(s) over
+//! felundd's Unix socket; see `felundctl --help`.
+//!
+//! # Exit status
+//!
+//! | code | meaning | stderr |
+//! | --- | --- | --- |
+//! | 0 | success (also: `watch` ended by Ctrl-C or by felundd; stdout closed early) | nothing |
+//! | 1 | felundd refused the request, or another error (e.g. unreadable stdin) | `error: <reason>` |
+//! | 2 | felundd is not running or cannot be reached, or the connection to it was lost; or a usage error (clap) | one line saying so |
+//!
+//! Errors are one line for people, never a debug dump or a panic.
+
+mod cli;
+mod commands;
+mod human;
+mod output;
+
+use std::error::Error as StdError;
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use felund_client::{connect, paths, ConnectError};
+
+use crate::cli::Cli;
+use crate::output::Out;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // usage errors exit 2, --help/--version exit 0
+    let socket = paths::resolve_socket(cli.socket.clone());
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report(&anyhow::Error::new(e), &socket),
+    };
+    let result = runtime.block_on(async {
+        let mut client = connect(&socket).await?;
+        commands::run(cli.command, &mut client, &Out::new(cli.json)).await
+    });
+    // Don't wait for a blocked read of stdin (`send -`) to finish.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e, &socket),
+    }
+}
+
+/// Print `err` as one line on stderr and choose the exit code for it.
+fn report(err: &anyhow::Error, socket: &Path) -> ExitCode {
+    let (code, line) = classify(err, socket);
+    if let Some(line) = line {
+        let _ = writeln!(io::stderr(), "{line}");
+    }
+    ExitCode::from(code)
+}
+
+/// The exit code and the stderr line (if any) for an error.
+fn classify(err: &anyhow::Error, socket: &Path) -> (u8, Option<String>) {
+    let chain = || err.chain();
+    if chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    }) {
+        // stdout was closed (e.g. `| head`): nothing more to say to anyone.
+        return (0, None);
+    }
+    if let Some(e) = chain().find_map(|e| e.downcast_ref::<ConnectError>()) {
+        return (2, Some(e.to_string()));
+    }
+    if let Some(status) = chain().find_map(|e| e.downcast_ref::<tonic::Status>()) {
+        if is_transport_failure(status) {
+            return (
+                2,
+                Some(format!(
+                    "lost the connection to felundd at {}: {}",
+                    socket.display(),
+                    status_text(status)
+                )),
+            );
+        }
+        return (1, Some(format!("error: {}", status_text(status))));
+    }
+    (1, Some(format!("error: {}", one_line(&format!("{err:#}")))))
+}
+
+/// Whether a status was made on this side because the connection failed, rather
+/// than sent by felundd: such statuses carry the underlying error as their source.
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    StdError::source(status).is_some()
+        && matches!(
+            status.code(),
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal
+        )
+}
+
+/// A status's message as one line; its code's description when the message is empty.
+fn status_text(status: &tonic::Status) -> String {
+    let message = one_line(status.message());
+    if message.is_empty() {
+        status.code().description().to_string()
+    } else {
+        message
+    }
+}
+
+/// Text squeezed to one line, with control characters defused.
+fn one_line(text: &str) -> String {
+    human::clean_line(text.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify_status(status: tonic::Status) -> (u8, Option<String>) {
+        classify(&anyhow::Error::new(status), Path::new("/s.sock"))
+    }
+
+    #[test]
+    fn daemon_refusals_exit_1_with_the_message() {
+        let (code, line) = classify_status(tonic::Status::not_found("no circle matches \"x\""));
+        assert_eq!(code, 1);
+        assert_eq!(line.as_deref(), Some("error: no circle matches \"x\""));
+        let (code, line) = classify_status(tonic::Status::invalid_argument("two\nlines"));
+        assert_eq!((code, line.as_deref()), (1, Some("error: two lines")));
+        let (_, line) = classify_status(tonic::Status::failed_precondition(""));
+        assert_eq!(
+            line.as_deref(),
+            Some(format!("error: {}", tonic::Code::FailedPrecondition.description()).as_str())
+        );
+    }
+
+    #[test]
+    fn connect_errors_exit_2_with_their_line() {
+        let err = ConnectError::NotRunning {
+            path: "/s.sock".into(),
+        };
+        let (code, line) = classify(&anyhow::Error::new(err), Path::new("/s.sock"));
+        assert_eq!(code, 2);
+        assert!(line
+            .unwrap()
+            .starts_with("felundd is not running at /s.sock;"));
+    }
+
+    #[test]
+    fn broken_pipe_is_quiet_success() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(classify(&err, Path::new("/s")), (0, None));
+    }
+
+    #[test]
+    fn other_errors_exit_1() {
+        let err = anyhow::Error::new(io::Error::new(io::ErrorKind::InvalidData, "bad utf-8"));
+        assert_eq!(
+            classify(&err, Path::new("/s")),
+            (1, Some("error: bad utf-8".to_string()))
+        );
+    }
+}

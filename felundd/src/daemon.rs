@@ -1,0 +1,113 @@
+//! Running the daemon: open the store, start the node, bind the socket, serve until
+//! SIGTERM/SIGINT, then shut down cleanly (socket file removed).
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::config::Args;
+use crate::node::{now_ts, Node};
+use crate::store::{messages as message_sql, StateStore};
+use crate::{grpc, socket};
+
+/// How often retention pruning runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Lock file inside the state directory.
+const LOCK_FILE: &str = "felundd.lock";
+
+/// Runs felundd with `args` until a termination signal.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let settings = args.settings();
+    // Bind first: a second felundd on the same socket must not touch the state.
+    let listener = socket::bind_api_socket(&settings.socket_path).await?;
+    let store = match open_state(&settings.state_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&settings.socket_path);
+            return Err(e);
+        }
+    };
+    let node = Node::start(store, settings.clone(), args.name.clone()).await?;
+    tracing::info!(
+        node_id = node.node_id(),
+        socket = %settings.socket_path.display(),
+        state_dir = %settings.state_dir.display(),
+        "felundd ready"
+    );
+    let pruner = tokio::spawn(prune_loop(node.clone()));
+    let served = grpc::serve(node, listener, shutdown_signal()).await;
+    pruner.abort();
+    let _ = std::fs::remove_file(&settings.socket_path);
+    served.context("the API server failed")?;
+    tracing::info!("felundd stopped");
+    Ok(())
+}
+
+/// Takes the state directory's lock (one felundd per state, whatever its socket)
+/// and opens the store. The lock is held until the process exits.
+fn open_state(dir: &Path) -> anyhow::Result<StateStore> {
+    crate::store::create_private_dir(dir)?;
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        anyhow::bail!(
+            "another felundd is already using the state in {}; stop it first or pass a different --state-dir",
+            dir.display()
+        );
+    }
+    // Leak the handle on purpose: the lock must live as long as the process.
+    std::mem::forget(lock);
+    StateStore::open(dir).with_context(|| format!("cannot open the state in {}", dir.display()))
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+            }
+        }
+        _ => {
+            tracing::error!("cannot install signal handlers; stop felundd with SIGKILL");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Applies retention at start and then every [`PRUNE_EVERY`].
+async fn prune_loop(node: Node) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tick.tick().await;
+        let r = node.settings().retention;
+        if r.max_age_days == 0 && r.max_per_circle == 0 {
+            continue;
+        }
+        let cutoff = if r.max_age_days == 0 {
+            i64::MIN
+        } else {
+            now_ts() - (r.max_age_days as i64) * 86_400
+        };
+        match node
+            .store()
+            .write(move |conn| message_sql::prune(conn, cutoff, r.max_per_circle))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "retention pruned old messages"),
+            Err(e) => tracing::warn!("retention pruning failed: {e}"),
+        }
+    }
+}

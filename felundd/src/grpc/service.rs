@@ -1,0 +1,258 @@
+//! The `felund.v1.Felund` service: each RPC unpacks its request, calls the node and
+//! converts the answer. No logic of its own beyond that.
+
+use std::pin::Pin;
+
+use felund_proto::v1 as api;
+use felund_proto::v1::felund_server::Felund;
+use tokio::sync::watch;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::{BroadcastStream, WatchStream};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::node::Node;
+
+/// The gRPC face of a [`Node`].
+#[derive(Clone)]
+pub struct FelundService {
+    node: Node,
+    stopping: watch::Receiver<bool>,
+}
+
+impl FelundService {
+    /// Serves `node`. When `stopping` turns true, every `Subscribe` stream ends, so
+    /// graceful shutdown does not wait on clients that would listen forever.
+    pub fn new(node: Node, stopping: watch::Receiver<bool>) -> Self {
+        Self { node, stopping }
+    }
+
+    fn me(&self) -> &str {
+        self.node.node_id()
+    }
+}
+
+type Rpc<T> = Result<Response<T>, Status>;
+
+/// The stream type of `Subscribe`.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<api::Event, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Felund for FelundService {
+    async fn get_node_info(&self, _: Request<api::GetNodeInfoRequest>) -> Rpc<api::NodeInfo> {
+        Ok(Response::new(convert::node_info(self.node.info().await?)))
+    }
+
+    async fn set_display_name(
+        &self,
+        req: Request<api::SetDisplayNameRequest>,
+    ) -> Rpc<api::NodeInfo> {
+        self.node
+            .set_display_name(&req.into_inner().display_name)
+            .await?;
+        Ok(Response::new(convert::node_info(self.node.info().await?)))
+    }
+
+    async fn create_circle(
+        &self,
+        req: Request<api::CreateCircleRequest>,
+    ) -> Rpc<api::CreateCircleResponse> {
+        let (summary, code) = self.node.create_circle(&req.into_inner().name).await?;
+        Ok(Response::new(api::CreateCircleResponse {
+            circle: Some(convert::circle(summary)),
+            invite_code: code,
+        }))
+    }
+
+    async fn join_circle(
+        &self,
+        req: Request<api::JoinCircleRequest>,
+    ) -> Rpc<api::JoinCircleResponse> {
+        let out = self.node.join_circle(&req.into_inner().code).await?;
+        Ok(Response::new(api::JoinCircleResponse {
+            circle: Some(convert::circle(out.circle)),
+            newly_joined: out.newly_joined,
+            peer: out.peer,
+        }))
+    }
+
+    async fn leave_circle(
+        &self,
+        req: Request<api::LeaveCircleRequest>,
+    ) -> Rpc<api::LeaveCircleResponse> {
+        let circle_id = self.node.leave_circle(&req.into_inner().circle).await?;
+        Ok(Response::new(api::LeaveCircleResponse { circle_id }))
+    }
+
+    async fn rename_circle(&self, req: Request<api::RenameCircleRequest>) -> Rpc<api::Circle> {
+        let r = req.into_inner();
+        Ok(Response::new(convert::circle(
+            self.node.rename_circle(&r.circle, &r.name).await?,
+        )))
+    }
+
+    async fn get_invite_code(
+        &self,
+        req: Request<api::GetInviteCodeRequest>,
+    ) -> Rpc<api::InviteCode> {
+        let (circle_id, code) = self.node.invite_code(&req.into_inner().circle).await?;
+        Ok(Response::new(api::InviteCode {
+            circle_id,
+            code,
+            peer: self.node.settings().advertise_addr.clone(),
+        }))
+    }
+
+    async fn list_circles(
+        &self,
+        _: Request<api::ListCirclesRequest>,
+    ) -> Rpc<api::ListCirclesResponse> {
+        let circles = self.node.list_circles().await?;
+        Ok(Response::new(api::ListCirclesResponse {
+            circles: circles.into_iter().map(convert::circle).collect(),
+        }))
+    }
+
+    async fn list_channels(
+        &self,
+        req: Request<api::ListChannelsRequest>,
+    ) -> Rpc<api::ListChannelsResponse> {
+        let channels = self.node.list_channels(&req.into_inner().circle).await?;
+        Ok(Response::new(api::ListChannelsResponse {
+            channels: channels
+                .into_iter()
+                .map(|c| convert::channel(c, self.me()))
+                .collect(),
+        }))
+    }
+
+    async fn create_channel(&self, req: Request<api::CreateChannelRequest>) -> Rpc<api::Channel> {
+        let r = req.into_inner();
+        let mode = convert::access_mode_from_api(r.access_mode)?;
+        let ch = self
+            .node
+            .create_channel(&r.circle, &r.channel, mode, &r.key)
+            .await?;
+        Ok(Response::new(convert::channel(ch, self.me())))
+    }
+
+    async fn join_channel(
+        &self,
+        req: Request<api::JoinChannelRequest>,
+    ) -> Rpc<api::JoinChannelResponse> {
+        let r = req.into_inner();
+        let (ch, requested) = self
+            .node
+            .join_channel(&r.circle, &r.channel, &r.key)
+            .await?;
+        Ok(Response::new(api::JoinChannelResponse {
+            channel: Some(convert::channel(ch, self.me())),
+            requested,
+        }))
+    }
+
+    async fn leave_channel(&self, req: Request<api::LeaveChannelRequest>) -> Rpc<api::Channel> {
+        let r = req.into_inner();
+        let ch = self.node.leave_channel(&r.circle, &r.channel).await?;
+        Ok(Response::new(convert::channel(ch, self.me())))
+    }
+
+    async fn approve_channel_request(
+        &self,
+        req: Request<api::ApproveChannelRequestRequest>,
+    ) -> Rpc<api::Channel> {
+        let r = req.into_inner();
+        let ch = self
+            .node
+            .approve_request(&r.circle, &r.channel, &r.node_id)
+            .await?;
+        Ok(Response::new(convert::channel(ch, self.me())))
+    }
+
+    async fn list_members(
+        &self,
+        req: Request<api::ListMembersRequest>,
+    ) -> Rpc<api::ListMembersResponse> {
+        let r = req.into_inner();
+        let members = self.node.members(&r.circle, &r.channel).await?;
+        Ok(Response::new(api::ListMembersResponse {
+            members: members
+                .into_iter()
+                .map(|m| convert::member(m, self.me()))
+                .collect(),
+        }))
+    }
+
+    async fn send_message(&self, req: Request<api::SendMessageRequest>) -> Rpc<api::Message> {
+        let r = req.into_inner();
+        let m = self
+            .node
+            .send_message(&r.circle, &r.channel, &r.text)
+            .await?;
+        Ok(Response::new(convert::message(m, self.me())))
+    }
+
+    async fn list_messages(
+        &self,
+        req: Request<api::ListMessagesRequest>,
+    ) -> Rpc<api::ListMessagesResponse> {
+        let r = req.into_inner();
+        let page = self
+            .node
+            .list_messages(&r.circle, &r.channel, r.limit, &r.before)
+            .await?;
+        Ok(Response::new(api::ListMessagesResponse {
+            messages: page
+                .messages
+                .into_iter()
+                .map(|m| convert::message(m, self.me()))
+                .collect(),
+            next_before: page.next_before.unwrap_or_default(),
+        }))
+    }
+
+    async fn list_peers(&self, req: Request<api::ListPeersRequest>) -> Rpc<api::ListPeersResponse> {
+        let peers = self.node.list_peers(&req.into_inner().circle).await?;
+        Ok(Response::new(api::ListPeersResponse {
+            peers: peers.into_iter().map(convert::peer).collect(),
+        }))
+    }
+
+    type SubscribeStream = EventStream;
+
+    async fn subscribe(&self, req: Request<api::SubscribeRequest>) -> Rpc<Self::SubscribeStream> {
+        let selector = req.into_inner().circle;
+        // Subscribe before resolving so nothing published meanwhile is missed.
+        let rx = self.node.events().subscribe();
+        let filter = if selector.trim().is_empty() {
+            None
+        } else {
+            Some(self.node.resolve_circle(&selector).await?.circle_id)
+        };
+        let me = self.me().to_string();
+        let events = BroadcastStream::new(rx).filter_map(move |item| match item {
+            Ok(event) => {
+                let wanted = match (&filter, event.circle_id()) {
+                    (Some(f), Some(c)) => f == c,
+                    _ => true,
+                };
+                wanted.then(|| Ok(convert::event(event, &me)))
+            }
+            Err(BroadcastStreamRecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "a subscriber lagged; told it to re-list");
+                Some(Ok(convert::lagged(n)))
+            }
+        });
+        // End the stream when the daemon stops: merge in a `None` sentinel.
+        let stop = WatchStream::new(self.stopping.clone())
+            .filter(|stopping| *stopping)
+            .map(|_| None);
+        let stream = events
+            .map(Some)
+            .merge(stop)
+            .take_while(Option::is_some)
+            .filter_map(|item| item);
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

@@ -1,0 +1,23 @@
+//! felundd: the felund daemon as a library.
+//!
+//! Map (see ARCHITECTURE.md for the data flow and invariants):
+//! - [`config`]: flags/env → [`node::NodeSettings`].
+//! - [`store`]: the SQLite state file; one writer thread with group commit.
+//! - [`node`]: the core — identity, circles, channels, messages, control events.
+//! - [`events`]: the bus that fans committed changes out to subscribers.
+//! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
+//! - [`daemon`]: wiring and lifecycle.
+//!
+//! The wire protocol itself lives in the `felund-wire` crate, re-exported as [`wire`].
+
+pub mod config;
+pub mod daemon;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod model;
+pub mod node;
+pub mod socket;
+pub mod store;
+
+pub use felund_wire as wire;

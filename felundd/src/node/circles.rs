@@ -1,0 +1,240 @@
+//! Circle operations: create, join, leave, rename, invite codes, listings, members,
+//! peers and the display name.
+
+use felund_wire::control::{circle_name_text, ChannelEvent};
+use felund_wire::ids::{truncate_display_name, CONTROL_CHANNEL};
+use felund_wire::invite::{encode_invite, parse_invite};
+use felund_wire::CircleSecret;
+use rand::RngCore;
+
+use super::{channels::ensure_general, now_ts, Node};
+use crate::error::{NodeError, NodeResult};
+use crate::events::{CircleChange, NodeEvent};
+use crate::model::{Circle, CircleSummary, Member, Peer};
+use crate::store::{channels as channel_sql, circles as circle_sql, meta, peers as peer_sql};
+
+/// What `join_circle` did.
+#[derive(Debug, Clone)]
+pub struct JoinOutcome {
+    /// The circle joined.
+    pub circle: CircleSummary,
+    /// False if this node was already a member.
+    pub newly_joined: bool,
+    /// The code's bootstrap peer (may be empty).
+    pub peer: String,
+}
+
+impl Node {
+    /// Creates a circle with a fresh 32-byte secret. Returns it and its invite code.
+    pub async fn create_circle(&self, name: &str) -> NodeResult<(CircleSummary, String)> {
+        let name = name.trim();
+        let mut secret = vec![0u8; 32];
+        rand::thread_rng().fill_bytes(&mut secret);
+        let secret = CircleSecret::from_bytes(secret);
+        let circle = Circle {
+            circle_id: secret.circle_id(),
+            secret,
+            name: String::new(),
+            joined_ts: now_ts(),
+            bootstrap_peer: String::new(),
+        };
+        self.add_circle(circle.clone()).await?;
+        if !name.is_empty() {
+            self.rename_circle(&circle.circle_id, name).await?;
+        }
+        let summary = self.circle_summary(&circle.circle_id).await?;
+        let code = encode_invite(&circle.secret, &self.settings().advertise_addr);
+        Ok((summary, code))
+    }
+
+    /// Stores a new circle with this node as member of it and of `general`.
+    /// Returns false if it was already known.
+    async fn add_circle(&self, circle: Circle) -> NodeResult<bool> {
+        let me = self.node_id().to_string();
+        let for_write = circle.clone();
+        let added = self
+            .store()
+            .write(move |conn| {
+                let added = circle_sql::insert(conn, &for_write)?;
+                circle_sql::add_member(conn, &for_write.circle_id, &me)?;
+                ensure_general(conn, &for_write.circle_id, &me)?;
+                Ok(added)
+            })
+            .await?;
+        if added {
+            self.publish(vec![NodeEvent::Circle {
+                change: CircleChange::Joined,
+                circle_id: circle.circle_id.clone(),
+                name: circle.name.clone(),
+            }]);
+        }
+        Ok(added)
+    }
+
+    /// Joins a circle from an invite code.
+    pub async fn join_circle(&self, code: &str) -> NodeResult<JoinOutcome> {
+        let invite = parse_invite(code)
+            .map_err(|e| NodeError::InvalidArgument(format!("invalid invite code: {e}")))?;
+        let peer = invite.peer.as_code_peer();
+        let circle = Circle {
+            circle_id: invite.circle_id(),
+            secret: invite.secret,
+            name: String::new(),
+            joined_ts: now_ts(),
+            bootstrap_peer: peer.clone(),
+        };
+        let newly_joined = self.add_circle(circle.clone()).await?;
+        Ok(JoinOutcome {
+            circle: self.circle_summary(&circle.circle_id).await?,
+            newly_joined,
+            peer,
+        })
+    }
+
+    /// Leaves a circle, forgetting its secret, channels and messages.
+    pub async fn leave_circle(&self, selector: &str) -> NodeResult<String> {
+        let circle = self.resolve_circle(selector).await?;
+        let cid = circle.circle_id.clone();
+        self.store()
+            .write(move |conn| circle_sql::delete(conn, &cid))
+            .await?;
+        self.publish(vec![NodeEvent::Circle {
+            change: CircleChange::Left,
+            circle_id: circle.circle_id.clone(),
+            name: circle.name,
+        }]);
+        Ok(circle.circle_id)
+    }
+
+    /// Names a circle and announces it with a CIRCLE_NAME_EVT.
+    pub async fn rename_circle(&self, selector: &str, name: &str) -> NodeResult<CircleSummary> {
+        let circle = self.resolve_circle(selector).await?;
+        let name: String = name.trim().chars().take(40).collect();
+        if name.is_empty() {
+            return Err(NodeError::InvalidArgument(
+                "a circle name cannot be empty".into(),
+            ));
+        }
+        self.author(
+            &circle,
+            CONTROL_CHANNEL,
+            circle_name_text(&circle.circle_id, &name),
+        )
+        .await?;
+        self.circle_summary(&circle.circle_id).await
+    }
+
+    /// The invite code for a circle, naming this node's advertised address.
+    pub async fn invite_code(&self, selector: &str) -> NodeResult<(String, String)> {
+        let circle = self.resolve_circle(selector).await?;
+        let code = encode_invite(&circle.secret, &self.settings().advertise_addr);
+        Ok((circle.circle_id, code))
+    }
+
+    /// One circle with counts.
+    pub async fn circle_summary(&self, circle_id: &str) -> NodeResult<CircleSummary> {
+        let cid = circle_id.to_string();
+        self.store()
+            .read(move |conn| {
+                let circle = circle_sql::get(conn, &cid)?;
+                circle.map(|c| circle_sql::summary(conn, c)).transpose()
+            })
+            .await?
+            .ok_or_else(|| NodeError::NotFound(format!("no circle {circle_id}")))
+    }
+
+    /// Every circle with counts.
+    pub async fn list_circles(&self) -> NodeResult<Vec<CircleSummary>> {
+        Ok(self
+            .store()
+            .read(|conn| {
+                circle_sql::list(conn)?
+                    .into_iter()
+                    .map(|c| circle_sql::summary(conn, c))
+                    .collect()
+            })
+            .await?)
+    }
+
+    /// Members of a circle, or of one of its channels.
+    pub async fn members(&self, selector: &str, channel: &str) -> NodeResult<Vec<Member>> {
+        let circle = self.resolve_circle(selector).await?;
+        let channel_id = if channel.trim().is_empty() {
+            None
+        } else {
+            Some(super::messages::channel_arg(channel)?)
+        };
+        let cid = circle.circle_id;
+        let ids = self
+            .store()
+            .read(move |conn| {
+                let ids = match &channel_id {
+                    None => Some(circle_sql::members(conn, &cid)?),
+                    Some(ch) => channel_sql::get(conn, &cid, ch)?.map(|c| {
+                        // A channel nobody joined explicitly is open to the whole circle.
+                        c.members
+                    }),
+                };
+                let Some(ids) = ids else { return Ok(None) };
+                ids.into_iter()
+                    .map(|id| {
+                        let display_name = peer_sql::display_name(conn, &id)?;
+                        Ok(Member {
+                            node_id: id,
+                            display_name,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
+            })
+            .await?;
+        ids.ok_or_else(|| {
+            NodeError::NotFound(format!("no channel #{} in this circle", channel.trim()))
+        })
+    }
+
+    /// Known peers of one circle (or all, with an empty selector).
+    pub async fn list_peers(&self, selector: &str) -> NodeResult<Vec<Peer>> {
+        let cid = if selector.trim().is_empty() {
+            None
+        } else {
+            Some(self.resolve_circle(selector).await?.circle_id)
+        };
+        let me = self.node_id().to_string();
+        let peers = self
+            .store()
+            .read(move |conn| peer_sql::list(conn, cid.as_deref()))
+            .await?;
+        Ok(peers.into_iter().filter(|p| p.node_id != me).collect())
+    }
+
+    /// Sets this node's display name and announces it in every circle.
+    pub async fn set_display_name(&self, name: &str) -> NodeResult<()> {
+        let name = truncate_display_name(name.trim());
+        if name.is_empty() {
+            return Err(NodeError::InvalidArgument(
+                "a display name cannot be empty".into(),
+            ));
+        }
+        let (me, for_write) = (self.node_id().to_string(), name.clone());
+        self.store()
+            .write(move |conn| {
+                meta::set(conn, meta::DISPLAY_NAME, &for_write)?;
+                peer_sql::set_display_name(conn, &me, &for_write, now_ts())?;
+                Ok(())
+            })
+            .await?;
+        if let Ok(mut n) = self.inner.display_name.write() {
+            *n = name.clone();
+        }
+        for circle in self.store().read(circle_sql::list).await? {
+            let evt = ChannelEvent::rename(&circle.circle_id, self.node_id(), &name, now_ts());
+            self.author(&circle, CONTROL_CHANNEL, evt.to_text()).await?;
+        }
+        self.publish(vec![NodeEvent::DisplayName {
+            node_id: self.node_id().to_string(),
+            name,
+        }]);
+        Ok(())
+    }
+}

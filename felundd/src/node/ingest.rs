@@ -1,0 +1,226 @@
+//! The one path by which a verified message enters the store, whether this node
+//! authored it or a peer sent it: insert (first copy wins), learn the author's
+//! display name (newest wins), and apply control events. Runs inside a store write;
+//! returns the events to publish once the write has committed.
+
+use felund_wire::control::{self, AccessMode, ControlEvent, Effect};
+use felund_wire::ids::CONTROL_CHANNEL;
+use felund_wire::WireMessage;
+use rusqlite::Connection;
+
+use crate::events::{ChannelChange, CircleChange, NodeEvent};
+use crate::store::channels::{self as channel_sql, NodeSet};
+use crate::store::{
+    circles as circle_sql, messages as message_sql, peers as peer_sql, StoreResult,
+};
+
+/// Stores `msg` (already verified against its circle's secret) and applies what it
+/// carries. Returns no events when the msg_id was already held.
+pub fn ingest(
+    conn: &Connection,
+    msg: &WireMessage,
+    received_ts: i64,
+) -> StoreResult<Vec<NodeEvent>> {
+    let Some(stored) = message_sql::insert(conn, msg, received_ts)? else {
+        return Ok(Vec::new());
+    };
+    let mut events = Vec::new();
+    let name = felund_wire::ids::truncate_display_name(&msg.display_name);
+    if !name.is_empty()
+        && peer_sql::set_display_name(conn, &msg.author_node_id, &name, msg.created_ts)?
+    {
+        events.push(NodeEvent::DisplayName {
+            node_id: msg.author_node_id.clone(),
+            name,
+        });
+    }
+    circle_sql::add_member(conn, &msg.circle_id, &msg.author_node_id)?;
+    if msg.channel_id == CONTROL_CHANNEL {
+        if let Some(evt) = control::parse_control(&msg.text) {
+            apply(conn, &msg.circle_id, msg.created_ts, &evt, &mut events)?;
+        }
+    } else {
+        events.push(NodeEvent::Message(stored));
+    }
+    Ok(events)
+}
+
+/// Applies one control event's effects in `circle_id` (the carrying message's
+/// circle, never the one named inside the event).
+fn apply(
+    conn: &Connection,
+    circle_id: &str,
+    ts: i64,
+    evt: &ControlEvent,
+    events: &mut Vec<NodeEvent>,
+) -> StoreResult<()> {
+    for effect in control::effects(evt) {
+        apply_effect(conn, circle_id, ts, effect, events)?;
+    }
+    Ok(())
+}
+
+fn channel_event(
+    change: ChannelChange,
+    circle_id: &str,
+    channel_id: &str,
+    node_id: Option<&str>,
+) -> NodeEvent {
+    NodeEvent::Channel {
+        change,
+        circle_id: circle_id.to_string(),
+        channel_id: channel_id.to_string(),
+        node_id: node_id.map(str::to_string),
+    }
+}
+
+fn ensure_channel(
+    conn: &Connection,
+    circle_id: &str,
+    channel_id: &str,
+    ts: i64,
+    events: &mut Vec<NodeEvent>,
+) -> StoreResult<()> {
+    if channel_sql::create(conn, circle_id, channel_id, AccessMode::Public, "", ts, "")? {
+        events.push(channel_event(
+            ChannelChange::Created,
+            circle_id,
+            channel_id,
+            None,
+        ));
+    }
+    Ok(())
+}
+
+fn apply_effect(
+    conn: &Connection,
+    circle_id: &str,
+    ts: i64,
+    effect: Effect,
+    events: &mut Vec<NodeEvent>,
+) -> StoreResult<()> {
+    match effect {
+        Effect::CreateChannel {
+            channel_id,
+            access_mode,
+            created_by,
+            created_ts,
+            key_hash,
+        } => {
+            let key_hash = key_hash.unwrap_or_default();
+            if channel_sql::create(
+                conn,
+                circle_id,
+                &channel_id,
+                access_mode,
+                &created_by,
+                created_ts,
+                &key_hash,
+            )? {
+                events.push(channel_event(
+                    ChannelChange::Created,
+                    circle_id,
+                    &channel_id,
+                    Some(&created_by),
+                ));
+            }
+        }
+        Effect::EnsureChannel { channel_id } => {
+            ensure_channel(conn, circle_id, &channel_id, ts, events)?
+        }
+        Effect::AddMember {
+            channel_id,
+            node_id,
+        } => {
+            if channel_sql::add(conn, NodeSet::Members, circle_id, &channel_id, &node_id)? {
+                let was_requested =
+                    channel_sql::remove(conn, NodeSet::Requests, circle_id, &channel_id, &node_id)?;
+                let change = if was_requested {
+                    ChannelChange::Approved
+                } else {
+                    ChannelChange::MemberJoined
+                };
+                events.push(channel_event(
+                    change,
+                    circle_id,
+                    &channel_id,
+                    Some(&node_id),
+                ));
+            }
+        }
+        Effect::RemoveMember {
+            channel_id,
+            node_id,
+        } => {
+            if channel_sql::remove(conn, NodeSet::Members, circle_id, &channel_id, &node_id)? {
+                events.push(channel_event(
+                    ChannelChange::MemberLeft,
+                    circle_id,
+                    &channel_id,
+                    Some(&node_id),
+                ));
+            }
+        }
+        Effect::AddRequest {
+            channel_id,
+            node_id,
+        } => {
+            // Requests only mean something for invite-only channels.
+            let invite_only = channel_sql::get(conn, circle_id, &channel_id)?
+                .is_some_and(|c| c.access_mode == AccessMode::Invite);
+            if invite_only
+                && channel_sql::add(conn, NodeSet::Requests, circle_id, &channel_id, &node_id)?
+            {
+                events.push(channel_event(
+                    ChannelChange::Requested,
+                    circle_id,
+                    &channel_id,
+                    Some(&node_id),
+                ));
+            }
+        }
+        Effect::RemoveRequest {
+            channel_id,
+            node_id,
+        } => {
+            channel_sql::remove(conn, NodeSet::Requests, circle_id, &channel_id, &node_id)?;
+        }
+        Effect::SetDisplayName { node_id, name } => {
+            if peer_sql::set_display_name(conn, &node_id, &name, ts)? {
+                events.push(NodeEvent::DisplayName { node_id, name });
+            }
+        }
+        Effect::SetCircleName { name } => {
+            if circle_sql::set_name(conn, circle_id, &name, ts)? {
+                events.push(NodeEvent::Circle {
+                    change: CircleChange::Renamed,
+                    circle_id: circle_id.to_string(),
+                    name,
+                });
+            }
+        }
+        Effect::RecordAnchor(a) => {
+            conn.execute(
+                "INSERT INTO anchor_records
+                   (circle_id, node_id, can_anchor, public_reachable, is_mobile, announced_at, last_seen_ts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (circle_id, node_id) DO UPDATE SET
+                   can_anchor = CASE WHEN excluded.announced_at > announced_at THEN excluded.can_anchor ELSE can_anchor END,
+                   public_reachable = CASE WHEN excluded.announced_at > announced_at THEN excluded.public_reachable ELSE public_reachable END,
+                   is_mobile = CASE WHEN excluded.announced_at > announced_at THEN excluded.is_mobile ELSE is_mobile END,
+                   announced_at = MAX(announced_at, excluded.announced_at),
+                   last_seen_ts = excluded.last_seen_ts",
+                rusqlite::params![
+                    circle_id,
+                    a.node_id,
+                    a.can_anchor,
+                    a.public_reachable,
+                    a.is_mobile,
+                    a.announced_at,
+                    crate::node::now_ts()
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}

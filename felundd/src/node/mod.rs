@@ -1,0 +1,260 @@
+//! The node: felundd's core. It owns the identity, the store and the event bus, and
+//! implements every operation a client can ask for. Transport edges (gRPC today,
+//! gossip and relay sync next) call into it; it knows nothing about protobuf.
+//!
+//! Every change goes through [`ingest`] or a store write, then its events are
+//! published after the commit, so a subscriber never sees something that is not
+//! on disk.
+
+mod channels;
+mod circles;
+pub mod ingest;
+mod messages;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+
+use crate::error::{NodeError, NodeResult};
+use crate::events::{EventBus, NodeEvent};
+use crate::model::Circle;
+use crate::store::{circles as circle_sql, meta, StateStore};
+
+pub use messages::MessagePage;
+
+/// Retention of chat messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Messages older than this many days are pruned (0 = keep forever).
+    pub max_age_days: u64,
+    /// At most this many chat messages per circle (0 = no cap).
+    pub max_per_circle: u64,
+}
+
+impl Default for Retention {
+    /// A year, no count cap (the reference keeps 30 days / 1,000 messages).
+    fn default() -> Self {
+        Self {
+            max_age_days: 365,
+            max_per_circle: 0,
+        }
+    }
+}
+
+/// Settings the node needs at run time (resolved from flags, env and defaults).
+#[derive(Debug, Clone)]
+pub struct NodeSettings {
+    /// Where the state lives.
+    pub state_dir: PathBuf,
+    /// The API socket path (reported in node info).
+    pub socket_path: PathBuf,
+    /// "host:port" the gossip listener binds.
+    pub listen_addr: String,
+    /// "host:port" written into invite codes.
+    pub advertise_addr: String,
+    /// Relay base URL, if any.
+    pub relay_url: Option<String>,
+    /// Whether this node serves as an anchor.
+    pub anchor: bool,
+    /// Message retention.
+    pub retention: Retention,
+}
+
+/// Cheap-to-clone handle to the running node.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: StateStore,
+    node_id: String,
+    display_name: RwLock<String>,
+    settings: NodeSettings,
+    events: EventBus,
+    started: Instant,
+}
+
+/// A snapshot of the node for `GetNodeInfo`.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// This node's id.
+    pub node_id: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Settings in force.
+    pub settings: NodeSettings,
+    /// Seconds since start.
+    pub uptime_s: u64,
+    /// Circles joined.
+    pub circle_count: u64,
+    /// Messages held.
+    pub message_count: u64,
+    /// Distinct peers known.
+    pub peer_count: u64,
+    /// Attached event subscribers.
+    pub subscriber_count: u64,
+}
+
+impl Node {
+    /// Opens the node on `store`: loads the identity, creating it on first start, and
+    /// applies `initial_name` as display name when given.
+    pub async fn start(
+        store: StateStore,
+        settings: NodeSettings,
+        initial_name: Option<String>,
+    ) -> NodeResult<Self> {
+        let node_id = store
+            .write(|conn| {
+                if let Some(id) = meta::get(conn, meta::NODE_ID)? {
+                    return Ok(id);
+                }
+                let mut seed = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut seed);
+                let id = felund_wire::ids::node_id_from_seed(&seed);
+                meta::set(conn, meta::NODE_ID, &id)?;
+                tracing::info!(node_id = %id, "created node identity");
+                Ok(id)
+            })
+            .await?;
+        let name = store
+            .read(|conn| meta::get(conn, meta::DISPLAY_NAME))
+            .await?
+            .unwrap_or_default();
+        let node = Self {
+            inner: Arc::new(Inner {
+                store,
+                node_id,
+                display_name: RwLock::new(name),
+                settings,
+                events: EventBus::new(),
+                started: Instant::now(),
+            }),
+        };
+        if let Some(name) = initial_name.filter(|n| !n.trim().is_empty()) {
+            if name.trim() != node.display_name() {
+                node.set_display_name(&name).await?;
+            }
+        }
+        Ok(node)
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.inner.node_id
+    }
+
+    /// This node's display name (empty if never set).
+    pub fn display_name(&self) -> String {
+        self.inner
+            .display_name
+            .read()
+            .map(|n| n.clone())
+            .unwrap_or_default()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &StateStore {
+        &self.inner.store
+    }
+
+    /// Settings in force.
+    pub fn settings(&self) -> &NodeSettings {
+        &self.inner.settings
+    }
+
+    /// The event bus (subscribe to it for live events).
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    pub(crate) fn publish(&self, events: Vec<NodeEvent>) {
+        self.inner.events.publish(events);
+    }
+
+    /// Node info with counts.
+    pub async fn info(&self) -> NodeResult<NodeInfo> {
+        let (circle_count, message_count, peer_count) = self
+            .store()
+            .read(|conn| {
+                Ok((
+                    circle_sql::count(conn)?,
+                    crate::store::messages::count(conn)?,
+                    crate::store::peers::count(conn)?,
+                ))
+            })
+            .await?;
+        Ok(NodeInfo {
+            node_id: self.node_id().to_string(),
+            display_name: self.display_name(),
+            settings: self.settings().clone(),
+            uptime_s: self.inner.started.elapsed().as_secs(),
+            circle_count,
+            message_count,
+            peer_count,
+            subscriber_count: self.inner.events.receiver_count() as u64,
+        })
+    }
+
+    /// Resolves a circle selector: a full circle_id, a unique prefix of one, or a
+    /// circle's name (case-insensitive).
+    pub async fn resolve_circle(&self, selector: &str) -> NodeResult<Circle> {
+        let sel = selector.trim().to_string();
+        if sel.is_empty() {
+            return Err(NodeError::InvalidArgument(
+                "no circle given: pass a circle id, a unique prefix of one, or a circle name"
+                    .into(),
+            ));
+        }
+        let circles = self.store().read(circle_sql::list).await?;
+        if let Some(c) = circles.iter().find(|c| c.circle_id == sel) {
+            return Ok(c.clone());
+        }
+        let lower = sel.to_lowercase();
+        let matches: Vec<&Circle> = circles
+            .iter()
+            .filter(|c| {
+                c.circle_id.starts_with(&lower)
+                    || (!c.name.is_empty() && c.name.to_lowercase() == lower)
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(NodeError::NotFound(format!(
+                "no circle matches '{sel}' (see `felundctl circles`)"
+            ))),
+            many => Err(NodeError::InvalidArgument(format!(
+                "'{sel}' matches {} circles ({}); give more of the circle id",
+                many.len(),
+                many.iter()
+                    .map(|c| c.circle_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+}
+
+/// Current Unix time in seconds.
+pub fn now_ts() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `n` random bytes as lowercase hex.
+pub(crate) fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// A fresh 12-byte AES-GCM nonce.
+pub(crate) fn random_nonce12() -> [u8; 12] {
+    let mut n = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut n);
+    n
+}

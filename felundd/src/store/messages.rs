@@ -1,0 +1,190 @@
+//! Messages: insert (first copy of a msg_id wins), page through a channel, prune.
+
+use felund_wire::{Envelope, WireMessage};
+use rusqlite::{params, Connection, Row};
+
+use super::{StoreError, StoreResult};
+use crate::model::StoredMessage;
+
+const COLUMNS: &str = "seq, received_ts, msg_id, circle_id, channel_id, author_node_id, \
+                       display_name, created_ts, text, mac, schema_version, enc";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<(StoredMessage, Option<String>)> {
+    Ok((
+        StoredMessage {
+            seq: row.get(0)?,
+            received_ts: row.get(1)?,
+            wire: WireMessage {
+                msg_id: row.get(2)?,
+                circle_id: row.get(3)?,
+                channel_id: row.get(4)?,
+                author_node_id: row.get(5)?,
+                display_name: row.get(6)?,
+                created_ts: row.get(7)?,
+                text: row.get(8)?,
+                mac: row.get(9)?,
+                schema_version: row.get(10)?,
+                enc: None,
+            },
+        },
+        row.get(11)?,
+    ))
+}
+
+fn build((mut msg, enc): (StoredMessage, Option<String>)) -> StoreResult<StoredMessage> {
+    if let Some(json) = enc {
+        let env: Envelope = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("envelope of {}: {e}", msg.wire.msg_id)))?;
+        msg.wire.enc = Some(env);
+    }
+    Ok(msg)
+}
+
+/// Stores a verified message. Returns the stored row, or `None` when a message with
+/// this msg_id is already held (the first copy wins everywhere).
+pub fn insert(
+    conn: &Connection,
+    m: &WireMessage,
+    received_ts: i64,
+) -> StoreResult<Option<StoredMessage>> {
+    let enc = m
+        .enc
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode envelope: {e}")))?;
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO messages
+            (msg_id, circle_id, channel_id, author_node_id, display_name, created_ts, text,
+             mac, schema_version, enc, received_ts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            m.msg_id,
+            m.circle_id,
+            m.channel_id,
+            m.author_node_id,
+            m.display_name,
+            m.created_ts,
+            m.text,
+            m.mac,
+            m.schema_version,
+            enc,
+            received_ts
+        ],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(StoredMessage {
+        seq: conn.last_insert_rowid(),
+        received_ts,
+        wire: m.clone(),
+    }))
+}
+
+/// A position in a channel's history: messages strictly before it are older.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    /// `created_ts` of the boundary message.
+    pub created_ts: i64,
+    /// Its local sequence number: the tie-breaker within one second, so messages
+    /// of the same second keep the order in which this node stored them.
+    pub seq: i64,
+}
+
+impl PageCursor {
+    /// Encodes the cursor as the opaque string clients pass back.
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.created_ts, self.seq)
+    }
+
+    /// Decodes a cursor string; `None` if it is not one of ours.
+    pub fn decode(s: &str) -> Option<Self> {
+        let (ts, id) = s.split_once(':')?;
+        Some(Self {
+            created_ts: ts.parse().ok()?,
+            seq: id.parse().ok()?,
+        })
+    }
+}
+
+/// The newest `limit` messages of a channel before `before` (all if `None`),
+/// returned oldest first.
+pub fn page(
+    conn: &Connection,
+    circle_id: &str,
+    channel_id: &str,
+    limit: u32,
+    before: Option<&PageCursor>,
+) -> StoreResult<Vec<StoredMessage>> {
+    let (ts, seq) = match before {
+        Some(c) => (c.created_ts, c.seq),
+        None => (i64::MAX, i64::MAX),
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages
+         WHERE circle_id = ?1 AND channel_id = ?2
+           AND (created_ts < ?3 OR (created_ts = ?3 AND seq < ?4) OR ?5)
+         ORDER BY created_ts DESC, seq DESC LIMIT ?6"
+    ))?;
+    let rows = stmt.query_map(
+        params![circle_id, channel_id, ts, seq, before.is_none(), limit],
+        from_row,
+    )?;
+    let mut out = rows.map(|r| build(r?)).collect::<StoreResult<Vec<_>>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+/// Whether any message older than the given one exists in the channel.
+pub fn has_older(
+    conn: &Connection,
+    circle_id: &str,
+    channel_id: &str,
+    c: &PageCursor,
+) -> StoreResult<bool> {
+    let found: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
+           AND (created_ts < ?3 OR (created_ts = ?3 AND seq < ?4)))",
+        params![circle_id, channel_id, c.created_ts, c.seq],
+        |r| r.get(0),
+    )?;
+    Ok(found)
+}
+
+/// Messages of a circle in local arrival order (control events included).
+pub fn all_in_circle(conn: &Connection, circle_id: &str) -> StoreResult<Vec<StoredMessage>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE circle_id = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map([circle_id], from_row)?;
+    rows.map(|r| build(r?)).collect()
+}
+
+/// Total number of messages held (control events included).
+pub fn count(conn: &Connection) -> StoreResult<u64> {
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Deletes chat messages older than `cutoff_ts`, and beyond the newest `max_per_circle`
+/// chat messages of each circle (0 = no cap). Control events are kept: they carry the
+/// circle's channel and name state that newcomers still need. Returns rows removed.
+pub fn prune(conn: &Connection, cutoff_ts: i64, max_per_circle: u64) -> StoreResult<u64> {
+    let mut removed = conn.execute(
+        "DELETE FROM messages WHERE channel_id != '__control' AND created_ts < ?1",
+        [cutoff_ts],
+    )? as u64;
+    if max_per_circle > 0 {
+        removed += conn.execute(
+            "DELETE FROM messages WHERE seq IN (
+               SELECT seq FROM (
+                 SELECT seq, ROW_NUMBER() OVER (
+                   PARTITION BY circle_id ORDER BY created_ts DESC, msg_id DESC) AS rn
+                 FROM messages WHERE channel_id != '__control')
+               WHERE rn > ?1)",
+            [max_per_circle as i64],
+        )? as u64;
+    }
+    Ok(removed)
+}

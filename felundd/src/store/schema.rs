@@ -1,0 +1,117 @@
+//! Schema and migrations. `PRAGMA user_version` records how far a file has been
+//! migrated; each step runs in its own transaction.
+
+use rusqlite::Connection;
+
+use super::{StoreError, StoreResult};
+
+/// Migration steps, in order. Step `i` brings the file to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1: everything the foundation needs.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE circles (
+        circle_id      TEXT PRIMARY KEY,
+        secret_hex     TEXT NOT NULL,
+        name           TEXT NOT NULL DEFAULT '',
+        name_ts        INTEGER NOT NULL DEFAULT 0,
+        joined_ts      INTEGER NOT NULL,
+        -- The peer named by the invite code we joined with ("host:port" or relay URL);
+        -- kept so a node that joined while that peer was down can retry later.
+        bootstrap_peer TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE messages (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        msg_id         TEXT NOT NULL UNIQUE,
+        circle_id      TEXT NOT NULL,
+        channel_id     TEXT NOT NULL,
+        author_node_id TEXT NOT NULL,
+        display_name   TEXT NOT NULL,
+        created_ts     INTEGER NOT NULL,
+        text           TEXT NOT NULL,
+        mac            TEXT NOT NULL,
+        schema_version INTEGER NOT NULL,
+        -- The v2 envelope as JSON, kept so the message can be forwarded intact.
+        enc            TEXT,
+        received_ts    INTEGER NOT NULL
+    );
+    -- rowid (seq) is implicitly the last column: pages order by (created_ts, seq).
+    CREATE INDEX messages_by_channel ON messages (circle_id, channel_id, created_ts);
+    CREATE INDEX messages_by_circle ON messages (circle_id, created_ts);
+    CREATE TABLE peers (
+        node_id   TEXT PRIMARY KEY,
+        addr      TEXT NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE TABLE circle_members (
+        circle_id TEXT NOT NULL,
+        node_id   TEXT NOT NULL,
+        PRIMARY KEY (circle_id, node_id)
+    );
+    CREATE TABLE channels (
+        circle_id   TEXT NOT NULL,
+        channel_id  TEXT NOT NULL,
+        access_mode TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        created_ts  INTEGER NOT NULL,
+        key_hash    TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (circle_id, channel_id)
+    );
+    CREATE TABLE channel_members (
+        circle_id  TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        node_id    TEXT NOT NULL,
+        PRIMARY KEY (circle_id, channel_id, node_id)
+    );
+    CREATE TABLE channel_requests (
+        circle_id  TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        node_id    TEXT NOT NULL,
+        PRIMARY KEY (circle_id, channel_id, node_id)
+    );
+    CREATE TABLE display_names (
+        node_id    TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        updated_ts INTEGER NOT NULL
+    );
+    CREATE TABLE anchor_records (
+        circle_id        TEXT NOT NULL,
+        node_id          TEXT NOT NULL,
+        can_anchor       INTEGER NOT NULL,
+        public_reachable INTEGER NOT NULL,
+        is_mobile        INTEGER NOT NULL,
+        announced_at     INTEGER NOT NULL,
+        last_seen_ts     INTEGER NOT NULL,
+        PRIMARY KEY (circle_id, node_id)
+    );
+    CREATE TABLE relay_cursors (
+        circle_id TEXT NOT NULL,
+        relay_url TEXT NOT NULL,
+        cursor    TEXT NOT NULL,
+        PRIMARY KEY (circle_id, relay_url)
+    );
+    "#,
+];
+
+/// Brings the database up to the newest schema.
+pub(super) fn migrate(conn: &Connection) -> StoreResult<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"
+        ))?;
+        tracing::info!(version, "state database migrated");
+    }
+    Ok(())
+}

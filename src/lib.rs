@@ -1,0 +1,239 @@
+//! Test harness for the workspace-level integration tests in `tests/`: starts real
+//! `felundd` processes in their own temp dirs (free loopback ports, own sockets) and
+//! drives them with the real `felundctl`.
+//!
+//! The binaries are the ones `cargo test --workspace` builds next to the test
+//! executables (`target/<profile>/`); `FELUND_BIN_DIR` overrides that.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Generous deadline for anything a test waits for (a loaded 2-core CI machine).
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Path of a workspace binary (`felundd`, `felundctl`, ...).
+pub fn bin(name: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("FELUND_BIN_DIR") {
+        return Path::new(&dir).join(name);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not found; build the workspace first (`cargo build --workspace`) or set FELUND_BIN_DIR",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on 127.0.0.1, chosen by the OS.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Polls `cond` until it holds or [`DEADLINE`] passes; panics with `what` then.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    while start.elapsed() < DEADLINE {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+    panic!("timed out after {DEADLINE:?} waiting for {what}");
+}
+
+/// A running felundd in its own temp dir.
+pub struct Daemon {
+    child: Option<Child>,
+    /// The temp dir holding state, socket and log (removed on drop).
+    pub dir: TempDir,
+    /// State directory.
+    pub state_dir: PathBuf,
+    /// API socket.
+    pub socket: PathBuf,
+    /// Gossip port on 127.0.0.1.
+    pub port: u16,
+    extra_args: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts a daemon bound to 127.0.0.1 on a free port.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a daemon with extra flags.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state_dir = dir.path().join("state");
+        let socket = dir.path().join("run").join("felundd.sock");
+        let mut d = Self {
+            child: None,
+            state_dir,
+            socket,
+            port: free_port(),
+            dir,
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        d.spawn();
+        d
+    }
+
+    /// Path of the daemon's log file (stderr of every run, appended).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("felundd.log")
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let child = Command::new(bin("felundd"))
+            .arg("--state-dir")
+            .arg(&self.state_dir)
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "felundd=debug,info")
+            .env_remove("FELUND_API_BASE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn felundd");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let start = Instant::now();
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("felundd exited early ({status}); log:\n{}", self.log());
+                }
+            }
+            if self.socket.exists() && self.ctl(&["status"]).status.success() {
+                return;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "felundd not ready after {DEADLINE:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs felundctl against this daemon.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        self.ctl_cmd(args).output().expect("run felundctl")
+    }
+
+    /// A felundctl command (not yet run) against this daemon.
+    pub fn ctl_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin("felundctl"));
+        cmd.arg("--socket").arg(&self.socket).args(args);
+        cmd.env_remove("FELUND_SOCKET");
+        cmd
+    }
+
+    /// Runs `felundctl --json ARGS`, asserts success and parses each output line.
+    pub fn ctl_json(&self, args: &[&str]) -> Vec<Value> {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let out = self.ctl(&full);
+        assert!(
+            out.status.success(),
+            "felundctl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+            .collect()
+    }
+
+    /// Like [`ctl_json`](Self::ctl_json) for commands printing one object.
+    pub fn ctl_one(&self, args: &[&str]) -> Value {
+        let mut v = self.ctl_json(args);
+        assert_eq!(
+            v.len(),
+            1,
+            "expected one JSON object from {args:?}, got {v:?}"
+        );
+        v.remove(0)
+    }
+
+    /// Stops the daemon with SIGTERM and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let start = Instant::now();
+            while start.elapsed() < DEADLINE {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("felundd did not stop on SIGTERM");
+        }
+    }
+
+    /// Kills the daemon with SIGKILL (no clean shutdown).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the daemon again on the same state, socket and port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Starts a stopped daemon again.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "daemon still running");
+        self.spawn();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub mod reference;
