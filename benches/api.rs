@@ -6,7 +6,8 @@
 //! - send→watch latency: time from issuing SendMessage to receiving the message on
 //!   a `Subscribe` stream of the same daemon (one message at a time).
 //!
-//! Run: `cargo bench --bench api` (release build). Results go in BENCHMARKS.md.
+//! Run: `cargo build --release --workspace && cargo bench --bench api`. Results go
+//! in BENCHMARKS.md.
 
 use std::time::{Duration, Instant};
 

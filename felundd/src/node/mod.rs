@@ -258,3 +258,6 @@ pub(crate) fn random_nonce12() -> [u8; 12] {
     rand::thread_rng().fill_bytes(&mut n);
     n
 }
+
+#[cfg(test)]
+mod tests;
