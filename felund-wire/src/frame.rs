@@ -13,7 +13,7 @@ use crate::json::to_ascii_json_string;
 pub use crate::addr::parse_host_port;
 
 /// Every frame type this crate knows, by wire name.
-pub const FRAME_TYPES: [&str; 13] = [
+pub const FRAME_TYPES: [&str; 22] = [
     "HELLO",
     "CHALLENGE",
     "HELLO_AUTH",
@@ -27,6 +27,15 @@ pub const FRAME_TYPES: [&str; 13] = [
     "ANCHOR_PUSH_ACK",
     "ANCHOR_PULL",
     "ANCHOR_MSGS",
+    "X_DIGEST",
+    "X_BUCKETS",
+    "X_IDS",
+    "X_REQ",
+    "X_SEND",
+    "X_LINK",
+    "X_LINK_OK",
+    "X_PUSH",
+    "X_PING",
 ];
 
 /// How much of an attacker-controlled string an error quotes back.
@@ -212,6 +221,59 @@ pub enum Frame {
         #[serde(default)]
         server_time: i64,
     },
+    /// `X_DIGEST` (felundd extension, see [`crate::ext`]): the sender's id-set summary.
+    #[serde(rename = "X_DIGEST")]
+    XDigest {
+        /// Number of ids.
+        count: u64,
+        /// [`crate::ext::SetDigest::digest_hex`].
+        digest: String,
+    },
+    /// `X_BUCKETS` (extension): per-bucket summaries, sent when digests differ.
+    #[serde(rename = "X_BUCKETS")]
+    XBuckets {
+        /// [`crate::ext::SetDigest::bucket_summaries`].
+        buckets: Vec<String>,
+    },
+    /// `X_IDS` (extension): one chunk of the sender's ids in the differing buckets.
+    #[serde(rename = "X_IDS")]
+    XIds {
+        /// The ids.
+        ids: Vec<String>,
+        /// More chunks follow.
+        more: bool,
+    },
+    /// `X_REQ` (extension): one chunk of the ids the sender wants.
+    #[serde(rename = "X_REQ")]
+    XReq {
+        /// The ids.
+        ids: Vec<String>,
+        /// More chunks follow.
+        more: bool,
+    },
+    /// `X_SEND` (extension): one chunk of requested messages (raw objects).
+    #[serde(rename = "X_SEND")]
+    XSend {
+        /// Message objects.
+        messages: Vec<Value>,
+        /// More chunks follow.
+        more: bool,
+    },
+    /// `X_LINK` (extension): the initiator asks to keep the connection as a live link.
+    #[serde(rename = "X_LINK")]
+    XLink {},
+    /// `X_LINK_OK` (extension): the responder agrees.
+    #[serde(rename = "X_LINK_OK")]
+    XLinkOk {},
+    /// `X_PUSH` (extension): new messages, pushed the moment they are stored.
+    #[serde(rename = "X_PUSH")]
+    XPush {
+        /// Message objects.
+        messages: Vec<Value>,
+    },
+    /// `X_PING` (extension): keep-alive on a live link.
+    #[serde(rename = "X_PING")]
+    XPing {},
 }
 
 impl Frame {
@@ -231,6 +293,15 @@ impl Frame {
             Frame::AnchorPushAck { .. } => "ANCHOR_PUSH_ACK",
             Frame::AnchorPull { .. } => "ANCHOR_PULL",
             Frame::AnchorMsgs { .. } => "ANCHOR_MSGS",
+            Frame::XDigest { .. } => "X_DIGEST",
+            Frame::XBuckets { .. } => "X_BUCKETS",
+            Frame::XIds { .. } => "X_IDS",
+            Frame::XReq { .. } => "X_REQ",
+            Frame::XSend { .. } => "X_SEND",
+            Frame::XLink {} => "X_LINK",
+            Frame::XLinkOk {} => "X_LINK_OK",
+            Frame::XPush { .. } => "X_PUSH",
+            Frame::XPing {} => "X_PING",
         }
     }
 }

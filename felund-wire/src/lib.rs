@@ -18,6 +18,7 @@ mod mac;
 pub mod api_sign;
 pub mod control;
 pub mod envelope;
+pub mod ext;
 pub mod frame;
 pub mod handshake;
 pub mod ids;

@@ -41,6 +41,9 @@ pub struct Args {
     /// Serve as an anchor (store-and-forward for peers).
     #[arg(long)]
     pub anchor: bool,
+    /// Seconds between gossip sync rounds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sync_interval: u64,
     /// Prune chat messages older than this many days (0 keeps them forever).
     #[arg(long, default_value_t = Retention::default().max_age_days)]
     pub retention_days: u64,
@@ -50,6 +53,16 @@ pub struct Args {
 }
 
 impl Args {
+    /// Gossip settings matching `settings`.
+    pub fn gossip(&self, settings: &NodeSettings) -> crate::gossip::GossipConfig {
+        crate::gossip::GossipConfig {
+            listen_addr: settings.listen_addr.clone(),
+            advertise_addr: settings.advertise_addr.clone(),
+            sync_interval: std::time::Duration::from_secs(self.sync_interval),
+            anchor: self.anchor,
+        }
+    }
+
     /// The state directory in force.
     pub fn state_dir(&self) -> PathBuf {
         self.state_dir
@@ -57,8 +70,9 @@ impl Args {
             .unwrap_or_else(felund_client::paths::default_state_dir)
     }
 
-    /// Resolves flags, environment and defaults into node settings.
-    pub fn settings(&self) -> NodeSettings {
+    /// Resolves flags, environment and defaults into node settings, for a gossip
+    /// listener bound to `port` (which differs from `--port` when that is 0).
+    pub fn settings(&self, port: u16) -> NodeSettings {
         let state_dir = self.state_dir();
         let socket_path = self
             .socket
@@ -66,11 +80,11 @@ impl Args {
             .unwrap_or_else(|| felund_client::paths::default_socket_path(&state_dir));
         NodeSettings {
             socket_path,
-            listen_addr: format_host_port(self.bind, self.port),
+            listen_addr: format_host_port(self.bind, port),
             advertise_addr: self
                 .advertise
                 .clone()
-                .unwrap_or_else(|| format_host_port(advertise_ip(self.bind), self.port)),
+                .unwrap_or_else(|| format_host_port(advertise_ip(self.bind), port)),
             relay_url: self.relay.clone().filter(|r| !r.trim().is_empty()),
             anchor: self.anchor,
             retention: Retention {
@@ -121,7 +135,7 @@ mod tests {
             "--state-dir",
             "/tmp/x",
         ]);
-        let s = args.settings();
+        let s = args.settings(4000);
         assert_eq!(s.listen_addr, "127.0.0.1:4000");
         assert_eq!(s.advertise_addr, "127.0.0.1:4000");
     }
@@ -135,7 +149,7 @@ mod tests {
             "--state-dir",
             "/tmp/x",
         ]);
-        assert_eq!(args.settings().advertise_addr, "example.org:1");
+        assert_eq!(args.settings(9999).advertise_addr, "example.org:1");
     }
 
     #[test]
@@ -147,6 +161,9 @@ mod tests {
             "--socket",
             "/tmp/s.sock",
         ]);
-        assert_eq!(args.settings().socket_path, PathBuf::from("/tmp/s.sock"));
+        assert_eq!(
+            args.settings(9999).socket_path,
+            PathBuf::from("/tmp/s.sock")
+        );
     }
 }

@@ -5,12 +5,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::config::Args;
 use crate::node::{now_ts, Node};
 use crate::store::{messages as message_sql, StateStore};
-use crate::{grpc, socket};
+use crate::{gossip, grpc, socket};
 
 /// How often retention pruning runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -20,9 +21,22 @@ const LOCK_FILE: &str = "felundd.lock";
 
 /// Runs felundd with `args` until a termination signal.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let settings = args.settings();
+    let socket_path = args.settings(args.port).socket_path;
     // Bind first: a second felundd on the same socket must not touch the state.
-    let listener = socket::bind_api_socket(&settings.socket_path).await?;
+    let listener = socket::bind_api_socket(&socket_path).await?;
+    let tcp = match TcpListener::bind((args.bind, args.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = std::fs::remove_file(&socket_path);
+            anyhow::bail!(
+                "cannot listen for peers on {}:{}: {e} (pass a free --port)",
+                args.bind,
+                args.port
+            );
+        }
+    };
+    let port = tcp.local_addr().map(|a| a.port()).unwrap_or(args.port);
+    let settings = args.settings(port);
     let store = match open_state(&settings.state_dir) {
         Ok(s) => s,
         Err(e) => {
@@ -37,6 +51,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         state_dir = %settings.state_dir.display(),
         "felundd ready"
     );
+    let _gossip = gossip::start(node.clone(), args.gossip(&settings), tcp);
+    tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
     let pruner = tokio::spawn(prune_loop(node.clone()));
     let served = grpc::serve(node, listener, shutdown_signal()).await;
     pruner.abort();

@@ -5,6 +5,7 @@
 //! - [`store`]: the SQLite state file; one writer thread with group commit.
 //! - [`node`]: the core — identity, circles, channels, messages, control events.
 //! - [`events`]: the bus that fans committed changes out to subscribers.
+//! - [`gossip`]: direct TCP sync with peers (reference-compatible + extensions).
 //! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
 //! - [`daemon`]: wiring and lifecycle.
 //!
@@ -14,6 +15,7 @@ pub mod config;
 pub mod daemon;
 pub mod error;
 pub mod events;
+pub mod gossip;
 pub mod grpc;
 pub mod model;
 pub mod node;

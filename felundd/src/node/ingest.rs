@@ -15,14 +15,15 @@ use crate::store::{
 };
 
 /// Stores `msg` (already verified against its circle's secret) and applies what it
-/// carries. Returns no events when the msg_id was already held.
+/// carries. Returns `None` when the msg_id was already held, else the events to
+/// publish.
 pub fn ingest(
     conn: &Connection,
     msg: &WireMessage,
     received_ts: i64,
-) -> StoreResult<Vec<NodeEvent>> {
+) -> StoreResult<Option<Vec<NodeEvent>>> {
     let Some(stored) = message_sql::insert(conn, msg, received_ts)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let mut events = Vec::new();
     let name = felund_wire::ids::truncate_display_name(&msg.display_name);
@@ -42,7 +43,7 @@ pub fn ingest(
     } else {
         events.push(NodeEvent::Message(stored));
     }
-    Ok(events)
+    Ok(Some(events))
 }
 
 /// Applies one control event's effects in `circle_id` (the carrying message's

@@ -6,6 +6,7 @@ use felund_wire::WireMessage;
 
 use super::{ingest, now_ts, random_hex, random_nonce12, Node};
 use crate::error::{NodeError, NodeResult};
+use crate::events::NodeEvent;
 use crate::model::{Circle, StoredMessage, ANON};
 use crate::store::channels as channel_sql;
 use crate::store::messages::{self as message_sql, PageCursor};
@@ -61,23 +62,58 @@ impl Node {
             random_nonce12(),
         );
         let for_store = wire.clone();
+        let received_ts = now_ts();
         let events = self
             .store()
-            .write(move |conn| ingest::ingest(conn, &for_store, now_ts()))
-            .await?;
+            .write(move |conn| ingest::ingest(conn, &for_store, received_ts))
+            .await?
+            .unwrap_or_default();
         let stored = events
             .iter()
             .find_map(|e| match e {
-                crate::events::NodeEvent::Message(m) => Some(m.clone()),
+                NodeEvent::Message(m) => Some(m.clone()),
                 _ => None,
             })
-            .unwrap_or(StoredMessage {
+            .unwrap_or_else(|| StoredMessage {
                 seq: 0,
-                received_ts: created_ts,
-                wire,
+                received_ts,
+                wire: wire.clone(),
             });
         self.publish(events);
+        self.publish_wire(vec![wire], None);
         Ok(stored)
+    }
+
+    /// Stores messages received from a peer or relay (`source`, for not echoing them
+    /// back), each already verified against its circle's secret. Publishes events
+    /// and returns how many were new.
+    pub async fn ingest_verified(
+        &self,
+        msgs: Vec<WireMessage>,
+        source: Option<String>,
+    ) -> NodeResult<usize> {
+        if msgs.is_empty() {
+            return Ok(0);
+        }
+        let received_ts = now_ts();
+        let (new, events) = self
+            .store()
+            .write(move |conn| {
+                let mut new = Vec::new();
+                let mut events = Vec::new();
+                for m in msgs {
+                    if let Some(e) = ingest::ingest(conn, &m, received_ts)? {
+                        events.extend(e);
+                        new.push(m);
+                    }
+                }
+                Ok((new, events))
+            })
+            .await?;
+        let count = new.len();
+        self.publish(events);
+        self.publish_wire(new, source);
+        Ok(count)
     }
 
     /// Sends a chat message. Returns once it is committed.

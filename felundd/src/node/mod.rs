@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use felund_wire::WireMessage;
 use rand::RngCore;
+use tokio::sync::broadcast;
 
 use crate::error::{NodeError, NodeResult};
 use crate::events::{EventBus, NodeEvent};
@@ -74,8 +76,24 @@ struct Inner {
     display_name: RwLock<String>,
     settings: NodeSettings,
     events: EventBus,
+    wire: broadcast::Sender<Arc<NewWire>>,
     started: Instant,
 }
+
+/// A message newly stored by this node, for the sync edges to forward (control
+/// events included, unlike client events).
+#[derive(Debug, Clone)]
+pub struct NewWire {
+    /// The message as it travels.
+    pub wire: WireMessage,
+    /// The peer it came from (`None` if authored here or unknown), so it is not
+    /// echoed back to it.
+    pub source: Option<String>,
+}
+
+/// Buffer of the internal new-message bus; a sync edge that falls further behind
+/// drops its live link and relies on the next digest sync.
+const WIRE_BUFFER: usize = 16_384;
 
 /// A snapshot of the node for `GetNodeInfo`.
 #[derive(Debug, Clone)]
@@ -130,6 +148,7 @@ impl Node {
                 display_name: RwLock::new(name),
                 settings,
                 events: EventBus::new(),
+                wire: broadcast::channel(WIRE_BUFFER).0,
                 started: Instant::now(),
             }),
         };
@@ -172,6 +191,20 @@ impl Node {
 
     pub(crate) fn publish(&self, events: Vec<NodeEvent>) {
         self.inner.events.publish(events);
+    }
+
+    pub(crate) fn publish_wire(&self, msgs: Vec<WireMessage>, source: Option<String>) {
+        for wire in msgs {
+            let _ = self.inner.wire.send(Arc::new(NewWire {
+                wire,
+                source: source.clone(),
+            }));
+        }
+    }
+
+    /// Every message newly stored from now on (authored or received).
+    pub fn subscribe_wire(&self) -> broadcast::Receiver<Arc<NewWire>> {
+        self.inner.wire.subscribe()
     }
 
     /// Node info with counts.

@@ -188,3 +188,64 @@ pub fn prune(conn: &Connection, cutoff_ts: i64, max_per_circle: u64) -> StoreRes
     }
     Ok(removed)
 }
+
+/// Every msg_id of a circle with its `created_ts`, newest first.
+pub fn ids_newest_first(conn: &Connection, circle_id: &str) -> StoreResult<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT msg_id, created_ts FROM messages WHERE circle_id = ?1
+         ORDER BY created_ts DESC, seq DESC",
+    )?;
+    let rows = stmt.query_map([circle_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The messages of a circle with the given ids (those held), newest first.
+pub fn get_many(
+    conn: &Connection,
+    circle_id: &str,
+    ids: &[String],
+) -> StoreResult<Vec<StoredMessage>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE circle_id = ?1 AND msg_id = ?2"
+    ))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let mut rows = stmt.query_map(params![circle_id, id], from_row)?;
+        if let Some(row) = rows.next() {
+            out.push(build(row?)?);
+        }
+    }
+    out.sort_by_key(|m| std::cmp::Reverse((m.wire.created_ts, m.seq)));
+    Ok(out)
+}
+
+/// The newest `limit` messages of a circle, newest first; control events only when
+/// `with_control`.
+pub fn newest(
+    conn: &Connection,
+    circle_id: &str,
+    limit: usize,
+    with_control: bool,
+) -> StoreResult<Vec<StoredMessage>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE circle_id = ?1 AND (?2 OR channel_id != '__control')
+         ORDER BY created_ts DESC, seq DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![circle_id, with_control, limit as i64], from_row)?;
+    rows.map(|r| build(r?)).collect()
+}
+
+/// Up to `limit` messages of a circle created after `since`, oldest first.
+pub fn created_after(
+    conn: &Connection,
+    circle_id: &str,
+    since: i64,
+    limit: usize,
+) -> StoreResult<Vec<StoredMessage>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE circle_id = ?1 AND created_ts > ?2
+         ORDER BY created_ts, seq LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![circle_id, since, limit as i64], from_row)?;
+    rows.map(|r| build(r?)).collect()
+}

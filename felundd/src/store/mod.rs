@@ -12,6 +12,7 @@
 
 pub mod channels;
 pub mod circles;
+pub mod cursors;
 pub mod messages;
 pub mod meta;
 pub mod peers;

@@ -1,0 +1,148 @@
+//! Live links: after an extension sync, the initiator may ask to keep the
+//! connection open. Both sides then push every message they newly store (authored
+//! here or received from anyone but this peer) as `X_PUSH` the moment it commits,
+//! and ping every [`PING_EVERY`]. A link that lags, idles out or errs just closes:
+//! the next digest sync repairs whatever it missed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use felund_wire::Frame;
+use tokio::sync::{broadcast, mpsc};
+
+use super::conn::ConnError;
+use super::handshake::{Role, Session};
+use super::receive;
+use super::{Gossip, GossipError};
+use crate::node::NewWire;
+
+/// Keep-alive interval on a link.
+const PING_EVERY: Duration = Duration::from_secs(15);
+/// A link with no frame for this long is dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a responder waits for `X_LINK` after the sync.
+const OFFER_WAIT: Duration = Duration::from_secs(5);
+/// Most messages per push frame.
+const MAX_PUSH_BATCH: usize = 256;
+
+/// After an extension sync: the initiator offers a link when it has none to this
+/// peer; the responder accepts one if offered.
+pub async fn after_sync(
+    g: &Gossip,
+    mut s: Session,
+    bus: broadcast::Receiver<Arc<NewWire>>,
+) -> Result<(), GossipError> {
+    let (cid, peer) = (s.circle.circle_id.clone(), s.peer_node_id.clone());
+    match s.role {
+        Role::Initiator => {
+            if !g.claim_link(&cid, &peer) {
+                s.writer.shutdown().await;
+                return Ok(());
+            }
+            let result = async {
+                s.writer.write_frame(&Frame::XLink {}).await?;
+                match s.reader.read_frame().await? {
+                    Frame::XLinkOk {} => run(g, s, bus).await,
+                    _ => Ok(()),
+                }
+            }
+            .await;
+            g.release_link(&cid, &peer);
+            result
+        }
+        Role::Responder => {
+            s.reader.set_timeout(OFFER_WAIT);
+            match s.reader.read_frame().await {
+                Ok(Frame::XLink {}) => {}
+                Ok(_) | Err(ConnError::Closed) | Err(ConnError::Timeout(_)) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+            // Accept even if we hold a link to this peer ourselves (both dialled at
+            // once): a duplicate link only duplicates pushes, which dedup absorbs.
+            let claimed = g.claim_link(&cid, &peer);
+            s.writer.write_frame(&Frame::XLinkOk {}).await?;
+            let result = run(g, s, bus).await;
+            if claimed {
+                g.release_link(&cid, &peer);
+            }
+            result
+        }
+    }
+}
+
+async fn run(
+    g: &Gossip,
+    s: Session,
+    mut bus: broadcast::Receiver<Arc<NewWire>>,
+) -> Result<(), GossipError> {
+    let Session {
+        mut reader,
+        mut writer,
+        circle,
+        peer_node_id: peer,
+        ..
+    } = s;
+    tracing::debug!(peer = %peer, circle = %circle.circle_id, "live link up");
+    reader.set_timeout(IDLE_TIMEOUT);
+    // Reading runs in its own task so a half-read line is never lost to `select!`.
+    let (tx, mut frames) = mpsc::channel::<Result<Frame, ConnError>>(64);
+    let read_task = tokio::spawn(async move {
+        loop {
+            let r = reader.read_frame().await;
+            let stop = r.is_err();
+            if tx.send(r).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let result = loop {
+        tokio::select! {
+            f = frames.recv() => match f {
+                Some(Ok(Frame::XPush { messages })) => {
+                    if let Err(e) = receive::gossip_messages(g, &circle, &messages, &peer).await {
+                        break Err(e.into());
+                    }
+                }
+                Some(Ok(Frame::XPing {})) => {}
+                Some(Ok(other)) => break Err(GossipError::Protocol(format!("unexpected {} on a live link", other.type_name()))),
+                Some(Err(ConnError::Closed)) | None => break Ok(()),
+                Some(Err(e)) => break Err(e.into()),
+            },
+            m = bus.recv() => match m {
+                Ok(first) => {
+                    let mut batch = Vec::new();
+                    let mut next = Some(first);
+                    while let Some(nw) = next.take() {
+                        if nw.wire.circle_id == circle.circle_id && nw.source.as_deref() != Some(peer.as_str()) {
+                            batch.push(nw.wire.to_value());
+                        }
+                        if batch.len() < MAX_PUSH_BATCH {
+                            next = bus.try_recv().ok();
+                        }
+                    }
+                    if !batch.is_empty() {
+                        if let Err(e) = writer.write_frame(&Frame::XPush { messages: batch }).await {
+                            break Err(e.into());
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(peer = %peer, missed = n, "live link lagged; closing it (next sync repairs)");
+                    break Ok(());
+                }
+                Err(broadcast::error::RecvError::Closed) => break Ok(()),
+            },
+            _ = ping.tick() => {
+                if let Err(e) = writer.write_frame(&Frame::XPing {}).await {
+                    break Err(e.into());
+                }
+            }
+        }
+    };
+    read_task.abort();
+    writer.shutdown().await;
+    tracing::debug!(peer = %peer, circle = %circle.circle_id, "live link down");
+    result
+}

@@ -1,0 +1,196 @@
+//! Direct TCP gossip (PROTOCOL.md §6): the listener, the handshake, the sync
+//! sessions (reference-compatible, and the felundd extensions when both sides speak
+//! them), live push links and the periodic rounds.
+//!
+//! - [`conn`]: line framing with limits; [`handshake`]: both roles.
+//! - [`ref_sync`]: the reference sequence, budgeted to the reference's frame limits.
+//! - [`ext_sync`]: digest + bucket reconciliation with chunked frames.
+//! - [`link`]: a synced felundd connection kept open to push new messages at once.
+//! - [`anchor`]: ANCHOR_PUSH/PULL in both roles.
+//! - [`rounds`]: who to sync with and when (backoff, bootstrap after join).
+//! - [`server`]: accepting connections.
+
+mod anchor;
+mod common;
+pub mod conn;
+mod ext_sync;
+pub mod handshake;
+mod link;
+mod receive;
+mod ref_sync;
+mod rounds;
+mod server;
+mod session;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::NodeError;
+use crate::events::NodeEvent;
+use crate::model::Peer;
+use crate::node::Node;
+
+pub use rounds::GossipHandle;
+
+/// Starts the gossip edge: serves `listener` and runs the sync rounds.
+pub fn start(node: Node, config: GossipConfig, listener: tokio::net::TcpListener) -> GossipHandle {
+    let g = Gossip::new(node, config);
+    tokio::spawn(server::serve(g.clone(), listener));
+    rounds::start(g)
+}
+
+/// Time allowed for the whole handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for each frame during sync (the reference's read timeout).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most inbound connections served at once; more are closed at accept.
+pub const MAX_INBOUND: usize = 256;
+/// Most outbound sync sessions at once.
+pub const MAX_OUTBOUND: usize = 16;
+
+/// Gossip settings.
+#[derive(Debug, Clone)]
+pub struct GossipConfig {
+    /// "host:port" to listen on.
+    pub listen_addr: String,
+    /// "host:port" we tell peers.
+    pub advertise_addr: String,
+    /// Time between sync rounds.
+    pub sync_interval: Duration,
+    /// Whether we serve as an anchor.
+    pub anchor: bool,
+}
+
+/// Why a gossip session ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum GossipError {
+    /// The connection failed.
+    #[error(transparent)]
+    Conn(#[from] conn::ConnError),
+    /// The peer sent an ERROR frame.
+    #[error("peer refused: {0}")]
+    Refused(String),
+    /// The peer broke the protocol (the text is what we answer in an ERROR frame).
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// We reached ourselves.
+    #[error("connected to ourselves")]
+    SelfConnection,
+    /// The node failed (store).
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// Shared state of the gossip edge. Cheap to clone.
+#[derive(Clone)]
+pub struct Gossip {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    node: Node,
+    config: GossipConfig,
+    /// Live links, by (circle_id, peer node_id).
+    links: Mutex<HashSet<(String, String)>>,
+    /// What each reference peer is known to hold, by (circle_id, peer node_id), so
+    /// later sessions advertise what it still lacks (see `ref_sync`).
+    known: Mutex<HashMap<(String, String), HashSet<String>>>,
+}
+
+impl Gossip {
+    /// Gossip state for `node`.
+    pub fn new(node: Node, config: GossipConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                node,
+                config,
+                links: Mutex::new(HashSet::new()),
+                known: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Node {
+        &self.inner.node
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &GossipConfig {
+        &self.inner.config
+    }
+
+    /// Records a member and (with an address) a peer; publishes a peer event when the
+    /// record changed.
+    pub async fn record_peer(
+        &self,
+        circle_id: &str,
+        node_id: &str,
+        addr: Option<&str>,
+        last_seen: i64,
+    ) -> Result<(), NodeError> {
+        if node_id == self.node().node_id() {
+            return Ok(());
+        }
+        let (cid, nid, a) = (
+            circle_id.to_string(),
+            node_id.to_string(),
+            addr.map(str::to_string),
+        );
+        let changed = self
+            .node()
+            .store()
+            .write(move |conn| {
+                handshake::record_peer_sql(conn, &cid, &nid, a.as_deref(), last_seen)
+            })
+            .await?;
+        if let (true, Some(addr)) = (changed, addr) {
+            self.node().publish(vec![NodeEvent::Peer(Peer {
+                node_id: node_id.to_string(),
+                circle_id: circle_id.to_string(),
+                addr: addr.to_string(),
+                last_seen,
+                display_name: String::new(),
+            })]);
+        }
+        Ok(())
+    }
+
+    /// Claims the live link slot for (circle, peer); false if one exists.
+    fn claim_link(&self, circle_id: &str, peer: &str) -> bool {
+        self.inner
+            .links
+            .lock()
+            .map(|mut l| l.insert((circle_id.to_string(), peer.to_string())))
+            .unwrap_or(false)
+    }
+
+    fn release_link(&self, circle_id: &str, peer: &str) {
+        if let Ok(mut l) = self.inner.links.lock() {
+            l.remove(&(circle_id.to_string(), peer.to_string()));
+        }
+    }
+
+    /// Number of live links (for status).
+    pub fn link_count(&self) -> usize {
+        self.inner.links.lock().map(|l| l.len()).unwrap_or(0)
+    }
+
+    fn known_ids(&self, circle_id: &str, peer: &str) -> HashSet<String> {
+        self.inner
+            .known
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&(circle_id.to_string(), peer.to_string())).cloned())
+            .unwrap_or_default()
+    }
+
+    fn remember_known(&self, circle_id: &str, peer: &str, ids: impl IntoIterator<Item = String>) {
+        if let Ok(mut k) = self.inner.known.lock() {
+            k.entry((circle_id.to_string(), peer.to_string()))
+                .or_default()
+                .extend(ids);
+        }
+    }
+}

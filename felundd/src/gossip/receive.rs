@@ -1,0 +1,87 @@
+//! Receiving messages from a peer: strict validation, circle check, MAC/envelope
+//! verification, then one batched store write. Nothing unverified is stored.
+
+use felund_wire::WireMessage;
+use serde_json::Value;
+
+use super::Gossip;
+use crate::error::NodeError;
+use crate::model::Circle;
+
+/// Outcome of one batch.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// Newly stored.
+    pub stored: usize,
+    /// Refused (malformed, wrong circle, failed verification).
+    pub rejected: usize,
+}
+
+/// Verifies gossip message objects (PROTOCOL.md §4, gossip rule) and stores the good
+/// ones; `source` is the sending peer's node id.
+pub async fn gossip_messages(
+    g: &Gossip,
+    circle: &Circle,
+    values: &[Value],
+    source: &str,
+) -> Result<Received, NodeError> {
+    let mut good = Vec::with_capacity(values.len());
+    let mut rejected = 0;
+    for v in values {
+        match WireMessage::from_value(v) {
+            Ok(mut m) if m.circle_id == circle.circle_id => match m.verify_gossip(&circle.secret) {
+                Ok(()) => good.push(m),
+                Err(e) => {
+                    rejected += 1;
+                    tracing::debug!(
+                        peer = source,
+                        "dropping message that fails verification: {e}"
+                    );
+                }
+            },
+            Ok(_) => {
+                rejected += 1;
+                tracing::debug!(peer = source, "dropping message for another circle");
+            }
+            Err(e) => {
+                rejected += 1;
+                tracing::debug!(peer = source, "dropping malformed message: {e}");
+            }
+        }
+    }
+    if rejected > 0 {
+        tracing::warn!(
+            peer = source,
+            rejected,
+            "rejected messages that failed validation"
+        );
+    }
+    let stored = g
+        .node()
+        .ingest_verified(good, Some(source.to_string()))
+        .await?;
+    Ok(Received { stored, rejected })
+}
+
+/// Verifies relay-style envelopes (anchor pull/push; PROTOCOL.md §4, relay rule)
+/// and stores the good ones.
+pub async fn relay_envelopes(
+    g: &Gossip,
+    circle: &Circle,
+    values: &[Value],
+    source: &str,
+) -> Result<Received, NodeError> {
+    let mut good = Vec::new();
+    let mut rejected = 0;
+    for v in values {
+        match WireMessage::verify_relay(v, &circle.secret) {
+            Ok(m) if m.circle_id == circle.circle_id => good.push(m),
+            _ => rejected += 1,
+        }
+    }
+    let stored = g
+        .node()
+        .ingest_verified(good, Some(source.to_string()))
+        .await?;
+    Ok(Received { stored, rejected })
+}

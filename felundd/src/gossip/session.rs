@@ -1,0 +1,84 @@
+//! One whole gossip session in either role: handshake, the sync flavour both sides
+//! speak, then a live link (felundd peers) or the anchor exchange (reference peers).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use super::conn::ConnError;
+use super::handshake::{self, Session};
+use super::receive::Received;
+use super::{anchor, ext_sync, link, ref_sync, Gossip, GossipError};
+use crate::model::Circle;
+use crate::node::now_ts;
+
+/// Time allowed to open a TCP connection to a peer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Dials `addr` and syncs `circle` with whoever answers there. Returns the peer's
+/// node id.
+pub async fn initiate(g: &Gossip, addr: &str, circle: Circle) -> Result<String, GossipError> {
+    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+        Ok(r) => r.map_err(ConnError::from)?,
+        Err(_) => return Err(ConnError::Timeout(CONNECT_TIMEOUT).into()),
+    };
+    let _ = stream.set_nodelay(true);
+    // Subscribe before syncing so nothing stored meanwhile escapes a live link.
+    let bus = g.node().subscribe_wire();
+    let mut s = handshake::initiate(g, stream, circle).await?;
+    let peer = s.peer_node_id.clone();
+    // The responder is reachable where we dialled it.
+    g.record_peer(&s.circle.circle_id, &peer, Some(addr), now_ts())
+        .await?;
+    sync(g, &mut s).await?;
+    if s.ext {
+        link::after_sync(g, s, bus).await?;
+    } else {
+        if s.peer_can_anchor {
+            anchor::as_initiator(g, &mut s).await?;
+        }
+        s.writer.shutdown().await;
+    }
+    Ok(peer)
+}
+
+/// Serves an accepted connection from `ip`.
+pub async fn respond(g: &Gossip, stream: TcpStream, ip: IpAddr) -> Result<(), GossipError> {
+    let _ = stream.set_nodelay(true);
+    let bus = g.node().subscribe_wire();
+    let mut s = handshake::respond(g, stream, ip).await?;
+    sync(g, &mut s).await?;
+    if s.ext {
+        link::after_sync(g, s, bus).await
+    } else {
+        if g.config().anchor {
+            anchor::as_responder(g, &mut s).await?;
+        }
+        s.writer.shutdown().await;
+        Ok(())
+    }
+}
+
+/// Runs the sync both sides speak; a protocol error is told to the peer in an
+/// ERROR frame before it is returned.
+async fn sync(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
+    let result = if s.ext {
+        ext_sync::run(g, s).await
+    } else {
+        ref_sync::run(g, s).await
+    };
+    match result {
+        Ok(r) => {
+            if r.stored > 0 || r.rejected > 0 {
+                tracing::debug!(peer = %s.peer_node_id, stored = r.stored, rejected = r.rejected, "synced");
+            }
+            Ok(r)
+        }
+        Err(GossipError::Protocol(msg)) => {
+            s.writer.write_error(&msg).await;
+            Err(GossipError::Protocol(msg))
+        }
+        Err(e) => Err(e),
+    }
+}
