@@ -90,6 +90,11 @@ pub struct NodeInfoJson<'a> {
     socket_path: &'a str,
     relay_url: &'a str,
     anchor: bool,
+    gossip_sessions_ok: u64,
+    gossip_sessions_failed: u64,
+    gossip_bytes_in: u64,
+    gossip_bytes_out: u64,
+    live_links: u64,
 }
 
 /// JSON of a [`api::NodeInfo`].
@@ -109,6 +114,11 @@ pub fn node_info(n: &api::NodeInfo) -> NodeInfoJson<'_> {
         socket_path: &n.socket_path,
         relay_url: &n.relay_url,
         anchor: n.anchor,
+        gossip_sessions_ok: n.gossip_sessions_ok,
+        gossip_sessions_failed: n.gossip_sessions_failed,
+        gossip_bytes_in: n.gossip_bytes_in,
+        gossip_bytes_out: n.gossip_bytes_out,
+        live_links: n.live_links,
     }
 }
 

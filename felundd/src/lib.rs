@@ -12,6 +12,7 @@
 //! The wire protocol itself lives in the `felund-wire` crate, re-exported as [`wire`].
 
 pub mod config;
+pub mod counters;
 pub mod daemon;
 pub mod error;
 pub mod events;

@@ -38,6 +38,17 @@ pub async fn status(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
         ("messages", info.message_count.to_string()),
         ("peers", info.peer_count.to_string()),
         ("subscribers", info.subscriber_count.to_string()),
+        (
+            "gossip",
+            format!(
+                "{} sessions ok, {} failed, {} live links, {} B in, {} B out",
+                info.gossip_sessions_ok,
+                info.gossip_sessions_failed,
+                info.live_links,
+                info.gossip_bytes_in,
+                info.gossip_bytes_out
+            ),
+        ),
         ("socket", or_dash(&info.socket_path)),
         ("state_dir", or_dash(&info.state_dir)),
     ]);

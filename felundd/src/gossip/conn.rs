@@ -12,6 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
+use crate::counters::Counters;
 use crate::node::random_nonce12;
 
 /// What can go wrong on a gossip connection.
@@ -43,6 +44,7 @@ pub enum ConnError {
 /// Reading half: frames in.
 pub struct FrameReader {
     inner: BufReader<OwnedReadHalf>,
+    counters: Arc<Counters>,
     cipher: Option<Arc<SessionCipher>>,
     max_line: usize,
     timeout: Duration,
@@ -52,16 +54,23 @@ pub struct FrameReader {
 /// Writing half: frames out.
 pub struct FrameWriter {
     inner: OwnedWriteHalf,
+    counters: Arc<Counters>,
     cipher: Option<Arc<SessionCipher>>,
     max_line: usize,
 }
 
 /// Splits a connection into its framed halves, plain to begin with.
-pub fn split(stream: TcpStream, max_line: usize, timeout: Duration) -> (FrameReader, FrameWriter) {
+pub fn split(
+    stream: TcpStream,
+    max_line: usize,
+    timeout: Duration,
+    counters: Arc<Counters>,
+) -> (FrameReader, FrameWriter) {
     let (r, w) = stream.into_split();
     (
         FrameReader {
             inner: BufReader::with_capacity(64 * 1024, r),
+            counters: Arc::clone(&counters),
             cipher: None,
             max_line,
             timeout,
@@ -69,6 +78,7 @@ pub fn split(stream: TcpStream, max_line: usize, timeout: Duration) -> (FrameRea
         },
         FrameWriter {
             inner: w,
+            counters,
             cipher: None,
             max_line,
         },
@@ -124,6 +134,7 @@ impl FrameReader {
             self.line.extend_from_slice(chunk);
             let used = done.unwrap_or(chunk.len());
             self.inner.consume(used);
+            Counters::add(&self.counters.bytes_in, used as u64);
             if done.is_some() {
                 if self.line.last() == Some(&b'\r') {
                     self.line.pop();
@@ -152,6 +163,7 @@ impl FrameWriter {
             return Err(ConnError::TooLargeToSend(line.len()));
         }
         self.inner.write_all(line.as_bytes()).await?;
+        Counters::add(&self.counters.bytes_out, line.len() as u64);
         Ok(())
     }
 

@@ -94,7 +94,12 @@ pub async fn initiate(
     stream: TcpStream,
     circle: Circle,
 ) -> Result<Session, GossipError> {
-    let (mut reader, mut writer) = split(stream, MAX_PLAIN_LINE, HANDSHAKE_TIMEOUT);
+    let (mut reader, mut writer) = split(
+        stream,
+        MAX_PLAIN_LINE,
+        HANDSHAKE_TIMEOUT,
+        Arc::clone(g.node().counters()),
+    );
     let node = g.node();
     let client_nonce = random16();
     writer
@@ -167,7 +172,12 @@ pub async fn respond(
     stream: TcpStream,
     observed_ip: IpAddr,
 ) -> Result<Session, GossipError> {
-    let (mut reader, mut writer) = split(stream, MAX_PLAIN_LINE, HANDSHAKE_TIMEOUT);
+    let (mut reader, mut writer) = split(
+        stream,
+        MAX_PLAIN_LINE,
+        HANDSHAKE_TIMEOUT,
+        Arc::clone(g.node().counters()),
+    );
     match respond_inner(g, &mut reader, &mut writer, observed_ip).await {
         Ok((circle, hello, cipher, enc)) => {
             let mut session = Session {

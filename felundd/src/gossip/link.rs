@@ -14,6 +14,7 @@ use super::conn::ConnError;
 use super::handshake::{Role, Session};
 use super::receive;
 use super::{Gossip, GossipError};
+use crate::counters::Counters;
 use crate::node::NewWire;
 
 /// Keep-alive interval on a link.
@@ -83,6 +84,8 @@ async fn run(
         ..
     } = s;
     tracing::debug!(peer = %peer, circle = %circle.circle_id, "live link up");
+    let counters = std::sync::Arc::clone(g.node().counters());
+    Counters::add(&counters.live_links, 1);
     reader.set_timeout(IDLE_TIMEOUT);
     // Reading runs in its own task so a half-read line is never lost to `select!`.
     let (tx, mut frames) = mpsc::channel::<Result<Frame, ConnError>>(64);
@@ -142,6 +145,7 @@ async fn run(
         }
     };
     read_task.abort();
+    Counters::dec(&counters.live_links);
     writer.shutdown().await;
     tracing::debug!(peer = %peer, circle = %circle.circle_id, "live link down");
     result

@@ -10,6 +10,7 @@ use super::conn::ConnError;
 use super::handshake::{self, Session};
 use super::receive::Received;
 use super::{anchor, ext_sync, link, ref_sync, Gossip, GossipError};
+use crate::counters::Counters;
 use crate::model::Circle;
 use crate::node::now_ts;
 
@@ -19,6 +20,28 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Dials `addr` and syncs `circle` with whoever answers there. Returns the peer's
 /// node id.
 pub async fn initiate(g: &Gossip, addr: &str, circle: Circle) -> Result<String, GossipError> {
+    count(g, initiate_inner(g, addr, circle).await)
+}
+
+/// Serves an accepted connection from `ip`.
+pub async fn respond(g: &Gossip, stream: TcpStream, ip: IpAddr) -> Result<(), GossipError> {
+    count(g, respond_inner(g, stream, ip).await)
+}
+
+fn count<T>(g: &Gossip, r: Result<T, GossipError>) -> Result<T, GossipError> {
+    let c = g.node().counters();
+    Counters::add(
+        if r.is_ok() {
+            &c.sessions_ok
+        } else {
+            &c.sessions_failed
+        },
+        1,
+    );
+    r
+}
+
+async fn initiate_inner(g: &Gossip, addr: &str, circle: Circle) -> Result<String, GossipError> {
     let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
         Ok(r) => r.map_err(ConnError::from)?,
         Err(_) => return Err(ConnError::Timeout(CONNECT_TIMEOUT).into()),
@@ -43,8 +66,7 @@ pub async fn initiate(g: &Gossip, addr: &str, circle: Circle) -> Result<String, 
     Ok(peer)
 }
 
-/// Serves an accepted connection from `ip`.
-pub async fn respond(g: &Gossip, stream: TcpStream, ip: IpAddr) -> Result<(), GossipError> {
+async fn respond_inner(g: &Gossip, stream: TcpStream, ip: IpAddr) -> Result<(), GossipError> {
     let _ = stream.set_nodelay(true);
     let bus = g.node().subscribe_wire();
     let mut s = handshake::respond(g, stream, ip).await?;

@@ -42,6 +42,11 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         relay_url: i.settings.relay_url.unwrap_or_default(),
         anchor: i.settings.anchor,
         subscriber_count: i.subscriber_count,
+        gossip_sessions_ok: i.counters.sessions_ok,
+        gossip_sessions_failed: i.counters.sessions_failed,
+        gossip_bytes_in: i.counters.bytes_in,
+        gossip_bytes_out: i.counters.bytes_out,
+        live_links: i.counters.live_links,
     }
 }
 

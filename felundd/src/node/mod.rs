@@ -19,6 +19,7 @@ use felund_wire::WireMessage;
 use rand::RngCore;
 use tokio::sync::broadcast;
 
+use crate::counters::{CounterSnapshot, Counters};
 use crate::error::{NodeError, NodeResult};
 use crate::events::{EventBus, NodeEvent};
 use crate::model::Circle;
@@ -77,6 +78,7 @@ struct Inner {
     settings: NodeSettings,
     events: EventBus,
     wire: broadcast::Sender<Arc<NewWire>>,
+    counters: Arc<Counters>,
     started: Instant,
 }
 
@@ -114,6 +116,8 @@ pub struct NodeInfo {
     pub peer_count: u64,
     /// Attached event subscribers.
     pub subscriber_count: u64,
+    /// Sync counters.
+    pub counters: CounterSnapshot,
 }
 
 impl Node {
@@ -149,6 +153,7 @@ impl Node {
                 settings,
                 events: EventBus::new(),
                 wire: broadcast::channel(WIRE_BUFFER).0,
+                counters: Arc::new(Counters::default()),
                 started: Instant::now(),
             }),
         };
@@ -202,6 +207,11 @@ impl Node {
         }
     }
 
+    /// Sync counters.
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.inner.counters
+    }
+
     /// Every message newly stored from now on (authored or received).
     pub fn subscribe_wire(&self) -> broadcast::Receiver<Arc<NewWire>> {
         self.inner.wire.subscribe()
@@ -228,6 +238,7 @@ impl Node {
             message_count,
             peer_count,
             subscriber_count: self.inner.events.receiver_count() as u64,
+            counters: self.inner.counters.snapshot(),
         })
     }
 

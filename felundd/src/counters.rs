@@ -1,0 +1,57 @@
+//! Counters of the sync edges, shown in `GetNodeInfo` (felundctl status, the TUI's
+//! debug view) and used by the benchmarks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Monotonic counters, shared by every gossip session.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Gossip sessions that completed.
+    pub sessions_ok: AtomicU64,
+    /// Gossip sessions that failed (unreachable peer, refused, protocol error).
+    pub sessions_failed: AtomicU64,
+    /// Bytes read from gossip connections.
+    pub bytes_in: AtomicU64,
+    /// Bytes written to gossip connections.
+    pub bytes_out: AtomicU64,
+    /// Live links currently up.
+    pub live_links: AtomicU64,
+}
+
+/// A point-in-time copy of [`Counters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    /// See [`Counters::sessions_ok`].
+    pub sessions_ok: u64,
+    /// See [`Counters::sessions_failed`].
+    pub sessions_failed: u64,
+    /// See [`Counters::bytes_in`].
+    pub bytes_in: u64,
+    /// See [`Counters::bytes_out`].
+    pub bytes_out: u64,
+    /// See [`Counters::live_links`].
+    pub live_links: u64,
+}
+
+impl Counters {
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Subtracts one from a gauge.
+    pub fn dec(counter: &AtomicU64) {
+        counter.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> CounterSnapshot {
+        CounterSnapshot {
+            sessions_ok: self.sessions_ok.load(Ordering::Relaxed),
+            sessions_failed: self.sessions_failed.load(Ordering::Relaxed),
+            bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            bytes_out: self.bytes_out.load(Ordering::Relaxed),
+            live_links: self.live_links.load(Ordering::Relaxed),
+        }
+    }
+}
