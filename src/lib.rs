@@ -236,4 +236,7 @@ impl Drop for Daemon {
     }
 }
 
+pub mod chat;
+pub mod fake_peer;
 pub mod reference;
+pub mod transcript;

@@ -138,6 +138,16 @@ pub enum Command {
         name: Option<String>,
     },
 
+    /// Show the relay/rendezvous server and its health, or set it (`--off` clears it)
+    Relay {
+        /// The relay base URL, e.g. https://relay.example/api
+        #[arg(value_name = "URL", conflicts_with = "off")]
+        url: Option<String>,
+        /// Stop syncing through a relay
+        #[arg(long)]
+        off: bool,
+    },
+
     /// Print live events (messages, channel, circle and peer changes) until Ctrl-C
     Watch(OptCircleArg),
 }

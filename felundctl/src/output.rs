@@ -95,6 +95,10 @@ pub struct NodeInfoJson<'a> {
     gossip_bytes_in: u64,
     gossip_bytes_out: u64,
     live_links: u64,
+    relay_ok: bool,
+    relay_last_success: i64,
+    relay_last_error: &'a str,
+    relay_push_connected: bool,
 }
 
 /// JSON of a [`api::NodeInfo`].
@@ -119,6 +123,10 @@ pub fn node_info(n: &api::NodeInfo) -> NodeInfoJson<'_> {
         gossip_bytes_in: n.gossip_bytes_in,
         gossip_bytes_out: n.gossip_bytes_out,
         live_links: n.live_links,
+        relay_ok: n.relay_ok,
+        relay_last_success: n.relay_last_success,
+        relay_last_error: &n.relay_last_error,
+        relay_push_connected: n.relay_push_connected,
     }
 }
 

@@ -2,6 +2,7 @@
 //! debug view) and used by the benchmarks.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Monotonic counters, shared by every gossip session.
 #[derive(Debug, Default)]
@@ -16,10 +17,25 @@ pub struct Counters {
     pub bytes_out: AtomicU64,
     /// Live links currently up.
     pub live_links: AtomicU64,
+    /// Relay health.
+    pub relay: Mutex<RelayHealth>,
+}
+
+/// How the relay connection is doing, as shown by `felundctl status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelayHealth {
+    /// Whether the last relay request succeeded (false also when none was made).
+    pub ok: bool,
+    /// Unix time of the last successful relay request (0: never).
+    pub last_success: i64,
+    /// The last error, empty when the last request succeeded.
+    pub last_error: String,
+    /// Whether a WebSocket push connection is up.
+    pub push_connected: bool,
 }
 
 /// A point-in-time copy of [`Counters`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CounterSnapshot {
     /// See [`Counters::sessions_ok`].
     pub sessions_ok: u64,
@@ -31,6 +47,8 @@ pub struct CounterSnapshot {
     pub bytes_out: u64,
     /// See [`Counters::live_links`].
     pub live_links: u64,
+    /// See [`Counters::relay`].
+    pub relay: RelayHealth,
 }
 
 impl Counters {
@@ -52,6 +70,7 @@ impl Counters {
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             live_links: self.live_links.load(Ordering::Relaxed),
+            relay: self.relay.lock().map(|r| r.clone()).unwrap_or_default(),
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::config::Args;
 use crate::node::{now_ts, Node};
 use crate::store::{messages as message_sql, StateStore};
-use crate::{gossip, grpc, socket};
+use crate::{gossip, grpc, relay, socket};
 
 /// How often retention pruning runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -52,10 +52,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "felundd ready"
     );
     let _gossip = gossip::start(node.clone(), args.gossip(&settings), tcp);
+    let relays = relay::start(
+        node.clone(),
+        settings.advertise_addr.clone(),
+        settings.anchor,
+    );
     tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
     let pruner = tokio::spawn(prune_loop(node.clone()));
     let served = grpc::serve(node, listener, shutdown_signal()).await;
     pruner.abort();
+    relays.shutdown().await;
     let _ = std::fs::remove_file(&settings.socket_path);
     served.context("the API server failed")?;
     tracing::info!("felundd stopped");
@@ -107,6 +113,14 @@ async fn prune_loop(node: Node) {
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
         tick.tick().await;
+        let day_ago = now_ts() - 86_400;
+        if let Err(e) = node
+            .store()
+            .write(move |conn| message_sql::prune_announcements(conn, day_ago))
+            .await
+        {
+            tracing::warn!("pruning old anchor announcements failed: {e}");
+        }
         let r = node.settings().retention;
         if r.max_age_days == 0 && r.max_per_circle == 0 {
             continue;

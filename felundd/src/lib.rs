@@ -6,6 +6,7 @@
 //! - [`node`]: the core — identity, circles, channels, messages, control events.
 //! - [`events`]: the bus that fans committed changes out to subscribers.
 //! - [`gossip`]: direct TCP sync with peers (reference-compatible + extensions).
+//! - [`relay`]: relay/rendezvous client (presence, push, pull, WebSocket push).
 //! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
 //! - [`daemon`]: wiring and lifecycle.
 //!
@@ -20,6 +21,7 @@ pub mod gossip;
 pub mod grpc;
 pub mod model;
 pub mod node;
+pub mod relay;
 pub mod socket;
 pub mod store;
 

@@ -18,6 +18,7 @@ pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow:
     match command {
         Command::Status => node::status(client, out).await,
         Command::Name { name } => node::name(client, out, name).await,
+        Command::Relay { url, off } => node::relay(client, out, url, off).await,
         Command::Invite { name } => circles::invite(client, out, name).await,
         Command::Code(c) => circles::code(client, out, c.circle).await,
         Command::Join(j) => circles::join(client, out, j.code().to_string()).await,

@@ -19,11 +19,7 @@ pub async fn status(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
     } else {
         clean_line(&info.listen_addr)
     };
-    let relay = if info.relay_url.is_empty() {
-        "(none)".to_string()
-    } else {
-        clean_line(&info.relay_url)
-    };
+    let relay = relay_line(&info);
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     let lines = key_values(&[
         ("node_id", or_dash(&info.node_id)),
@@ -55,6 +51,59 @@ pub async fn status(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
     for line in lines {
         out.line(line)?;
     }
+    Ok(())
+}
+
+/// The relay and how it is doing, on one line.
+fn relay_line(info: &api::NodeInfo) -> String {
+    if info.relay_url.is_empty() {
+        return "(none)".to_string();
+    }
+    let url = clean_line(&info.relay_url);
+    let push = if info.relay_push_connected {
+        ", push connected"
+    } else {
+        ""
+    };
+    if info.relay_ok {
+        format!("{url} (ok{push})")
+    } else if info.relay_last_error.is_empty() {
+        format!("{url} (not contacted yet)")
+    } else {
+        format!(
+            "{url} (failing: {}{push})",
+            clean_line(&info.relay_last_error)
+        )
+    }
+}
+
+/// `relay [URL] [--off]`: show the relay, or SetRelay.
+pub async fn relay(
+    client: &mut ApiClient,
+    out: &Out,
+    url: Option<String>,
+    off: bool,
+) -> anyhow::Result<()> {
+    let info = match (url, off) {
+        (Some(u), _) => {
+            client
+                .set_relay(api::SetRelayRequest { relay_url: u })
+                .await?
+        }
+        (None, true) => {
+            client
+                .set_relay(api::SetRelayRequest {
+                    relay_url: String::new(),
+                })
+                .await?
+        }
+        (None, false) => client.get_node_info(api::GetNodeInfoRequest {}).await?,
+    }
+    .into_inner();
+    if out.is_json() {
+        return out.json(&output::node_info(&info));
+    }
+    out.line(relay_line(&info))?;
     Ok(())
 }
 

@@ -11,8 +11,8 @@ use felund_wire::Frame;
 use super::common::fit_values;
 use super::conn::ConnError;
 use super::handshake::Session;
-use super::receive;
 use super::{Gossip, GossipError};
+use crate::node::receive;
 use crate::node::{now_ts, random_nonce12};
 use crate::store::{cursors, messages as message_sql};
 
@@ -74,7 +74,7 @@ pub async fn as_initiator(g: &Gossip, s: &mut Session) -> Result<(), GossipError
         server_time,
     } = s.reader.read_frame().await?
     {
-        let got = receive::relay_envelopes(g, &circle, &envelopes, &s.peer_node_id).await?;
+        let got = receive::relay_envelopes(g.node(), &circle, &envelopes, &s.peer_node_id).await?;
         tracing::debug!(stored = got.stored, "anchor pull");
         let cid = circle.circle_id.clone();
         g.node()
@@ -98,7 +98,7 @@ pub async fn as_responder(g: &Gossip, s: &mut Session) -> Result<(), GossipError
     let Frame::AnchorPush { envelopes, .. } = frame else {
         return Ok(());
     };
-    let got = receive::relay_envelopes(g, &circle, &envelopes, &s.peer_node_id).await?;
+    let got = receive::relay_envelopes(g.node(), &circle, &envelopes, &s.peer_node_id).await?;
     s.writer
         .write_frame(&Frame::AnchorPushAck {
             stored: got.stored as i64,

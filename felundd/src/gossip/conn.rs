@@ -109,7 +109,15 @@ impl FrameReader {
             Err(_) => return Err(ConnError::Timeout(timeout)),
         }
         let plain = match &self.cipher {
-            Some(c) => c.open_line(&self.line).map_err(|_| ConnError::Decrypt)?,
+            Some(c) => match c.open_line(&self.line) {
+                Ok(p) => p,
+                // The reference writes `Internal error` in plain even mid-session;
+                // accept a plain ERROR frame, nothing else.
+                Err(_) => match decode_frame(&self.line) {
+                    Ok(f @ Frame::Error { .. }) => return Ok(f),
+                    _ => return Err(ConnError::Decrypt),
+                },
+            },
             None => std::mem::take(&mut self.line),
         };
         Ok(decode_frame(&plain)?)

@@ -10,8 +10,8 @@ use felund_wire::Frame;
 
 use super::common::{merge_peers, peers_frame, unexpected};
 use super::handshake::Session;
-use super::receive::{self, Received};
 use super::{Gossip, GossipError};
+use crate::node::receive::{self, Received};
 use crate::store::messages as message_sql;
 
 /// Messages fetched from the store per chunk while answering a request.
@@ -201,7 +201,7 @@ async fn send_and_receive(
         loop {
             match reader.read_frame().await? {
                 Frame::XSend { messages, more } => {
-                    let r = receive::gossip_messages(g, &circle, &messages, &peer).await?;
+                    let r = receive::gossip_messages(g.node(), &circle, &messages, &peer).await?;
                     total.stored += r.stored;
                     total.rejected += r.rejected;
                     if !more {

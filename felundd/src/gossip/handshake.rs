@@ -19,7 +19,7 @@ use super::conn::{split, FrameReader, FrameWriter};
 use super::{Gossip, GossipError, HANDSHAKE_TIMEOUT};
 use crate::model::Circle;
 use crate::node::now_ts;
-use crate::store::{circles as circle_sql, peers as peer_sql};
+use crate::store::circles as circle_sql;
 
 /// Which side of the connection we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,20 +288,4 @@ async fn respond_inner(
     });
     let enc = cipher.is_some();
     Ok((circle, hello, cipher, enc))
-}
-
-/// Records `node_id` as a member of `circle_id` and, with an address, as a peer.
-/// Returns whether the peer record changed.
-pub(super) fn record_peer_sql(
-    conn: &rusqlite::Connection,
-    circle_id: &str,
-    node_id: &str,
-    addr: Option<&str>,
-    last_seen: i64,
-) -> crate::store::StoreResult<bool> {
-    circle_sql::add_member(conn, circle_id, node_id)?;
-    match addr {
-        Some(a) => peer_sql::upsert(conn, node_id, a, last_seen),
-        None => Ok(false),
-    }
 }

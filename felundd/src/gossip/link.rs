@@ -12,9 +12,9 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::conn::ConnError;
 use super::handshake::{Role, Session};
-use super::receive;
 use super::{Gossip, GossipError};
 use crate::counters::Counters;
+use crate::node::receive;
 use crate::node::NewWire;
 
 /// Keep-alive interval on a link.
@@ -104,7 +104,7 @@ async fn run(
         tokio::select! {
             f = frames.recv() => match f {
                 Some(Ok(Frame::XPush { messages })) => {
-                    if let Err(e) = receive::gossip_messages(g, &circle, &messages, &peer).await {
+                    if let Err(e) = receive::gossip_messages(g.node(), &circle, &messages, &peer).await {
                         break Err(e.into());
                     }
                 }

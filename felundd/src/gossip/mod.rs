@@ -16,7 +16,6 @@ pub mod conn;
 mod ext_sync;
 pub mod handshake;
 mod link;
-mod receive;
 mod ref_sync;
 mod rounds;
 mod server;
@@ -27,8 +26,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::NodeError;
-use crate::events::NodeEvent;
-use crate::model::Peer;
 use crate::node::Node;
 
 pub use rounds::GossipHandle;
@@ -121,8 +118,7 @@ impl Gossip {
         &self.inner.config
     }
 
-    /// Records a member and (with an address) a peer; publishes a peer event when the
-    /// record changed.
+    /// Records a member and (with an address) a peer; see [`Node::record_peer`].
     pub async fn record_peer(
         &self,
         circle_id: &str,
@@ -130,31 +126,9 @@ impl Gossip {
         addr: Option<&str>,
         last_seen: i64,
     ) -> Result<(), NodeError> {
-        if node_id == self.node().node_id() {
-            return Ok(());
-        }
-        let (cid, nid, a) = (
-            circle_id.to_string(),
-            node_id.to_string(),
-            addr.map(str::to_string),
-        );
-        let changed = self
-            .node()
-            .store()
-            .write(move |conn| {
-                handshake::record_peer_sql(conn, &cid, &nid, a.as_deref(), last_seen)
-            })
-            .await?;
-        if let (true, Some(addr)) = (changed, addr) {
-            self.node().publish(vec![NodeEvent::Peer(Peer {
-                node_id: node_id.to_string(),
-                circle_id: circle_id.to_string(),
-                addr: addr.to_string(),
-                last_seen,
-                display_name: String::new(),
-            })]);
-        }
-        Ok(())
+        self.node()
+            .record_peer(circle_id, node_id, addr, last_seen)
+            .await
     }
 
     /// Claims the live link slot for (circle, peer); false if one exists.

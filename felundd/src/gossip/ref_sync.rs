@@ -14,8 +14,8 @@ use felund_wire::Frame;
 
 use super::common::{fit_ids, fit_values, merge_peers, peers_frame, unexpected};
 use super::handshake::Session;
-use super::receive::{self, Received};
 use super::{Gossip, GossipError};
+use crate::node::receive::{self, Received};
 use crate::store::messages as message_sql;
 
 /// Runs the reference sequence on an established session.
@@ -131,7 +131,7 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
         .await?;
     let received = match got.first() {
         Some(Frame::MsgsSend { messages, .. }) => {
-            receive::gossip_messages(g, &s.circle, messages, &peer).await?
+            receive::gossip_messages(g.node(), &s.circle, messages, &peer).await?
         }
         _ => Received::default(),
     };

@@ -22,6 +22,10 @@ use crate::store::{circles as circle_sql, peers as peer_sql};
 const PEERS_PER_ROUND: usize = 8;
 /// Longest wait before retrying an unreachable peer.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often an anchor re-announces itself. The reference announces every minute,
+/// which fills every circle's history with announcements; every ten minutes keeps
+/// records fresh for peers at a tenth of the cost.
+const ANNOUNCE_EVERY: Duration = Duration::from_secs(600);
 
 /// Handle to the running rounds (kept by the daemon; dropping it changes nothing).
 #[derive(Clone)]
@@ -62,9 +66,15 @@ pub fn start(g: Gossip) -> GossipHandle {
     tokio::spawn(async move {
         let mut events = g.node().events().subscribe();
         let mut tick = tokio::time::interval(g.config().sync_interval);
+        let mut announce = tokio::time::interval(ANNOUNCE_EVERY);
         loop {
             tokio::select! {
                 _ = tick.tick() => round(&g, &schedule, &slots, None).await,
+                _ = announce.tick(), if g.config().anchor => {
+                    if let Err(e) = g.node().announce_anchor().await {
+                        tracing::warn!("cannot announce the anchor role: {e}");
+                    }
+                }
                 ev = events.recv() => match ev {
                     Ok(NodeEvent::Circle { change: CircleChange::Joined, circle_id, .. }) => {
                         round(&g, &schedule, &slots, Some(&circle_id)).await;

@@ -8,11 +8,11 @@ use tokio::net::TcpStream;
 
 use super::conn::ConnError;
 use super::handshake::{self, Session};
-use super::receive::Received;
 use super::{anchor, ext_sync, link, ref_sync, Gossip, GossipError};
 use crate::counters::Counters;
 use crate::model::Circle;
 use crate::node::now_ts;
+use crate::node::receive::Received;
 
 /// Time allowed to open a TCP connection to a peer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

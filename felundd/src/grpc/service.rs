@@ -54,6 +54,12 @@ impl Felund for FelundService {
         Ok(Response::new(convert::node_info(self.node.info().await?)))
     }
 
+    async fn set_relay(&self, req: Request<api::SetRelayRequest>) -> Rpc<api::NodeInfo> {
+        let url = req.into_inner().relay_url;
+        self.node.set_relay_url(Some(&url)).await?;
+        Ok(Response::new(convert::node_info(self.node.info().await?)))
+    }
+
     async fn create_circle(
         &self,
         req: Request<api::CreateCircleRequest>,

@@ -208,6 +208,55 @@ impl Node {
         Ok(peers.into_iter().filter(|p| p.node_id != me).collect())
     }
 
+    /// Records a member of a circle and, with an address, a peer (ignoring
+    /// ourselves); publishes a peer event when the record changed.
+    pub async fn record_peer(
+        &self,
+        circle_id: &str,
+        node_id: &str,
+        addr: Option<&str>,
+        last_seen: i64,
+    ) -> NodeResult<()> {
+        if node_id == self.node_id() {
+            return Ok(());
+        }
+        let (cid, nid, a) = (
+            circle_id.to_string(),
+            node_id.to_string(),
+            addr.map(str::to_string),
+        );
+        let changed = self
+            .store()
+            .write(move |conn| peer_sql::record(conn, &cid, &nid, a.as_deref(), last_seen))
+            .await?;
+        if let (true, Some(addr)) = (changed, addr) {
+            self.publish(vec![NodeEvent::Peer(Peer {
+                node_id: node_id.to_string(),
+                circle_id: circle_id.to_string(),
+                addr: addr.to_string(),
+                last_seen,
+                display_name: String::new(),
+            })]);
+        }
+        Ok(())
+    }
+
+    /// Announces in every circle that this node serves as an anchor (ANCHOR_ANNOUNCE).
+    pub async fn announce_anchor(&self) -> NodeResult<()> {
+        for circle in self.store().read(circle_sql::list).await? {
+            let text = felund_wire::control::AnchorAnnounce {
+                node_id: self.node_id().to_string(),
+                can_anchor: true,
+                public_reachable: false,
+                is_mobile: false,
+                announced_at: now_ts(),
+            }
+            .to_text();
+            self.author(&circle, CONTROL_CHANNEL, text).await?;
+        }
+        Ok(())
+    }
+
     /// Sets this node's display name and announces it in every circle.
     pub async fn set_display_name(&self, name: &str) -> NodeResult<()> {
         let name = truncate_display_name(name.trim());

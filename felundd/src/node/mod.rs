@@ -10,6 +10,7 @@ mod channels;
 mod circles;
 pub mod ingest;
 mod messages;
+pub mod receive;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -75,6 +76,7 @@ struct Inner {
     store: StateStore,
     node_id: String,
     display_name: RwLock<String>,
+    relay_url: RwLock<Option<String>>,
     settings: NodeSettings,
     events: EventBus,
     wire: broadcast::Sender<Arc<NewWire>>,
@@ -118,6 +120,8 @@ pub struct NodeInfo {
     pub subscriber_count: u64,
     /// Sync counters.
     pub counters: CounterSnapshot,
+    /// The relay in force.
+    pub relay_url: Option<String>,
 }
 
 impl Node {
@@ -145,11 +149,26 @@ impl Node {
             .read(|conn| meta::get(conn, meta::DISPLAY_NAME))
             .await?
             .unwrap_or_default();
+        // A relay given by flag or env wins and is remembered; else the stored one.
+        let relay = match settings.relay_url.clone() {
+            Some(url) => {
+                let u = url.clone();
+                store
+                    .write(move |conn| meta::set(conn, meta::RELAY_URL, &u))
+                    .await?;
+                Some(url)
+            }
+            None => store
+                .read(|conn| meta::get(conn, meta::RELAY_URL))
+                .await?
+                .filter(|u| !u.is_empty()),
+        };
         let node = Self {
             inner: Arc::new(Inner {
                 store,
                 node_id,
                 display_name: RwLock::new(name),
+                relay_url: RwLock::new(relay),
                 settings,
                 events: EventBus::new(),
                 wire: broadcast::channel(WIRE_BUFFER).0,
@@ -177,6 +196,35 @@ impl Node {
             .read()
             .map(|n| n.clone())
             .unwrap_or_default()
+    }
+
+    /// The relay base URL in force, if any.
+    pub fn relay_url(&self) -> Option<String> {
+        self.inner.relay_url.read().ok().and_then(|r| r.clone())
+    }
+
+    /// Sets (or with `None`/empty clears) the relay base URL; remembered across restarts.
+    pub async fn set_relay_url(&self, url: Option<&str>) -> NodeResult<()> {
+        let url = url
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string);
+        if let Some(u) = &url {
+            let ok = u.starts_with("http://") || u.starts_with("https://") || u.starts_with("//");
+            if !ok {
+                return Err(NodeError::InvalidArgument(format!(
+                    "'{u}' is not a relay URL (it must start with http:// or https://)"
+                )));
+            }
+        }
+        let stored = url.clone().unwrap_or_default();
+        self.store()
+            .write(move |conn| meta::set(conn, meta::RELAY_URL, &stored))
+            .await?;
+        if let Ok(mut r) = self.inner.relay_url.write() {
+            *r = url;
+        }
+        Ok(())
     }
 
     /// The store.
@@ -239,6 +287,7 @@ impl Node {
             peer_count,
             subscriber_count: self.inner.events.receiver_count() as u64,
             counters: self.inner.counters.snapshot(),
+            relay_url: self.relay_url(),
         })
     }
 

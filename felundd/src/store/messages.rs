@@ -249,3 +249,27 @@ pub fn created_after(
     let rows = stmt.query_map(params![circle_id, since, limit as i64], from_row)?;
     rows.map(|r| build(r?)).collect()
 }
+
+/// Deletes anchor announcements created before `cutoff_ts`: they only refresh a
+/// record, and anchors repeat them, so old ones are dead weight.
+pub fn prune_announcements(conn: &Connection, cutoff_ts: i64) -> StoreResult<u64> {
+    Ok(conn.execute(
+        "DELETE FROM messages WHERE channel_id = '__control' AND created_ts < ?1
+           AND text LIKE '%\"ANCHOR_ANNOUNCE\"%'",
+        [cutoff_ts],
+    )? as u64)
+}
+
+/// Up to `limit` messages of a circle stored after local sequence `seq`, in order.
+pub fn after_seq(
+    conn: &Connection,
+    circle_id: &str,
+    seq: i64,
+    limit: usize,
+) -> StoreResult<Vec<StoredMessage>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE circle_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![circle_id, seq, limit as i64], from_row)?;
+    rows.map(|r| build(r?)).collect()
+}

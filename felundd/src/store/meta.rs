@@ -8,6 +8,8 @@ use super::StoreResult;
 pub const NODE_ID: &str = "node_id";
 /// Key of this node's display name.
 pub const DISPLAY_NAME: &str = "display_name";
+/// Key of the relay base URL (empty: none).
+pub const RELAY_URL: &str = "relay_url";
 
 /// Reads a setting.
 pub fn get(conn: &Connection, key: &str) -> StoreResult<Option<String>> {

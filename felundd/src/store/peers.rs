@@ -76,3 +76,19 @@ pub fn display_name(conn: &Connection, node_id: &str) -> StoreResult<String> {
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| ANON.to_string()))
 }
+
+/// Records `node_id` as a member of `circle_id` and, with an address, as a peer.
+/// Returns whether the peer record changed.
+pub fn record(
+    conn: &Connection,
+    circle_id: &str,
+    node_id: &str,
+    addr: Option<&str>,
+    last_seen: i64,
+) -> StoreResult<bool> {
+    super::circles::add_member(conn, circle_id, node_id)?;
+    match addr {
+        Some(a) => upsert(conn, node_id, a, last_seen),
+        None => Ok(false),
+    }
+}

@@ -1,10 +1,11 @@
-//! Receiving messages from a peer: strict validation, circle check, MAC/envelope
-//! verification, then one batched store write. Nothing unverified is stored.
+//! Receiving messages from outside (gossip peers, relays, anchors): strict
+//! validation, circle check, MAC/envelope verification, then one batched store
+//! write. Nothing unverified is stored.
 
 use felund_wire::WireMessage;
 use serde_json::Value;
 
-use super::Gossip;
+use super::Node;
 use crate::error::NodeError;
 use crate::model::Circle;
 
@@ -20,7 +21,7 @@ pub struct Received {
 /// Verifies gossip message objects (PROTOCOL.md §4, gossip rule) and stores the good
 /// ones; `source` is the sending peer's node id.
 pub async fn gossip_messages(
-    g: &Gossip,
+    node: &Node,
     circle: &Circle,
     values: &[Value],
     source: &str,
@@ -56,17 +57,14 @@ pub async fn gossip_messages(
             "rejected messages that failed validation"
         );
     }
-    let stored = g
-        .node()
-        .ingest_verified(good, Some(source.to_string()))
-        .await?;
+    let stored = node.ingest_verified(good, Some(source.to_string())).await?;
     Ok(Received { stored, rejected })
 }
 
 /// Verifies relay-style envelopes (anchor pull/push; PROTOCOL.md §4, relay rule)
 /// and stores the good ones.
 pub async fn relay_envelopes(
-    g: &Gossip,
+    node: &Node,
     circle: &Circle,
     values: &[Value],
     source: &str,
@@ -79,9 +77,6 @@ pub async fn relay_envelopes(
             _ => rejected += 1,
         }
     }
-    let stored = g
-        .node()
-        .ingest_verified(good, Some(source.to_string()))
-        .await?;
+    let stored = node.ingest_verified(good, Some(source.to_string())).await?;
     Ok(Received { stored, rejected })
 }

@@ -1,0 +1,3 @@
+//! felund-relay: work in progress.
+
+fn main() {}

@@ -1,0 +1,336 @@
+//! `RelaySync`: keeps one circle in sync through one relay.
+//!
+//! Each cycle: register presence (heartbeat, ttl 120 s) and feed the peers the
+//! relay knows to gossip; push every message stored since the last successful push
+//! (control events included, as envelopes, 50 per request; the high-water mark
+//! advances only after the relay accepted a batch, so nothing queued is lost); pull
+//! with the persisted cursor (felund-relay's lossless `after_seq`, or the reference's
+//! server-time `since` minus one second with dedup), verify and store. A cycle runs
+//! every [`POLL`] (or [`POLL_WITH_PUSH`] while the WebSocket push is up), at once
+//! when a message is stored locally, and backs off with jitter after failures.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc};
+
+use super::client::{PullCursor, RelayClient, RelayError, PUSH_BATCH};
+use crate::counters::RelayHealth;
+use crate::model::Circle;
+use crate::node::{now_ts, random_nonce12, receive, Node};
+use crate::store::{cursors, messages as message_sql};
+
+/// Poll interval without WebSocket push (the reference TUI polls every 8 s).
+const POLL: Duration = Duration::from_secs(5);
+/// Poll interval while the push connection is up (a safety net).
+const POLL_WITH_PUSH: Duration = Duration::from_secs(30);
+/// Presence heartbeat.
+const REGISTER_EVERY: Duration = Duration::from_secs(60);
+/// Presence lifetime we ask for.
+const TTL_S: u32 = 120;
+/// Longest backoff after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Most pull pages per cycle.
+const MAX_PAGES: usize = 50;
+/// How many pulled msg_ids we remember so they are not pushed back.
+const PULLED_MEMORY: usize = 20_000;
+
+/// Persisted cursor keys.
+fn push_key(url: &str) -> String {
+    format!("relay-push:{url}")
+}
+fn pull_key(url: &str) -> String {
+    format!("relay-pull:{url}")
+}
+
+/// Sync of one circle through one relay.
+pub struct RelaySync {
+    node: Node,
+    client: RelayClient,
+    url: String,
+    circle: Circle,
+    pulled: VecDeque<String>,
+    pulled_set: HashSet<String>,
+}
+
+impl RelaySync {
+    /// A sync for `circle` through the relay at `url`.
+    pub fn new(node: Node, http: reqwest::Client, url: &str, circle: Circle) -> Self {
+        let client = RelayClient::new(http, url, circle.clone(), node.node_id());
+        Self {
+            node,
+            client,
+            url: url.to_string(),
+            circle,
+            pulled: VecDeque::new(),
+            pulled_set: HashSet::new(),
+        }
+    }
+
+    /// The client (for unregistering at shutdown).
+    pub fn client(&self) -> &RelayClient {
+        &self.client
+    }
+
+    /// Runs until the task is aborted.
+    pub async fn run(mut self, advertise: String, can_anchor: bool) {
+        let mut bus = self.node.subscribe_wire();
+        let (pushed_tx, mut pushed_rx) = mpsc::channel::<Vec<serde_json::Value>>(64);
+        let ws = tokio::spawn(super::ws::listen(
+            self.client.clone(),
+            Arc::clone(self.node.counters()),
+            pushed_tx,
+        ));
+        let mut last_register: Option<tokio::time::Instant> = None;
+        let mut failures = 0u32;
+        let mut was_failing = false;
+        loop {
+            if last_register.is_none_or(|t| t.elapsed() >= REGISTER_EVERY) {
+                match self.register_and_peers(&advertise, can_anchor).await {
+                    Ok(()) => last_register = Some(tokio::time::Instant::now()),
+                    Err(e) => tracing::debug!(relay = %self.url, "register failed: {e}"),
+                }
+            }
+            let result = match self.push().await {
+                Ok(()) => self.pull().await,
+                Err(e) => Err(e),
+            };
+            let wait = match result {
+                Ok(()) => {
+                    if was_failing {
+                        tracing::info!(relay = %self.url, circle = %self.circle.circle_id, "relay reachable again");
+                    }
+                    was_failing = false;
+                    failures = 0;
+                    self.health(|h| {
+                        h.ok = true;
+                        h.last_success = now_ts();
+                        h.last_error.clear();
+                    });
+                    if self.push_connected() {
+                        POLL_WITH_PUSH
+                    } else {
+                        POLL
+                    }
+                }
+                Err(e) => {
+                    if !was_failing {
+                        tracing::warn!(relay = %self.url, circle = %self.circle.circle_id, "relay sync failed (retrying with backoff): {e}");
+                    }
+                    was_failing = true;
+                    failures += 1;
+                    let msg = e.to_string();
+                    self.health(|h| {
+                        h.ok = false;
+                        h.last_error = msg;
+                    });
+                    backoff(failures)
+                }
+            };
+            // Wait for the next cycle, a locally stored message, or a pushed batch.
+            let deadline = tokio::time::sleep(wait);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    _ = &mut deadline => break,
+                    m = bus.recv() => match m {
+                        Ok(nw) if nw.wire.circle_id == self.circle.circle_id && nw.source.is_none() && failures == 0 => break,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => { ws.abort(); return; }
+                    },
+                    Some(batch) = pushed_rx.recv() => self.store_pulled(&batch).await,
+                }
+            }
+        }
+    }
+
+    fn health(&self, f: impl FnOnce(&mut RelayHealth)) {
+        if let Ok(mut h) = self.node.counters().relay.lock() {
+            f(&mut h);
+        }
+    }
+
+    fn push_connected(&self) -> bool {
+        self.node
+            .counters()
+            .relay
+            .lock()
+            .map(|h| h.push_connected)
+            .unwrap_or(false)
+    }
+
+    async fn register_and_peers(
+        &self,
+        advertise: &str,
+        can_anchor: bool,
+    ) -> Result<(), RelayError> {
+        self.client.register(advertise, can_anchor, TTL_S).await?;
+        for p in self.client.peers().await? {
+            if let Err(e) = self
+                .node
+                .record_peer(&self.circle.circle_id, &p.node_id, Some(&p.addr), now_ts())
+                .await
+            {
+                tracing::warn!("cannot record a relay peer: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    async fn cursor(&self, key: String) -> Result<Option<String>, RelayError> {
+        let cid = self.circle.circle_id.clone();
+        self.node
+            .store()
+            .read(move |conn| cursors::get(conn, &cid, &key))
+            .await
+            .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))
+    }
+
+    async fn save_cursor(&self, key: String, value: String) -> Result<(), RelayError> {
+        let cid = self.circle.circle_id.clone();
+        self.node
+            .store()
+            .write(move |conn| cursors::set(conn, &cid, &key, &value))
+            .await
+            .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))
+    }
+
+    /// Pushes everything stored since the last successful push.
+    async fn push(&mut self) -> Result<(), RelayError> {
+        let mut mark: i64 = self
+            .cursor(push_key(&self.url))
+            .await?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        loop {
+            let cid = self.circle.circle_id.clone();
+            let batch = self
+                .node
+                .store()
+                .read(move |conn| message_sql::after_seq(conn, &cid, mark, PUSH_BATCH))
+                .await
+                .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))?;
+            let Some(last) = batch.last().map(|m| m.seq) else {
+                return Ok(());
+            };
+            let envelopes: Vec<_> = batch
+                .iter()
+                .filter(|m| !self.pulled_set.contains(&m.wire.msg_id))
+                .filter(|m| m.wire.text.len() <= felund_wire::limits::MAX_TEXT_BYTES)
+                .map(|m| {
+                    m.wire
+                        .seal_relay_envelope(&self.circle.secret, random_nonce12())
+                        .to_value()
+                })
+                .collect();
+            if !envelopes.is_empty() {
+                self.client.push(envelopes).await?;
+            }
+            mark = last;
+            self.save_cursor(push_key(&self.url), mark.to_string())
+                .await?;
+        }
+    }
+
+    /// Pulls everything new, page by page.
+    async fn pull(&mut self) -> Result<(), RelayError> {
+        let saved = self.cursor(pull_key(&self.url)).await?;
+        let mut cursor = parse_cursor(saved.as_deref());
+        for _ in 0..MAX_PAGES {
+            let page = self.client.pull(cursor).await?;
+            self.store_pulled(&page.messages).await;
+            let next = match page.cursor {
+                Some(seq) => PullCursor::AfterSeq(seq),
+                // Same-second storage can be missed with `since = server_time`; step
+                // back one second and let dedup absorb the overlap.
+                None => PullCursor::Since((page.server_time - 1).max(0)),
+            };
+            if next != cursor {
+                cursor = next;
+                self.save_cursor(pull_key(&self.url), format_cursor(cursor))
+                    .await?;
+            }
+            if !page.more {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Verifies and stores pulled or pushed relay objects.
+    async fn store_pulled(&mut self, values: &[serde_json::Value]) {
+        if values.is_empty() {
+            return;
+        }
+        for id in values
+            .iter()
+            .filter_map(|v| v.get("msg_id").and_then(|x| x.as_str()))
+        {
+            if self.pulled_set.insert(id.to_string()) {
+                self.pulled.push_back(id.to_string());
+                if self.pulled.len() > PULLED_MEMORY {
+                    if let Some(old) = self.pulled.pop_front() {
+                        self.pulled_set.remove(&old);
+                    }
+                }
+            }
+        }
+        let source = format!("relay:{}", self.url);
+        match receive::relay_envelopes(&self.node, &self.circle, values, &source).await {
+            Ok(r) if r.rejected > 0 => {
+                tracing::warn!(relay = %self.url, rejected = r.rejected, "relay sent messages that fail verification")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot store relay messages: {e}"),
+        }
+    }
+}
+
+fn parse_cursor(saved: Option<&str>) -> PullCursor {
+    let v: serde_json::Value = saved
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    if let Some(seq) = v.get("after_seq").and_then(|x| x.as_i64()) {
+        PullCursor::AfterSeq(seq)
+    } else {
+        PullCursor::Since(v.get("since").and_then(|x| x.as_i64()).unwrap_or(0))
+    }
+}
+
+fn format_cursor(c: PullCursor) -> String {
+    match c {
+        PullCursor::AfterSeq(n) => json!({ "after_seq": n }).to_string(),
+        PullCursor::Since(s) => json!({ "since": s }).to_string(),
+    }
+}
+
+/// 2 s × 2^(failures-1), capped, ±25 % jitter.
+fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_secs(2)
+        .saturating_mul(1u32 << failures.saturating_sub(1).min(10))
+        .min(MAX_BACKOFF);
+    base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_default_to_since_zero() {
+        for c in [PullCursor::AfterSeq(42), PullCursor::Since(1_700_000_000)] {
+            assert_eq!(parse_cursor(Some(&format_cursor(c))), c);
+        }
+        assert_eq!(parse_cursor(None), PullCursor::Since(0));
+        assert_eq!(parse_cursor(Some("garbage")), PullCursor::Since(0));
+    }
+
+    #[test]
+    fn backoff_grows_to_a_cap() {
+        assert!(backoff(1) <= Duration::from_millis(2500));
+        assert!(backoff(20) <= MAX_BACKOFF.mul_f64(1.25));
+    }
+}
