@@ -239,4 +239,5 @@ impl Drop for Daemon {
 pub mod chat;
 pub mod fake_peer;
 pub mod reference;
+pub mod relays;
 pub mod transcript;

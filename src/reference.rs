@@ -54,6 +54,16 @@ impl Reference {
         }
     }
 
+    /// The reference checkout (`../shared/reference`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The venv's python.
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+
     fn script(&self) -> PathBuf {
         self.dir.join("chat").join("felundchat.py")
     }

@@ -1,0 +1,162 @@
+//! Relay servers for tests: the reference PHP relay (signed API), the reference
+//! aiohttp relay (WebSocket push), and our `felund-relay`, each on a free loopback
+//! port with its database in its own temp dir.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::reference::Reference;
+use crate::{bin, free_port, DEADLINE};
+
+/// Which relay implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayKind {
+    /// `api/php/rendezvous.php` under `php -S`.
+    Php,
+    /// `api/relay_ws.py`.
+    AioHttp,
+    /// Our `felund-relay` binary.
+    Felund,
+}
+
+/// A running relay.
+pub struct RelayProcess {
+    kind: RelayKind,
+    reference: Option<Reference>,
+    child: Option<Child>,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Temp dir with its database and log.
+    pub dir: TempDir,
+}
+
+impl RelayProcess {
+    /// Starts a relay of `kind` (the reference kinds need `reference`).
+    pub fn start(kind: RelayKind, reference: Option<&Reference>) -> Self {
+        let mut r = Self {
+            kind,
+            reference: reference.cloned(),
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        r.spawn();
+        r
+    }
+
+    /// The API base URL clients use.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The relay's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("relay.log")).unwrap_or_default()
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("relay.sqlite")
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("relay.log"))
+            .expect("relay log");
+        let port = self.port.to_string();
+        let mut cmd = match self.kind {
+            RelayKind::Php => {
+                let r = self
+                    .reference
+                    .as_ref()
+                    .expect("the PHP relay needs the reference");
+                let mut c = Command::new("php");
+                c.args(["-S", &format!("127.0.0.1:{port}"), "-t"])
+                    .arg(self.dir.path())
+                    .arg(r.dir().join("api/php/rendezvous.php"))
+                    .env("DB_PATH", self.db());
+                c
+            }
+            RelayKind::AioHttp => {
+                let r = self
+                    .reference
+                    .as_ref()
+                    .expect("the aiohttp relay needs the reference");
+                let mut c = Command::new(r.python());
+                c.arg(r.dir().join("api/relay_ws.py"))
+                    .args(["--host", "127.0.0.1", "--port", &port, "--db"])
+                    .arg(self.db())
+                    .current_dir(self.dir.path())
+                    .env("PYTHONDONTWRITEBYTECODE", "1");
+                c
+            }
+            RelayKind::Felund => {
+                let mut c = Command::new(bin("felund-relay"));
+                c.args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
+                    .arg(self.db())
+                    .env("RUST_LOG", "info");
+                c
+            }
+        };
+        let log2 = log.try_clone().expect("log handle");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .expect("spawn relay");
+        self.child = Some(child);
+        let start = Instant::now();
+        while http_get(self.port, "/v1/health").is_none_or(|(status, _)| status != 200) {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{:?} relay did not come up; log:\n{}",
+                self.kind,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills the relay (its database stays).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and database.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "relay still running");
+        self.spawn();
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1:`port`; `(status, body)` or `None` when the
+/// server is not there.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).ok()?;
+    let status = resp.split_whitespace().nth(1)?.parse().ok()?;
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}

@@ -1,0 +1,186 @@
+//! felundd as a relay client: two daemons with no direct path between them (each
+//! advertises an address nobody listens on) chat through a real relay — the
+//! reference PHP relay (signed API, polling) and the reference aiohttp relay
+//! (WebSocket push) — including relay restarts, a relay that is down at first, and
+//! a daemon restart, with no loss and no duplicates.
+
+use felund_tests::reference::Reference;
+use felund_tests::relays::{RelayKind, RelayProcess};
+use felund_tests::{wait_until, Daemon};
+use serde_json::Value;
+
+/// A daemon reachable only through `relay` (its advertised address is dead).
+fn isolated(relay: &str, name: &str) -> Daemon {
+    Daemon::start_with(&[
+        "--advertise",
+        "127.0.0.1:1",
+        "--relay",
+        relay,
+        "--name",
+        name,
+        "--sync-interval",
+        "1",
+    ])
+}
+
+fn texts(d: &Daemon, circle: &str) -> Vec<String> {
+    d.ctl_json(&["inbox", "--circle-id", circle, "--limit", "1000"])
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn wait_for_text(d: &Daemon, circle: &str, text: &str) {
+    wait_until(&format!("'{text}' to arrive"), || {
+        texts(d, circle).iter().any(|t| t == text)
+    });
+}
+
+/// A circle on `a` that `b` joined through a code whose peer is unreachable.
+fn shared_circle(a: &Daemon, b: &Daemon) -> String {
+    let v = a.ctl_one(&["invite", "--name", "relayed"]);
+    let circle = v["circle"]["circle_id"]
+        .as_str()
+        .expect("circle_id")
+        .to_string();
+    let code = v["invite_code"].as_str().expect("code").to_string();
+    b.ctl_one(&["join", &code]);
+    circle
+}
+
+fn chat_both_ways_through(kind: RelayKind, r: &Reference) {
+    let relay = RelayProcess::start(kind, Some(r));
+    let a = isolated(&relay.url(), "alice");
+    let b = isolated(&relay.url(), "bob");
+    let circle = shared_circle(&a, &b);
+    a.ctl_one(&["send", "--circle-id", &circle, "from alice"]);
+    wait_for_text(&b, &circle, "from alice");
+    b.ctl_one(&["send", "--circle-id", &circle, "from bob"]);
+    wait_for_text(&a, &circle, "from bob");
+    // Control events travel too: bob learns the circle's name and alice's name.
+    wait_until("the circle name to reach bob", || {
+        b.ctl_json(&["circles"])
+            .first()
+            .is_some_and(|c| c["name"] == "relayed")
+    });
+    let msgs = b.ctl_json(&["inbox", "--circle-id", &circle]);
+    let from_alice = msgs
+        .iter()
+        .find(|m| m["text"] == "from alice")
+        .expect("alice's message");
+    assert_eq!(from_alice["display_name"], "alice");
+    // Neither learned a direct path: all of this went through the relay.
+    assert_eq!(
+        a.ctl_one(&["status"])["gossip_sessions_ok"],
+        0,
+        "{}",
+        a.log()
+    );
+    assert_eq!(relay.log().contains("Traceback"), false, "{}", relay.log());
+}
+
+#[test]
+fn daemons_without_a_direct_path_chat_through_the_reference_php_relay() {
+    let Some(r) =
+        Reference::from_env("daemons_without_a_direct_path_chat_through_the_reference_php_relay")
+    else {
+        return;
+    };
+    chat_both_ways_through(RelayKind::Php, &r);
+}
+
+#[test]
+fn daemons_without_a_direct_path_chat_through_the_reference_websocket_relay() {
+    let Some(r) = Reference::from_env(
+        "daemons_without_a_direct_path_chat_through_the_reference_websocket_relay",
+    ) else {
+        return;
+    };
+    chat_both_ways_through(RelayKind::AioHttp, &r);
+}
+
+#[test]
+fn messages_sent_while_the_relay_is_down_arrive_once_it_returns_without_duplicates() {
+    let Some(r) = Reference::from_env(
+        "messages_sent_while_the_relay_is_down_arrive_once_it_returns_without_duplicates",
+    ) else {
+        return;
+    };
+    let mut relay = RelayProcess::start(RelayKind::Php, Some(&r));
+    let a = isolated(&relay.url(), "alice");
+    let mut b = isolated(&relay.url(), "bob");
+    let circle = shared_circle(&a, &b);
+    a.ctl_one(&["send", "--circle-id", &circle, "before the outage"]);
+    wait_for_text(&b, &circle, "before the outage");
+
+    relay.stop();
+    for i in 0..5 {
+        a.ctl_one(&[
+            "send",
+            "--circle-id",
+            &circle,
+            &format!("during the outage {i}"),
+        ]);
+    }
+    // Local chat keeps working while the relay is down, and the failure shows.
+    assert_eq!(texts(&a, &circle).len(), 6);
+    wait_until("alice to notice the relay is down", || {
+        a.ctl_one(&["status"])["relay_ok"] == false
+    });
+
+    relay.start_again();
+    for i in 0..5 {
+        wait_for_text(&b, &circle, &format!("during the outage {i}"));
+    }
+    wait_until("alice to see the relay healthy again", || {
+        a.ctl_one(&["status"])["relay_ok"] == true
+    });
+
+    // A restarted daemon keeps its cursor: nothing is fetched twice or lost.
+    b.restart();
+    a.ctl_one(&["send", "--circle-id", &circle, "after bob's restart"]);
+    wait_for_text(&b, &circle, "after bob's restart");
+    let got = texts(&b, &circle);
+    let mut unique = got.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(got.len(), unique.len(), "duplicates: {got:?}");
+    assert_eq!(got.len(), 7, "{got:?}");
+}
+
+#[test]
+fn a_relay_that_is_down_at_start_does_not_block_local_chat_and_is_used_once_up() {
+    let Some(r) = Reference::from_env(
+        "a_relay_that_is_down_at_start_does_not_block_local_chat_and_is_used_once_up",
+    ) else {
+        return;
+    };
+    let mut relay = RelayProcess::start(RelayKind::AioHttp, Some(&r));
+    relay.stop();
+    let a = isolated(&relay.url(), "alice");
+    let b = isolated(&relay.url(), "bob");
+    let circle = shared_circle(&a, &b);
+    a.ctl_one(&["send", "--circle-id", &circle, "queued while down"]);
+    assert_eq!(texts(&a, &circle), ["queued while down"]);
+    relay.start_again();
+    wait_for_text(&b, &circle, "queued while down");
+}
+
+#[test]
+fn relay_set_at_runtime_is_used_and_remembered_across_restarts() {
+    let Some(r) =
+        Reference::from_env("relay_set_at_runtime_is_used_and_remembered_across_restarts")
+    else {
+        return;
+    };
+    let relay = RelayProcess::start(RelayKind::AioHttp, Some(&r));
+    let mut a = Daemon::start_with(&["--advertise", "127.0.0.1:1", "--sync-interval", "1"]);
+    let b = isolated(&relay.url(), "bob");
+    let circle = shared_circle(&a, &b);
+    let v: Value = a.ctl_one(&["relay", &relay.url()]);
+    assert_eq!(v["relay_url"], relay.url());
+    a.restart();
+    assert_eq!(a.ctl_one(&["status"])["relay_url"], relay.url());
+    a.ctl_one(&["send", "--circle-id", &circle, "after setting the relay"]);
+    wait_for_text(&b, &circle, "after setting the relay");
+}
