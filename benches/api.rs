@@ -14,9 +14,7 @@ mod support;
 
 use std::time::Instant;
 
-use felund_client::api;
 use felund_tests::Daemon;
-use tokio_stream::StreamExt;
 
 const THROUGHPUT_MESSAGES: usize = 20_000;
 const LATENCY_SAMPLES: usize = 2_000;
@@ -39,38 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Latency.
-    let mut stream = client
-        .clone()
-        .subscribe(api::SubscribeRequest {
-            circle: circle.clone(),
-        })
-        .await?
-        .into_inner();
-    let mut sender = client.clone();
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES {
-        let text = format!("latency {i}");
-        let t0 = Instant::now();
-        let send = sender.send_message(api::SendMessageRequest {
-            circle: circle.clone(),
-            channel: String::new(),
-            text: text.clone(),
-        });
-        let recv = async {
-            while let Some(ev) = stream.next().await {
-                if let Some(api::event::Kind::Message(m)) = ev?.kind {
-                    if m.text == text {
-                        return Ok::<_, tonic::Status>(t0.elapsed());
-                    }
-                }
-            }
-            Err(tonic::Status::aborted("stream ended"))
-        };
-        let (sent, seen) = tokio::join!(send, recv);
-        sent?;
-        samples.push(seen?);
-    }
-    samples.sort();
+    let samples =
+        support::send_to_event_latency(&client, &client, &circle, LATENCY_SAMPLES).await?;
     println!(
         "send->watch latency over {LATENCY_SAMPLES} messages: p50 {:.3?}, p99 {:.3?}, max {:.3?}",
         support::percentile(&samples, 0.50),

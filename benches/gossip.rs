@@ -13,22 +13,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use felund_client::api;
 use felund_tests::Daemon;
-use tokio_stream::StreamExt;
 
 const LATENCY_SAMPLES: usize = 1_000;
-
-async fn join(
-    client: &felund_client::ApiClient,
-    code: &str,
-) -> Result<(), Box<dyn std::error::Error>> {
-    client
-        .clone()
-        .join_circle(api::JoinCircleRequest { code: code.into() })
-        .await?;
-    Ok(())
-}
 
 async fn wait_for<F, Fut>(what: &str, mut cond: F) -> Result<(), Box<dyn std::error::Error>>
 where
@@ -51,51 +38,12 @@ async fn latency() -> Result<(), Box<dyn std::error::Error>> {
     let ca = felund_client::connect(&a.socket).await?;
     let cb = felund_client::connect(&b.socket).await?;
     let circle = support::create_circle(&ca, "lat").await?;
-    let code = ca
-        .clone()
-        .get_invite_code(api::GetInviteCodeRequest {
-            circle: circle.clone(),
-        })
-        .await?
-        .into_inner()
-        .code;
-    join(&cb, &code).await?;
+    support::join_from(&ca, &cb, &circle).await?;
     wait_for("a live link", || async {
         Ok(support::info(&cb).await?.live_links >= 1)
     })
     .await?;
-    let mut stream = cb
-        .clone()
-        .subscribe(api::SubscribeRequest {
-            circle: circle.clone(),
-        })
-        .await?
-        .into_inner();
-    let mut sender = ca.clone();
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES {
-        let text = format!("latency {i}");
-        let t0 = Instant::now();
-        let send = sender.send_message(api::SendMessageRequest {
-            circle: circle.clone(),
-            channel: String::new(),
-            text: text.clone(),
-        });
-        let recv = async {
-            while let Some(ev) = stream.next().await {
-                if let Some(api::event::Kind::Message(m)) = ev?.kind {
-                    if m.text == text {
-                        return Ok::<_, tonic::Status>(t0.elapsed());
-                    }
-                }
-            }
-            Err(tonic::Status::aborted("stream ended"))
-        };
-        let (sent, seen) = tokio::join!(send, recv);
-        sent?;
-        samples.push(seen?);
-    }
-    samples.sort();
+    let samples = support::send_to_event_latency(&ca, &cb, &circle, LATENCY_SAMPLES).await?;
     println!(
         "A→B delivery latency over {LATENCY_SAMPLES} messages (live link): p50 {:.3?}, p99 {:.3?}, max {:.3?}",
         support::percentile(&samples, 0.5),
@@ -110,19 +58,11 @@ async fn catch_up(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     let ca = felund_client::connect(&a.socket).await?;
     let circle = support::create_circle(&ca, "big").await?;
     support::fill(&ca, &circle, n).await?;
-    let code = ca
-        .clone()
-        .get_invite_code(api::GetInviteCodeRequest {
-            circle: circle.clone(),
-        })
-        .await?
-        .into_inner()
-        .code;
     let b = Daemon::start_with(&["--sync-interval", "1"]);
     let cb = felund_client::connect(&b.socket).await?;
     let expected = support::info(&ca).await?.message_count;
     let t0 = Instant::now();
-    join(&cb, &code).await?;
+    support::join_from(&ca, &cb, &circle).await?;
     wait_for("catch-up", || async {
         Ok(support::info(&cb).await?.message_count >= expected)
     })

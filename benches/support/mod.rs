@@ -67,3 +67,68 @@ pub async fn info(client: &ApiClient) -> Result<api::NodeInfo, Box<dyn std::erro
         .await?
         .into_inner())
 }
+
+/// Sends `samples` messages one at a time through `sender` and measures, for each,
+/// the time from issuing SendMessage to seeing it on a `Subscribe` stream of
+/// `watcher` (the same daemon or another). Returns the sorted samples.
+pub async fn send_to_event_latency(
+    sender: &ApiClient,
+    watcher: &ApiClient,
+    circle: &str,
+    samples: usize,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>> {
+    use tokio_stream::StreamExt;
+    let mut stream = watcher
+        .clone()
+        .subscribe(api::SubscribeRequest {
+            circle: circle.to_string(),
+        })
+        .await?
+        .into_inner();
+    let mut sender = sender.clone();
+    let mut out = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let text = format!("latency {i}");
+        let t0 = std::time::Instant::now();
+        let send = sender.send_message(api::SendMessageRequest {
+            circle: circle.to_string(),
+            channel: String::new(),
+            text: text.clone(),
+        });
+        let recv = async {
+            while let Some(ev) = stream.next().await {
+                if let Some(api::event::Kind::Message(m)) = ev?.kind {
+                    if m.text == text {
+                        return Ok::<_, tonic::Status>(t0.elapsed());
+                    }
+                }
+            }
+            Err(tonic::Status::aborted("stream ended"))
+        };
+        let (sent, seen) = tokio::join!(send, recv);
+        sent?;
+        out.push(seen?);
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The invite code of `circle` on `from`, joined by `to`.
+pub async fn join_from(
+    from: &ApiClient,
+    to: &ApiClient,
+    circle: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let code = from
+        .clone()
+        .get_invite_code(api::GetInviteCodeRequest {
+            circle: circle.to_string(),
+        })
+        .await?
+        .into_inner()
+        .code;
+    to.clone()
+        .join_circle(api::JoinCircleRequest { code })
+        .await?;
+    Ok(())
+}

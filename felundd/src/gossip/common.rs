@@ -132,10 +132,39 @@ pub async fn peers_frame(g: &Gossip, s: &Session) -> Result<Frame, GossipError> 
 /// and a peer, replacing a stored one only when newer; ourselves are skipped.
 pub async fn merge_peers(g: &Gossip, s: &Session, peers: &[PeerEntry]) -> Result<(), GossipError> {
     for p in peers.iter().take(MAX_PEERS_SENT * 5) {
-        g.record_peer(&s.circle.circle_id, &p.node_id, Some(&p.addr), p.last_seen)
+        g.node()
+            .record_peer(&s.circle.circle_id, &p.node_id, Some(&p.addr), p.last_seen)
             .await?;
     }
     Ok(())
+}
+
+/// Opens a sync (PROTOCOL.md §6 steps 1–4): writes our PEERS and `second` while
+/// reading theirs — PEERS, then a frame `is_second` accepts — and merges their
+/// peers. Returns their second frame.
+pub async fn open_sync(
+    g: &Gossip,
+    s: &mut Session,
+    second: Frame,
+    is_second: fn(&Frame) -> bool,
+) -> Result<Frame, GossipError> {
+    let out = [peers_frame(g, s).await?, second];
+    let mut step = 0;
+    let mut got = s
+        .exchange(&out, |f| {
+            step += 1;
+            match (step, f) {
+                (1, Frame::Peers { .. }) => Ok(false),
+                (2, f) if is_second(f) => Ok(true),
+                _ => Err(unexpected(f)),
+            }
+        })
+        .await?;
+    let (Some(theirs), Some(Frame::Peers { peers, .. })) = (got.pop(), got.pop()) else {
+        return Err(GossipError::Protocol("Bad sync frames".into()));
+    };
+    merge_peers(g, s, &peers).await?;
+    Ok(theirs)
 }
 
 /// A protocol error for a frame that is not the one expected here.

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use felund_wire::ext::{bucket_of, SetDigest, MAX_IDS_PER_FRAME, MAX_SEND_FRAME_BYTES};
 use felund_wire::Frame;
 
-use super::common::{merge_peers, peers_frame, unexpected};
+use super::common::{open_sync, unexpected};
 use super::handshake::Session;
 use super::{Gossip, GossipError};
 use crate::node::receive::{self, Received};
@@ -32,35 +32,24 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
     let digest = SetDigest::of(ours.iter().map(String::as_str));
 
     // PEERS + X_DIGEST.
-    let out = [
-        peers_frame(g, s).await?,
+    let theirs = open_sync(
+        g,
+        s,
         Frame::XDigest {
             count: digest.count(),
             digest: digest.digest_hex(),
         },
-    ];
-    let mut step = 0;
-    let got = s
-        .exchange(&out, |f| {
-            step += 1;
-            match (step, f) {
-                (1, Frame::Peers { .. }) => Ok(false),
-                (2, Frame::XDigest { .. }) => Ok(true),
-                _ => Err(unexpected(f)),
-            }
-        })
-        .await?;
-    if let Some(Frame::Peers { peers, .. }) = got.first() {
-        merge_peers(g, s, peers).await?;
-    }
-    let Some(Frame::XDigest {
+        |f| matches!(f, Frame::XDigest { .. }),
+    )
+    .await?;
+    let Frame::XDigest {
         count,
         digest: theirs,
-    }) = got.get(1)
+    } = theirs
     else {
         return Err(GossipError::Protocol("Bad sync frames".into()));
     };
-    if digest.matches(*count, theirs) {
+    if digest.matches(count, &theirs) {
         return Ok(Received::default());
     }
 

@@ -268,7 +268,8 @@ async fn respond_inner(
             IpAddr::V4(v4) => format!("{v4}:{port}"),
             IpAddr::V6(v6) => format!("[{v6}]:{port}"),
         });
-    g.record_peer(&circle.circle_id, &hello.node_id, addr.as_deref(), now_ts())
+    g.node()
+        .record_peer(&circle.circle_id, &hello.node_id, addr.as_deref(), now_ts())
         .await
         .map_err(GossipError::Node)?;
     writer

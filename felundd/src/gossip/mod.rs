@@ -118,19 +118,6 @@ impl Gossip {
         &self.inner.config
     }
 
-    /// Records a member and (with an address) a peer; see [`Node::record_peer`].
-    pub async fn record_peer(
-        &self,
-        circle_id: &str,
-        node_id: &str,
-        addr: Option<&str>,
-        last_seen: i64,
-    ) -> Result<(), NodeError> {
-        self.node()
-            .record_peer(circle_id, node_id, addr, last_seen)
-            .await
-    }
-
     /// Claims the live link slot for (circle, peer); false if one exists.
     fn claim_link(&self, circle_id: &str, peer: &str) -> bool {
         self.inner

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use felund_wire::limits::{REFERENCE_MAX_REQ_IDS_ENCRYPTED, REFERENCE_MAX_REQ_IDS_PLAIN};
 use felund_wire::Frame;
 
-use super::common::{fit_ids, fit_values, merge_peers, peers_frame, unexpected};
+use super::common::{fit_ids, fit_values, open_sync};
 use super::handshake::Session;
 use super::{Gossip, GossipError};
 use crate::node::receive::{self, Received};
@@ -32,7 +32,7 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
     let held: HashSet<&str> = ours.iter().map(|(id, _)| id.as_str()).collect();
     let budget = s.json_budget();
 
-    // 1–3: PEERS and MSGS_HAVE out, theirs in.
+    // 1–4: PEERS and MSGS_HAVE out, theirs in, peers merged.
     let known = g.known_ids(&circle_id, &peer);
     let unknown_first = ours
         .iter()
@@ -41,32 +41,23 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
         .map(|(id, _)| id.clone());
     let mut have = fit_ids(unknown_first, budget);
     have.sort();
-    let out = [
-        peers_frame(g, s).await?,
+    let theirs = open_sync(
+        g,
+        s,
         Frame::MsgsHave {
             circle_id: circle_id.clone(),
             msg_ids: have,
         },
-    ];
-    let mut step = 0;
-    let got = s
-        .exchange(&out, |f| {
-            step += 1;
-            match (step, f) {
-                (1, Frame::Peers { .. }) => Ok(false),
-                (2, Frame::MsgsHave { .. }) => Ok(true),
-                _ => Err(unexpected(f)),
-            }
-        })
-        .await?;
-    let (their_peers, their_have) = match (got.first(), got.get(1)) {
-        (Some(Frame::Peers { peers, .. }), Some(Frame::MsgsHave { msg_ids, .. })) => {
-            (peers.clone(), msg_ids.clone())
-        }
-        _ => return Err(GossipError::Protocol("Bad sync frames".into())),
+        |f| matches!(f, Frame::MsgsHave { .. }),
+    )
+    .await?;
+    let Frame::MsgsHave {
+        msg_ids: their_have,
+        ..
+    } = theirs
+    else {
+        return Err(GossipError::Protocol("Bad sync frames".into()));
     };
-    // 4: peers.
-    merge_peers(g, s, &their_peers).await?;
 
     // 5–6: what we lack, within what the peer can answer in one frame.
     let cap = if s.ext {

@@ -52,7 +52,8 @@ async fn initiate_inner(g: &Gossip, addr: &str, circle: Circle) -> Result<String
     let mut s = handshake::initiate(g, stream, circle).await?;
     let peer = s.peer_node_id.clone();
     // The responder is reachable where we dialled it.
-    g.record_peer(&s.circle.circle_id, &peer, Some(addr), now_ts())
+    g.node()
+        .record_peer(&s.circle.circle_id, &peer, Some(addr), now_ts())
         .await?;
     sync(g, &mut s).await?;
     if s.ext {
