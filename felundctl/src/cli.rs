@@ -138,6 +138,28 @@ pub enum Command {
         name: Option<String>,
     },
 
+    /// Search chat messages (all words must match; `word*` matches a prefix)
+    Search {
+        /// What to look for
+        #[arg(required = true, value_name = "TEXT")]
+        words: Vec<String>,
+        #[command(flatten)]
+        circle: OptCircleArg,
+        /// Only this channel
+        #[arg(long, value_name = "CHANNEL")]
+        channel: Option<String>,
+        /// How many results (1-500)
+        #[arg(long, short = 'n', default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+    },
+
+    /// Import a reference node's state.json (identity, circles, peers, channels, messages)
+    ImportState {
+        /// Path of the reference state file (e.g. ~/.felundchat/state.json)
+        #[arg(value_name = "PATH")]
+        path: std::path::PathBuf,
+    },
+
     /// Show the relay/rendezvous server and its health, or set it (`--off` clears it)
     Relay {
         /// The relay base URL, e.g. https://relay.example/api

@@ -41,6 +41,10 @@ pub struct Args {
     /// Serve as an anchor (store-and-forward for peers).
     #[arg(long)]
     pub anchor: bool,
+    /// Import a reference node's state.json (identity, circles, peers, channels,
+    /// names, messages) before starting; idempotent.
+    #[arg(long, value_name = "PATH")]
+    pub import_state: Option<PathBuf>,
     /// Seconds between gossip sync rounds.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sync_interval: u64,

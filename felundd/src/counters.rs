@@ -19,6 +19,8 @@ pub struct Counters {
     pub live_links: AtomicU64,
     /// Relay health.
     pub relay: Mutex<RelayHealth>,
+    /// API clients attached to `Subscribe` (internal listeners not counted).
+    pub api_subscribers: AtomicU64,
 }
 
 /// How the relay connection is doing, as shown by `felundctl status`.

@@ -44,6 +44,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             return Err(e);
         }
     };
+    if let Some(path) = &args.import_state {
+        import_at_start(&store, path).await?;
+    }
     let node = Node::start(store, settings.clone(), args.name.clone()).await?;
     tracing::info!(
         node_id = node.node_id(),
@@ -88,6 +91,27 @@ fn open_state(dir: &Path) -> anyhow::Result<StateStore> {
     // Leak the handle on purpose: the lock must live as long as the process.
     std::mem::forget(lock);
     StateStore::open(dir).with_context(|| format!("cannot open the state in {}", dir.display()))
+}
+
+/// `--import-state`: imports a reference state file before the node starts, so an
+/// adopted identity is in force at once.
+async fn import_at_start(store: &StateStore, path: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (report, _) = crate::node::import::import_into(store, &bytes, None)
+        .await
+        .with_context(|| format!("cannot import {}", path.display()))?;
+    tracing::info!(
+        circles = report.circles,
+        messages = report.messages,
+        peers = report.peers,
+        channels = report.channels,
+        adopted_node_id = report.adopted_node_id.as_deref().unwrap_or(""),
+        "imported reference state"
+    );
+    for w in &report.warnings {
+        tracing::warn!("import: {w}");
+    }
+    Ok(())
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -5,7 +5,7 @@
 
 use tokio::sync::broadcast;
 
-use crate::model::{Peer, StoredMessage};
+use crate::model::{CircleSummary, Peer, StoredMessage};
 
 /// How many events a slow subscriber may fall behind before it gets `Lagged`.
 pub const EVENT_BUFFER: usize = 8192;
@@ -52,14 +52,13 @@ pub enum NodeEvent {
         /// The node concerned, if any.
         node_id: Option<String>,
     },
-    /// A circle change.
+    /// A circle change, with the circle as it stands after it (for `Left`, as it
+    /// stood before).
     Circle {
         /// Kind of change.
         change: CircleChange,
-        /// Circle.
-        circle_id: String,
-        /// Its (new) name.
-        name: String,
+        /// The circle and its counts.
+        circle: CircleSummary,
     },
     /// A peer was learned or updated.
     Peer(Peer),
@@ -77,9 +76,8 @@ impl NodeEvent {
     pub fn circle_id(&self) -> Option<&str> {
         match self {
             NodeEvent::Message(m) => Some(&m.wire.circle_id),
-            NodeEvent::Channel { circle_id, .. } | NodeEvent::Circle { circle_id, .. } => {
-                Some(circle_id)
-            }
+            NodeEvent::Circle { circle, .. } => Some(&circle.circle.circle_id),
+            NodeEvent::Channel { circle_id, .. } => Some(circle_id),
             NodeEvent::Peer(p) => Some(&p.circle_id),
             NodeEvent::DisplayName { .. } => None,
         }

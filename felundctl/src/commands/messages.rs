@@ -117,6 +117,41 @@ fn shell_word(word: &str) -> String {
     }
 }
 
+/// `search TEXT [--circle-id C] [--channel CH] [--limit N]`: SearchMessages.
+pub async fn search(
+    client: &mut ApiClient,
+    out: &Out,
+    query: String,
+    circle: Option<String>,
+    channel: Option<String>,
+    limit: u32,
+) -> anyhow::Result<()> {
+    let req = api::SearchMessagesRequest {
+        query,
+        circle: circle.unwrap_or_default(),
+        channel: channel.unwrap_or_default(),
+        limit,
+    };
+    let found = client.search_messages(req).await?.into_inner().messages;
+    if out.is_json() {
+        for m in &found {
+            out.json(&output::message(m))?;
+        }
+        return Ok(());
+    }
+    if found.is_empty() {
+        out.line("No messages match.")?;
+    }
+    for m in &found {
+        let short: String = m.circle_id.chars().take(8).collect();
+        out.line(message_line(
+            m,
+            &format!("{short} #{} ", clean_line(&m.channel_id)),
+        ))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_word;

@@ -19,6 +19,13 @@ pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow:
         Command::Status => node::status(client, out).await,
         Command::Name { name } => node::name(client, out, name).await,
         Command::Relay { url, off } => node::relay(client, out, url, off).await,
+        Command::ImportState { path } => node::import_state(client, out, &path).await,
+        Command::Search {
+            words,
+            circle,
+            channel,
+            limit,
+        } => messages::search(client, out, words.join(" "), circle.circle, channel, limit).await,
         Command::Invite { name } => circles::invite(client, out, name).await,
         Command::Code(c) => circles::code(client, out, c.circle).await,
         Command::Join(j) => circles::join(client, out, j.code().to_string()).await,

@@ -131,3 +131,41 @@ pub async fn name(client: &mut ApiClient, out: &Out, new: Option<String>) -> any
     }
     Ok(())
 }
+
+/// `import-state PATH`: ImportState with the file's contents.
+pub async fn import_state(
+    client: &mut ApiClient,
+    out: &Out,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let state_json =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let r = client
+        .import_state(api::ImportStateRequest { state_json })
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&serde_json::json!({
+            "adopted_node_id": r.adopted_node_id,
+            "circles": r.circles,
+            "messages": r.messages,
+            "peers": r.peers,
+            "channels": r.channels,
+            "warnings": r.warnings,
+        }));
+    }
+    out.line(format!(
+        "Imported {} circles, {} messages, {} peers, {} channels.",
+        r.circles, r.messages, r.peers, r.channels
+    ))?;
+    for w in &r.warnings {
+        out.line(format!("  skipped: {}", clean_line(w)))?;
+    }
+    if !r.adopted_node_id.is_empty() {
+        out.line(format!(
+            "This node takes on the imported identity {} when felundd restarts (systemctl --user restart felundd).",
+            r.adopted_node_id
+        ))?;
+    }
+    Ok(())
+}

@@ -76,8 +76,8 @@ pub fn start(g: Gossip) -> GossipHandle {
                     }
                 }
                 ev = events.recv() => match ev {
-                    Ok(NodeEvent::Circle { change: CircleChange::Joined, circle_id, .. }) => {
-                        round(&g, &schedule, &slots, Some(&circle_id)).await;
+                    Ok(NodeEvent::Circle { change: CircleChange::Joined, circle }) => {
+                        round(&g, &schedule, &slots, Some(&circle.circle.circle_id)).await;
                     }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => break,

@@ -151,21 +151,13 @@ pub(super) fn event(e: NodeEvent, me: &str) -> api::Event {
             channel_id,
             node_id: node_id.unwrap_or_default(),
         }),
-        NodeEvent::Circle {
-            change,
-            circle_id,
-            name,
-        } => Kind::Circle(api::CircleEvent {
+        NodeEvent::Circle { change, circle: c } => Kind::Circle(api::CircleEvent {
             kind: match change {
                 CircleChange::Joined => api::circle_event::Kind::Joined,
                 CircleChange::Left => api::circle_event::Kind::Left,
                 CircleChange::Renamed => api::circle_event::Kind::Renamed,
             } as i32,
-            circle: Some(api::Circle {
-                circle_id,
-                name,
-                ..Default::default()
-            }),
+            circle: Some(circle(c)),
         }),
         NodeEvent::Peer(p) => Kind::Peer(api::PeerEvent {
             circle_id: p.circle_id.clone(),
@@ -182,5 +174,16 @@ pub(super) fn event(e: NodeEvent, me: &str) -> api::Event {
 pub(super) fn lagged(missed: u64) -> api::Event {
     api::Event {
         kind: Some(api::event::Kind::Lagged(api::Lagged { missed })),
+    }
+}
+
+pub(super) fn import_report(r: crate::node::import::ImportReport) -> api::ImportStateResponse {
+    api::ImportStateResponse {
+        adopted_node_id: r.adopted_node_id.unwrap_or_default(),
+        circles: r.circles,
+        messages: r.messages,
+        peers: r.peers,
+        channels: r.channels,
+        warnings: r.warnings,
     }
 }

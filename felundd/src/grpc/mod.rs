@@ -14,6 +14,9 @@ use tokio_stream::wrappers::UnixListenerStream;
 
 use crate::node::Node;
 
+/// Largest request accepted (ImportState carries a whole state file).
+const MAX_REQUEST_BYTES: usize = 256 * 1024 * 1024;
+
 /// Serves the API for `node` on `listener` until `shutdown` completes.
 pub async fn serve(
     node: Node,
@@ -26,8 +29,23 @@ pub async fn serve(
         // Ends every Subscribe stream; in-flight unary calls still complete.
         let _ = stopping_tx.send(true);
     };
+    // Reflection lets grpcurl and other tools discover the API (`grpcurl -plaintext
+    // -authority localhost -unix SOCKET list`).
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(felund_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| {
+            tracing::warn!("gRPC reflection unavailable: {e}");
+            e
+        })
+        .ok();
     tonic::transport::Server::builder()
-        .add_service(FelundServer::new(FelundService::new(node, stopping)))
+        .add_optional_service(reflection)
+        .add_service(
+            FelundServer::new(FelundService::new(node, stopping))
+                // ImportState carries a whole reference state file.
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
         .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
         .await
 }

@@ -12,6 +12,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use crate::counters::Counters;
 use crate::node::Node;
 
 /// The gRPC face of a [`Node`].
@@ -34,6 +35,22 @@ impl FelundService {
 }
 
 type Rpc<T> = Result<Response<T>, Status>;
+
+/// Counts one attached `Subscribe` client for as long as it exists.
+struct SubscriberGuard(std::sync::Arc<Counters>);
+
+impl SubscriberGuard {
+    fn new(counters: &std::sync::Arc<Counters>) -> Self {
+        Counters::add(&counters.api_subscribers, 1);
+        Self(std::sync::Arc::clone(counters))
+    }
+}
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        Counters::dec(&self.0.api_subscribers);
+    }
+}
 
 /// The stream type of `Subscribe`.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<api::Event, Status>> + Send>>;
@@ -225,6 +242,34 @@ impl Felund for FelundService {
         }))
     }
 
+    async fn search_messages(
+        &self,
+        req: Request<api::SearchMessagesRequest>,
+    ) -> Rpc<api::SearchMessagesResponse> {
+        let r = req.into_inner();
+        let found = self
+            .node
+            .search_messages(&r.query, &r.circle, &r.channel, r.limit)
+            .await?;
+        Ok(Response::new(api::SearchMessagesResponse {
+            messages: found
+                .into_iter()
+                .map(|m| convert::message(m, self.me()))
+                .collect(),
+        }))
+    }
+
+    async fn import_state(
+        &self,
+        req: Request<api::ImportStateRequest>,
+    ) -> Rpc<api::ImportStateResponse> {
+        let report = self
+            .node
+            .import_reference_state(&req.into_inner().state_json)
+            .await?;
+        Ok(Response::new(convert::import_report(report)))
+    }
+
     type SubscribeStream = EventStream;
 
     async fn subscribe(&self, req: Request<api::SubscribeRequest>) -> Rpc<Self::SubscribeStream> {
@@ -254,11 +299,16 @@ impl Felund for FelundService {
         let stop = WatchStream::new(self.stopping.clone())
             .filter(|stopping| *stopping)
             .map(|_| None);
+        let attached = SubscriberGuard::new(self.node.counters());
         let stream = events
             .map(Some)
             .merge(stop)
             .take_while(Option::is_some)
-            .filter_map(|item| item);
+            .filter_map(move |item| {
+                // Lives as long as the stream: counts this client while attached.
+                let _ = &attached;
+                item
+            });
         Ok(Response::new(Box::pin(stream)))
     }
 }

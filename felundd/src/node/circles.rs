@@ -51,21 +51,19 @@ impl Node {
     /// Returns false if it was already known.
     async fn add_circle(&self, circle: Circle) -> NodeResult<bool> {
         let me = self.node_id().to_string();
-        let for_write = circle.clone();
-        let added = self
+        let (added, summary) = self
             .store()
             .write(move |conn| {
-                let added = circle_sql::insert(conn, &for_write)?;
-                circle_sql::add_member(conn, &for_write.circle_id, &me)?;
-                ensure_general(conn, &for_write.circle_id, &me)?;
-                Ok(added)
+                let added = circle_sql::insert(conn, &circle)?;
+                circle_sql::add_member(conn, &circle.circle_id, &me)?;
+                ensure_general(conn, &circle.circle_id, &me)?;
+                Ok((added, circle_sql::summary(conn, circle)?))
             })
             .await?;
         if added {
             self.publish(vec![NodeEvent::Circle {
                 change: CircleChange::Joined,
-                circle_id: circle.circle_id.clone(),
-                name: circle.name.clone(),
+                circle: summary,
             }]);
         }
         Ok(added)
@@ -94,16 +92,21 @@ impl Node {
     /// Leaves a circle, forgetting its secret, channels and messages.
     pub async fn leave_circle(&self, selector: &str) -> NodeResult<String> {
         let circle = self.resolve_circle(selector).await?;
-        let cid = circle.circle_id.clone();
-        self.store()
-            .write(move |conn| circle_sql::delete(conn, &cid))
+        let circle_id = circle.circle_id.clone();
+        let summary = self
+            .store()
+            .write(move |conn| {
+                let cid = circle.circle_id.clone();
+                let summary = circle_sql::summary(conn, circle)?;
+                circle_sql::delete(conn, &cid)?;
+                Ok(summary)
+            })
             .await?;
         self.publish(vec![NodeEvent::Circle {
             change: CircleChange::Left,
-            circle_id: circle.circle_id.clone(),
-            name: circle.name,
+            circle: summary,
         }]);
-        Ok(circle.circle_id)
+        Ok(circle_id)
     }
 
     /// Names a circle and announces it with a CIRCLE_NAME_EVT.

@@ -193,11 +193,12 @@ fn apply_effect(
         }
         Effect::SetCircleName { name } => {
             if circle_sql::set_name(conn, circle_id, &name, ts)? {
-                events.push(NodeEvent::Circle {
-                    change: CircleChange::Renamed,
-                    circle_id: circle_id.to_string(),
-                    name,
-                });
+                if let Some(circle) = circle_sql::get(conn, circle_id)? {
+                    events.push(NodeEvent::Circle {
+                        change: CircleChange::Renamed,
+                        circle: circle_sql::summary(conn, circle)?,
+                    });
+                }
             }
         }
         Effect::RecordAnchor(a) => {

@@ -160,6 +160,44 @@ impl Node {
         }
     }
 
+    /// Chat messages matching `query`, newest first (in one circle/channel if given).
+    pub async fn search_messages(
+        &self,
+        query: &str,
+        circle: &str,
+        channel: &str,
+        limit: u32,
+    ) -> NodeResult<Vec<StoredMessage>> {
+        let fts = message_sql::fts_query(query)
+            .ok_or_else(|| NodeError::InvalidArgument("nothing to search for".into()))?;
+        let circle_id = if circle.trim().is_empty() {
+            None
+        } else {
+            Some(self.resolve_circle(circle).await?.circle_id)
+        };
+        let channel_id = if channel.trim().is_empty() {
+            None
+        } else {
+            Some(channel_arg(channel)?)
+        };
+        let limit = match limit {
+            0 => DEFAULT_PAGE,
+            n => n.min(500),
+        };
+        Ok(self
+            .store()
+            .read(move |conn| {
+                message_sql::search(
+                    conn,
+                    &fts,
+                    circle_id.as_deref(),
+                    channel_id.as_deref(),
+                    limit,
+                )
+            })
+            .await?)
+    }
+
     /// A page of a channel's messages, oldest first.
     pub async fn list_messages(
         &self,

@@ -8,6 +8,7 @@
 
 mod channels;
 mod circles;
+pub mod import;
 pub mod ingest;
 mod messages;
 pub mod receive;
@@ -272,7 +273,7 @@ impl Node {
             .read(|conn| {
                 Ok((
                     circle_sql::count(conn)?,
-                    crate::store::messages::count(conn)?,
+                    crate::store::messages::count_chat(conn)?,
                     crate::store::peers::count(conn)?,
                 ))
             })
@@ -285,7 +286,11 @@ impl Node {
             circle_count,
             message_count,
             peer_count,
-            subscriber_count: self.inner.events.receiver_count() as u64,
+            subscriber_count: self
+                .inner
+                .counters
+                .api_subscribers
+                .load(std::sync::atomic::Ordering::Relaxed),
             counters: self.inner.counters.snapshot(),
             relay_url: self.relay_url(),
         })

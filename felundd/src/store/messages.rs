@@ -167,6 +167,16 @@ pub fn count(conn: &Connection) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
+/// Number of chat messages held (control events excluded), as `circles` counts them.
+pub fn count_chat(conn: &Connection) -> StoreResult<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM messages WHERE channel_id != '__control'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}
+
 /// Deletes chat messages older than `cutoff_ts`, and beyond the newest `max_per_circle`
 /// chat messages of each circle (0 = no cap). Control events are kept: they carry the
 /// circle's channel and name state that newcomers still need. Returns rows removed.
@@ -271,5 +281,48 @@ pub fn after_seq(
         "SELECT {COLUMNS} FROM messages WHERE circle_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
     ))?;
     let rows = stmt.query_map(params![circle_id, seq, limit as i64], from_row)?;
+    rows.map(|r| build(r?)).collect()
+}
+
+/// Turns what a person typed into an FTS5 query: every word must match, each taken
+/// literally (quoted), a trailing `*` keeps its prefix meaning. `None` when nothing
+/// searchable is left.
+pub fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split_whitespace()
+        .filter_map(|w| {
+            let (word, prefix) = match w.strip_suffix('*') {
+                Some(stem) => (stem, true),
+                None => (w, false),
+            };
+            let word = word.replace('"', "\"\"");
+            (!word.is_empty()).then(|| format!("\"{word}\"{}", if prefix { "*" } else { "" }))
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Chat messages matching `query` (an [`fts_query`]), newest first, optionally in one
+/// circle and channel.
+pub fn search(
+    conn: &Connection,
+    query: &str,
+    circle_id: Option<&str>,
+    channel_id: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<StoredMessage>> {
+    let cols = COLUMNS
+        .split(',')
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {cols} FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+         WHERE messages_fts MATCH ?1
+           AND (?2 IS NULL OR m.circle_id = ?2)
+           AND (?3 IS NULL OR m.channel_id = ?3)
+         ORDER BY m.created_ts DESC, m.seq DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![query, circle_id, channel_id, limit], from_row)?;
     rows.map(|r| build(r?)).collect()
 }

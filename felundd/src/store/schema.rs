@@ -94,6 +94,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (circle_id, relay_url)
     );
     "#,
+    // v2: full-text search over chat messages (control events are not indexed).
+    r#"
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content = 'messages', content_rowid = 'seq',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+    WHEN new.channel_id != '__control' BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.channel_id != '__control' BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    END;
+    INSERT INTO messages_fts (rowid, text)
+        SELECT seq, text FROM messages WHERE channel_id != '__control';
+    "#,
 ];
 
 /// Brings the database up to the newest schema.

@@ -1,0 +1,337 @@
+//! Migration from the reference: importing its `state.json` (PROTOCOL.md §10).
+//!
+//! Everything is imported in one transaction, so a failure changes nothing. The file
+//! must look like a reference state (an object with a `node` object carrying a
+//! `node_id`, and a `circles` object); anything else is refused as foreign. Inside
+//! it, malformed items are skipped with a warning, and every message is verified
+//! against its circle's secret like any received message — at-rest envelopes are
+//! decrypted — so nothing unverified enters the store. Importing twice is harmless.
+
+use felund_wire::control::AccessMode;
+use felund_wire::{CircleSecret, WireMessage};
+use rusqlite::Connection;
+use serde_json::{Map, Value};
+
+use super::ingest::ingest;
+use super::{now_ts, Node};
+use crate::error::{NodeError, NodeResult};
+use crate::events::NodeEvent;
+use crate::model::Circle;
+use crate::store::channels::{self as channel_sql, NodeSet};
+use crate::store::{
+    circles as circle_sql, messages as message_sql, meta, peers as peer_sql, StateStore,
+    StoreResult,
+};
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// The reference node id, when this node adopts it (it had no history yet).
+    pub adopted_node_id: Option<String>,
+    /// Circles added.
+    pub circles: u64,
+    /// Messages added.
+    pub messages: u64,
+    /// Peers added or updated.
+    pub peers: u64,
+    /// Channels added.
+    pub channels: u64,
+    /// Skipped items, each explained.
+    pub warnings: Vec<String>,
+}
+
+fn obj<'a>(v: &'a Value, key: &str) -> Option<&'a Map<String, Value>> {
+    v.get(key).and_then(Value::as_object)
+}
+
+fn str_list(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Checks that `bytes` is a reference state file; returns it parsed.
+fn parse_state(bytes: &[u8]) -> NodeResult<Value> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
+        NodeError::InvalidArgument(format!("not a reference state file: not JSON ({e})"))
+    })?;
+    let node_id = obj(&v, "node")
+        .and_then(|n| n.get("node_id"))
+        .and_then(Value::as_str);
+    if node_id.is_none_or(|id| id.is_empty() || id.len() > 128) || obj(&v, "circles").is_none() {
+        return Err(NodeError::InvalidArgument(
+            "not a reference state file: it needs a \"node\" object with a node_id and a \"circles\" object".into(),
+        ));
+    }
+    Ok(v)
+}
+
+impl Node {
+    /// Imports a reference `state.json` into a running node. An adopted identity
+    /// takes effect at the next start. See the module docs.
+    pub async fn import_reference_state(&self, bytes: &[u8]) -> NodeResult<ImportReport> {
+        let (report, events) = import_into(self.store(), bytes, Some(self.node_id())).await?;
+        self.publish(events);
+        if let Some(id) = &report.adopted_node_id {
+            tracing::info!(node_id = %id, "imported the reference identity; it takes effect when felundd restarts");
+        }
+        Ok(report)
+    }
+}
+
+/// Imports a reference `state.json` into `store`, before or while a node runs on it
+/// (`me`: the running node's id, if any).
+pub async fn import_into(
+    store: &StateStore,
+    bytes: &[u8],
+    me: Option<&str>,
+) -> NodeResult<(ImportReport, Vec<NodeEvent>)> {
+    let state = parse_state(bytes)?;
+    let me = me.map(str::to_string);
+    Ok(store
+        .write(move |conn| {
+            let me = match me {
+                Some(id) => id,
+                None => meta::get(conn, meta::NODE_ID)?.unwrap_or_default(),
+            };
+            import(conn, &state, &me)
+        })
+        .await?)
+}
+
+/// Whether this node has any history of its own (then its identity is kept).
+fn has_history(conn: &Connection) -> StoreResult<bool> {
+    Ok(circle_sql::count(conn)? > 0 || message_sql::count(conn)? > 0)
+}
+
+/// The whole import, inside one transaction.
+pub fn import(
+    conn: &Connection,
+    state: &Value,
+    me: &str,
+) -> StoreResult<(ImportReport, Vec<NodeEvent>)> {
+    let mut r = ImportReport::default();
+    let mut events = Vec::new();
+    let node = obj(state, "node").cloned().unwrap_or_default();
+    let ref_id = node
+        .get("node_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if ref_id != me && !has_history(conn)? {
+        meta::set(conn, meta::NODE_ID, &ref_id)?;
+        r.adopted_node_id = Some(ref_id.clone());
+    }
+    if let Some(name) = node
+        .get("display_name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
+        if meta::get(conn, meta::DISPLAY_NAME)?
+            .unwrap_or_default()
+            .is_empty()
+        {
+            meta::set(
+                conn,
+                meta::DISPLAY_NAME,
+                &felund_wire::ids::truncate_display_name(name),
+            )?;
+        }
+    }
+    let identity = r.adopted_node_id.clone().unwrap_or_else(|| me.to_string());
+
+    // Circles first: everything else hangs off them.
+    let mut circles: Vec<Circle> = Vec::new();
+    for (cid, c) in obj(state, "circles").cloned().unwrap_or_default() {
+        let secret = c
+            .get("secret_hex")
+            .and_then(Value::as_str)
+            .and_then(|h| CircleSecret::from_hex(h).ok());
+        let Some(secret) = secret.filter(|s| s.circle_id() == cid) else {
+            r.warnings.push(format!(
+                "circle {cid}: secret missing or does not match its id; skipped"
+            ));
+            continue;
+        };
+        let name: String = c
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect();
+        let circle = Circle {
+            circle_id: cid.clone(),
+            secret,
+            name: name.clone(),
+            joined_ts: now_ts(),
+            bootstrap_peer: String::new(),
+        };
+        if circle_sql::insert(conn, &circle)? {
+            r.circles += 1;
+        }
+        circle_sql::add_member(conn, &cid, &identity)?;
+        channel_sql::create(
+            conn,
+            &cid,
+            "general",
+            AccessMode::Public,
+            &identity,
+            now_ts(),
+            "",
+        )?;
+        channel_sql::add(conn, NodeSet::Members, &cid, "general", &identity)?;
+        circles.push(circle);
+    }
+    let known = |cid: &str| circles.iter().find(|c| c.circle_id == cid).cloned();
+
+    for (cid, members) in obj(state, "circle_members").cloned().unwrap_or_default() {
+        if known(&cid).is_some() {
+            for m in str_list(&members) {
+                circle_sql::add_member(conn, &cid, &m)?;
+            }
+        }
+    }
+    for (nid, p) in obj(state, "peers").cloned().unwrap_or_default() {
+        let addr = p.get("addr").and_then(Value::as_str).unwrap_or_default();
+        if nid == ref_id || felund_wire::frame::parse_host_port(addr).is_none() {
+            continue;
+        }
+        let last_seen = p.get("last_seen").and_then(Value::as_i64).unwrap_or(0);
+        if peer_sql::upsert(conn, &nid, addr, last_seen)? {
+            r.peers += 1;
+        }
+    }
+    for (nid, name) in obj(state, "node_display_names")
+        .cloned()
+        .unwrap_or_default()
+    {
+        if let Some(name) = name.as_str().filter(|n| !n.is_empty()) {
+            peer_sql::set_display_name(
+                conn,
+                &nid,
+                &felund_wire::ids::truncate_display_name(name),
+                0,
+            )?;
+        }
+    }
+    import_channels(conn, state, &known, &mut r)?;
+
+    // Messages: verified like any received message; envelopes at rest decrypted.
+    for (mid, m) in obj(state, "messages").cloned().unwrap_or_default() {
+        match verified_message(&m, &known) {
+            Ok(msg) => {
+                if let Some(e) = ingest(conn, &msg, now_ts())? {
+                    r.messages += 1;
+                    events.extend(e);
+                }
+            }
+            Err(why) => r.warnings.push(format!("message {mid}: {why}; skipped")),
+        }
+    }
+    Ok((r, events))
+}
+
+fn import_channels(
+    conn: &Connection,
+    state: &Value,
+    known: &dyn Fn(&str) -> Option<Circle>,
+    r: &mut ImportReport,
+) -> StoreResult<()> {
+    for (cid, chans) in obj(state, "channels").cloned().unwrap_or_default() {
+        if known(&cid).is_none() {
+            continue;
+        }
+        for (chid, ch) in chans.as_object().cloned().unwrap_or_default() {
+            if !felund_wire::ids::is_valid_channel_id(&chid) {
+                r.warnings
+                    .push(format!("channel {chid}: invalid id; skipped"));
+                continue;
+            }
+            let mode = AccessMode::parse_lenient(
+                ch.get("access_mode")
+                    .and_then(Value::as_str)
+                    .unwrap_or("public"),
+            );
+            let by = ch
+                .get("created_by")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let ts = ch.get("created_ts").and_then(Value::as_i64).unwrap_or(0);
+            let hash = ch
+                .get("key_hash")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if channel_sql::create(conn, &cid, &chid, mode, by, ts, hash)? {
+                r.channels += 1;
+            }
+        }
+    }
+    for (key, set) in [
+        ("channel_members", NodeSet::Members),
+        ("channel_requests", NodeSet::Requests),
+    ] {
+        for (cid, chans) in obj(state, key).cloned().unwrap_or_default() {
+            if known(&cid).is_none() {
+                continue;
+            }
+            for (chid, nodes) in chans.as_object().cloned().unwrap_or_default() {
+                if channel_sql::get(conn, &cid, &chid)?.is_none() {
+                    continue;
+                }
+                for n in str_list(&nodes) {
+                    channel_sql::add(conn, set, &cid, &chid, &n)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stored reference message, strictly validated and verified against its circle.
+fn verified_message(
+    m: &Value,
+    known: &dyn Fn(&str) -> Option<Circle>,
+) -> Result<WireMessage, String> {
+    let mut msg = WireMessage::from_value(m).map_err(|e| e.to_string())?;
+    let circle = known(&msg.circle_id).ok_or("its circle is not in the file")?;
+    if msg.enc.is_some() {
+        // At rest the reference blanks text and display_name of enveloped messages.
+        let (name, text) = msg.open_enc(&circle.secret).map_err(|e| e.to_string())?;
+        msg.display_name = name;
+        msg.text = text;
+        msg.mac = msg.compute_mac(&circle.secret);
+        Ok(msg)
+    } else if msg.verify_mac(&circle.secret) {
+        Ok(msg)
+    } else {
+        Err("MAC does not verify".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_files_are_refused_with_a_reason() {
+        for bad in [
+            &b"not json"[..],
+            b"[]",
+            b"{}",
+            b"{\"node\":{},\"circles\":{}}",
+            b"{\"node\":{\"node_id\":\"x\"}}",
+        ] {
+            let err = parse_state(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("not a reference state file"),
+                "{err}"
+            );
+        }
+        assert!(parse_state(br#"{"node":{"node_id":"abc"},"circles":{}}"#).is_ok());
+    }
+}
