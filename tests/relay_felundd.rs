@@ -1,8 +1,9 @@
 //! felundd as a relay client: two daemons with no direct path between them (each
-//! advertises an address nobody listens on) chat through a real relay — the
-//! reference PHP relay (signed API, polling) and the reference aiohttp relay
-//! (WebSocket push) — including relay restarts, a relay that is down at first, and
-//! a daemon restart, with no loss and no duplicates.
+//! advertises an address nobody listens on) chat through a real relay — our
+//! felund-relay (lossless cursor, WebSocket push), the reference PHP relay (signed
+//! API, polling) and the reference aiohttp relay (WebSocket push) — including relay
+//! restarts, a relay that is down at first, and a daemon restart, with no loss and
+//! no duplicates.
 
 use felund_tests::reference::Reference;
 use felund_tests::relays::{RelayKind, RelayProcess};
@@ -48,8 +49,8 @@ fn shared_circle(a: &Daemon, b: &Daemon) -> String {
     circle
 }
 
-fn chat_both_ways_through(kind: RelayKind, r: &Reference) {
-    let relay = RelayProcess::start(kind, Some(r));
+fn chat_both_ways_through(kind: RelayKind, r: Option<&Reference>) {
+    let relay = RelayProcess::start(kind, r);
     let a = isolated(&relay.url(), "alice");
     let b = isolated(&relay.url(), "bob");
     let circle = shared_circle(&a, &b);
@@ -80,13 +81,65 @@ fn chat_both_ways_through(kind: RelayKind, r: &Reference) {
 }
 
 #[test]
+fn daemons_without_a_direct_path_chat_through_felund_relay() {
+    chat_both_ways_through(RelayKind::Felund, None);
+}
+
+#[test]
+fn restarts_of_felund_relay_and_of_a_daemon_lose_and_duplicate_nothing() {
+    outage_and_restart(RelayKind::Felund, None);
+}
+
+#[test]
+fn a_backlog_larger_than_one_pull_page_arrives_whole_through_felund_relay() {
+    let relay = RelayProcess::start(RelayKind::Felund, None);
+    let a = isolated(&relay.url(), "alice");
+    let circle = {
+        let v = a.ctl_one(&["invite", "--name", "backlog"]);
+        v["circle"]["circle_id"]
+            .as_str()
+            .expect("circle_id")
+            .to_string()
+    };
+    let code = a.ctl_one(&["code", "--circle-id", &circle])["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    // 1,200 messages: more than two pages of the relay's largest pull (500).
+    let lines: String = (0..1200).map(|i| format!("backlog {i}\n")).collect();
+    let mut send = a
+        .ctl_cmd(&["send", "--circle-id", &circle, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn send");
+    {
+        use std::io::Write;
+        let mut stdin = send.stdin.take().expect("stdin");
+        stdin.write_all(lines.as_bytes()).expect("write lines");
+    }
+    assert!(send.wait().expect("send").success());
+    wait_until("alice to push everything", || {
+        a.ctl_one(&["status"])["relay_ok"] == true
+    });
+    let b = isolated(&relay.url(), "bob");
+    b.ctl_one(&["join", &code]);
+    wait_until("bob to get all 1,200", || {
+        b.ctl_json(&["circles"])
+            .first()
+            .and_then(|c| c["message_count"].as_u64())
+            == Some(1200)
+    });
+}
+
+#[test]
 fn daemons_without_a_direct_path_chat_through_the_reference_php_relay() {
     let Some(r) =
         Reference::from_env("daemons_without_a_direct_path_chat_through_the_reference_php_relay")
     else {
         return;
     };
-    chat_both_ways_through(RelayKind::Php, &r);
+    chat_both_ways_through(RelayKind::Php, Some(&r));
 }
 
 #[test]
@@ -96,17 +149,23 @@ fn daemons_without_a_direct_path_chat_through_the_reference_websocket_relay() {
     ) else {
         return;
     };
-    chat_both_ways_through(RelayKind::AioHttp, &r);
+    chat_both_ways_through(RelayKind::AioHttp, Some(&r));
 }
 
 #[test]
-fn messages_sent_while_the_relay_is_down_arrive_once_it_returns_without_duplicates() {
+fn messages_sent_while_the_php_relay_is_down_arrive_once_it_returns_without_duplicates() {
     let Some(r) = Reference::from_env(
-        "messages_sent_while_the_relay_is_down_arrive_once_it_returns_without_duplicates",
+        "messages_sent_while_the_php_relay_is_down_arrive_once_it_returns_without_duplicates",
     ) else {
         return;
     };
-    let mut relay = RelayProcess::start(RelayKind::Php, Some(&r));
+    outage_and_restart(RelayKind::Php, Some(&r));
+}
+
+/// Relay killed and restarted (same database) while a daemon sends, then a daemon
+/// restart: everything arrives once.
+fn outage_and_restart(kind: RelayKind, r: Option<&Reference>) {
+    let mut relay = RelayProcess::start(kind, r);
     let a = isolated(&relay.url(), "alice");
     let mut b = isolated(&relay.url(), "bob");
     let circle = shared_circle(&a, &b);

@@ -41,6 +41,13 @@ pub struct Args {
     /// Serve as an anchor (store-and-forward for peers).
     #[arg(long)]
     pub anchor: bool,
+    /// Config file (TOML) [default: $XDG_CONFIG_HOME/felund/felundd.toml if it exists].
+    /// Precedence: flags > environment > file > defaults.
+    #[arg(long, env = "FELUND_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print the settings in force (and where each came from), then exit.
+    #[arg(long)]
+    pub print_config: bool,
     /// Import a reference node's state.json (identity, circles, peers, channels,
     /// names, messages) before starting; idempotent.
     #[arg(long, value_name = "PATH")]

@@ -13,6 +13,7 @@
 //! The wire protocol itself lives in the `felund-wire` crate, re-exported as [`wire`].
 
 pub mod config;
+pub mod config_file;
 pub mod counters;
 pub mod daemon;
 pub mod error;

@@ -2,8 +2,6 @@
 
 use std::io::IsTerminal;
 
-use clap::Parser;
-use felundd::config::Args;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -15,8 +13,18 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let args = Args::parse();
-    match felundd::daemon::run(args).await {
+    let resolved = match felundd::config_file::load() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("felundd: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if resolved.args.print_config {
+        print!("{}", resolved.describe());
+        return std::process::ExitCode::SUCCESS;
+    }
+    match felundd::daemon::run(resolved.args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("felundd: {e:#}");

@@ -1,0 +1,83 @@
+//! `felund-relay`: the felund relay and rendezvous server.
+//!
+//! It speaks the HTTP API of the reference relays (PROTOCOL.md §8 and §9) so that reference
+//! Python nodes, the reference web client and `felundd` work against it unchanged:
+//!
+//! | endpoint | what | auth |
+//! |---|---|---|
+//! | `GET /v1/health` | `{"ok":true,"version":"0.1.0","time":ts}` | none |
+//! | `POST /v1/register` | presence (rendezvous) | signed with the body's `signing_key` when it has one |
+//! | `DELETE /v1/register` | remove presence | signed |
+//! | `GET /v1/peers` | live peers of a circle | signed |
+//! | `POST /v1/messages` | store-and-forward push | verified if signed; unsigned served unless `--require-signatures` |
+//! | `GET /v1/messages` | pull | as push |
+//! | `POST /v1/signal`, `GET /v1/signal` | WebRTC signalling | none (as the aiohttp relay) |
+//! | `GET /v1/relay/ws` | WebSocket push | as pull |
+//!
+//! Everything in the path up to and including the last `/v1` is ignored and a trailing `/` is
+//! dropped (`/api/v1/health/` is `/health`). Every response, errors and 404s included, carries
+//! the reference CORS headers; `OPTIONS` answers 204. Errors are `{"ok":false,"code":CODE}`
+//! for signature failures and `{"ok":false,"detail":msg}` otherwise. Bodies over the limit
+//! (1 MiB by default) are refused with 413 before they are read whole.
+//!
+//! # Running
+//!
+//! `felund-relay --listen 127.0.0.1:8000 --db PATH [--require-signatures]` (or the environment
+//! variables `FELUND_RELAY_LISTEN`, `FELUND_RELAY_DB`, `FELUND_RELAY_REQUIRE_SIGNATURES`);
+//! logging follows `RUST_LOG` (default `info`); SIGTERM or SIGINT stops it gracefully. The
+//! binary prints `felund-relay listening on ADDR` on stdout once bound (useful with port 0).
+//! In-process: [`spawn`] with a [`RelayConfig`] and [`RelayDeps`] (store, clock, push hub).
+//!
+//! # Extension: lossless pull cursor
+//!
+//! The reference cursor (`since`, compared with the server time of storage) loses messages
+//! stored in the same second as a pull and everything beyond one page. Every stored message
+//! therefore also gets a `seq`, an integer that increases with every message the relay stores
+//! (across all circles) and is never reused. Reference clients ignore all of this:
+//!
+//! - `GET /v1/messages` accepts an optional `after_seq=N` (a non-negative integer, else 400).
+//!   With it the relay returns the circle's messages with `seq > N`, in seq order, at most
+//!   `limit` (1–500, default 200); `since` is then ignored.
+//! - Every `GET /v1/messages` response (with `since` or `after_seq`) carries two extra keys:
+//!   `"cursor"`: the seq of the last returned message; when none is returned, the request's
+//!   `after_seq`, or (for a `since` pull) the highest seq stored in the circle (0 if none); and
+//!   `"more"`: `true` when more messages match the same request beyond this page.
+//!   Messages are still the stored objects only (no `stored_at`, no `seq`).
+//! - A client pages losslessly by passing `after_seq=<cursor>` until `more` is `false`, and
+//!   resumes later from the last cursor it kept.
+//! - `since` pulls are ordered by storage time, then seq (the reference's tie-break within a
+//!   second is msg_id, which clients cannot observe), so their `cursor` is also a valid
+//!   `after_seq`.
+//! - WebSocket `MESSAGES` frames carry `"cursor"` too: the seq of the last message in the
+//!   frame.
+//!
+//! # Layout
+//!
+//! [`routes`] (one module per endpoint group), [`ws`] (WebSocket push), [`signal`]
+//! (signalling rules), [`presence`] (registration rules), [`auth`] (signatures),
+//! [`store`] ([`store::RelayStore`] and [`store::SqliteStore`]), [`hub`] (push fan-out seam),
+//! [`clock`] (injectable time), [`config`], [`error`], [`server`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod input;
+pub mod limits;
+pub mod presence;
+pub mod routes;
+pub mod server;
+pub mod signal;
+pub mod state;
+pub mod store;
+pub mod ws;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::RelayConfig;
+pub use error::{ApiError, RelayError};
+pub use server::{spawn, RelayDeps, RelayHandle};
+pub use store::{RelayStore, SqliteStore};

@@ -1,0 +1,49 @@
+//! The HTTP surface: one router per endpoint group behind an edge layer that answers
+//! preflights, routes by the reference's path rule, refuses oversized bodies early and puts
+//! CORS headers on every response.
+
+mod health;
+mod messages;
+mod middleware;
+mod presence;
+mod signal;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The complete application: every endpoint, the 404 fallback and the edge layer.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .route(
+            "/register",
+            axum::routing::post(presence::register).delete(presence::unregister),
+        )
+        .route("/peers", get(presence::peers))
+        .route("/messages", get(messages::pull).post(messages::push))
+        .route("/signal", get(signal::poll).post(signal::post))
+        .route("/relay/ws", get(crate::ws::subscribe))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state);
+    // The edge layer must run before routing (it rewrites the path), so it wraps the API
+    // router from outside instead of being one of its layers.
+    Router::new()
+        .fallback_service(api)
+        .layer(axum::middleware::from_fn_with_state(
+            max_body,
+            middleware::edge,
+        ))
+}
+
+/// 404 for every unknown method and path, like the reference (`Not found: GET /x`).
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("Not found: {method} {}", uri.path()))
+}

@@ -1,0 +1,84 @@
+//! `POST /v1/signal` and `GET /v1/signal` (unsigned, like the reference aiohttp relay).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use crate::error::{json_response, ApiError};
+use crate::input::Ctx;
+use crate::limits::{SIGNAL_ID_MIN, SIGNAL_POLL_LIMIT};
+use crate::signal::{parse_post, parse_since_id};
+use crate::state::AppState;
+use crate::store::{NewSignal, RateLimit};
+
+/// Stores one signal for its recipient, rate-limited per `from_node_id`.
+pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    let post = parse_post(&ctx.body)?;
+    let now = state.now();
+    let limit = RateLimit {
+        limit: state.config.signal_rate_limit,
+        window_s: state.config.signal_rate_window_s,
+    };
+    if !state
+        .store
+        .hit_signal_rate(&post.from_node, now, limit)
+        .await?
+    {
+        tracing::info!(from = %post.from_node, session = %post.session_id, "signal rate limited");
+        return Err(ApiError::RateLimited {
+            detail: format!("Rate limit exceeded — retry after {}s", limit.window_s),
+            retry_after_s: limit.window_s,
+        });
+    }
+    state
+        .store
+        .insert_signal(NewSignal {
+            session_id: post.session_id,
+            from_node: post.from_node,
+            to_node: post.to_node,
+            circle_hint: post.circle_hint,
+            kind: post.kind,
+            payload: post.payload,
+            created_at: now,
+            expires_at: now + post.ttl_s,
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"ok": true, "server_time": now}),
+    ))
+}
+
+/// Unexpired signals for `to_node_id` after `since_id` (optionally of one session), by id.
+pub(super) async fn poll(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    let to_node = ctx.query("to_node_id").unwrap_or("").to_owned();
+    if to_node.chars().count() < SIGNAL_ID_MIN {
+        return Err(ApiError::bad("to_node_id required (8+ chars)"));
+    }
+    let since_id = ctx.query("since_id").map_or(0, parse_since_id);
+    let session_id = ctx.query("session_id").filter(|s| !s.is_empty());
+    let now = state.now();
+    let records = state
+        .store
+        .pending_signals(&to_node, since_id, session_id, now, SIGNAL_POLL_LIMIT)
+        .await?;
+    let signals: Vec<Value> = records
+        .into_iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "session_id": s.session_id,
+                "from_node": s.from_node,
+                "to_node": s.to_node,
+                "type": s.kind,
+                "payload": s.payload,
+                "created_at": s.created_at,
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"ok": true, "signals": signals, "server_time": now}),
+    ))
+}

@@ -1,0 +1,255 @@
+//! Storage behind one trait, so handlers never know which backend they use.
+//!
+//! [`RelayStore`] is everything the relay persists: presence records with their signing keys,
+//! signature nonces, relay messages, signals and signal rate-limit counters. Everything that
+//! must hold across several relay instances sharing one database (nonce replay, rate limits,
+//! message sequence numbers) is decided inside the store, atomically, never in process memory.
+//! [`SqliteStore`] is the SQLite implementation.
+
+mod sqlite;
+
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot serve now (busy, locked, cannot open); maps to HTTP 503.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Any other backend failure; maps to HTTP 500.
+    #[error("storage failure: {0}")]
+    Backend(String),
+    /// Filesystem failure while opening the store.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One node's presence in one circle (the whole record is replaced on every register).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceRecord {
+    /// The circle hint.
+    pub circle_hint: String,
+    /// The node id.
+    pub node_id: String,
+    /// The validated endpoints array, as JSON text.
+    pub endpoints: String,
+    /// The normalised capabilities object, as JSON text.
+    pub capabilities: String,
+    /// Server time of the registration.
+    pub observed_at: i64,
+    /// Server time after which the record is dead.
+    pub expires_at: i64,
+    /// Lowercase hex API signing key, or empty when registered without one.
+    pub signing_key: String,
+}
+
+/// A message to store: its id, the author's created_ts and the exact JSON object received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The msg_id (globally unique: the first stored copy wins).
+    pub msg_id: String,
+    /// The message's created_ts.
+    pub created_ts: i64,
+    /// The message object exactly as received (JSON text).
+    pub payload: String,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Sequence number: increases with every stored message, never reused.
+    pub seq: i64,
+    /// The msg_id.
+    pub msg_id: String,
+    /// Server time at which it was stored.
+    pub stored_at: i64,
+    /// The message object exactly as received (JSON text).
+    pub payload: String,
+}
+
+/// Where a pull starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageCursor {
+    /// The reference cursor: messages with `stored_at > since`, by stored_at then seq.
+    Since(i64),
+    /// The lossless cursor: messages with `seq > after_seq`, by seq.
+    AfterSeq(i64),
+}
+
+/// One page of a pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePage {
+    /// The messages, oldest first.
+    pub messages: Vec<StoredMessage>,
+    /// More messages match the same cursor beyond this page.
+    pub more: bool,
+    /// The highest seq ever stored in the circle (0 if none is stored).
+    pub max_seq: i64,
+}
+
+/// A signal to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSignal {
+    /// Call session id.
+    pub session_id: String,
+    /// Sender node id.
+    pub from_node: String,
+    /// Recipient node id.
+    pub to_node: String,
+    /// Circle hint given by the sender.
+    pub circle_hint: String,
+    /// Signal type (`offer`, `answer`, `candidate`, `media-*`).
+    pub kind: String,
+    /// Opaque payload.
+    pub payload: String,
+    /// Server time of storage.
+    pub created_at: i64,
+    /// Server time after which it is no longer delivered.
+    pub expires_at: i64,
+}
+
+/// A stored signal as delivered by `GET /v1/signal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalRecord {
+    /// Increasing id (the `since_id` cursor).
+    pub id: i64,
+    /// Call session id.
+    pub session_id: String,
+    /// Sender node id.
+    pub from_node: String,
+    /// Recipient node id.
+    pub to_node: String,
+    /// Signal type.
+    pub kind: String,
+    /// Opaque payload.
+    pub payload: String,
+    /// Server time of storage.
+    pub created_at: i64,
+}
+
+/// A fixed-window rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub limit: u32,
+    /// Window length, seconds.
+    pub window_s: i64,
+}
+
+/// What a retention pass removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrunePolicy {
+    /// Nonces with `ts` older than `now - nonce_window_s` are forgotten.
+    pub nonce_window_s: i64,
+    /// Rate-limit buckets whose window started before `now - 2 * rate_window_s` are dropped.
+    pub rate_window_s: i64,
+}
+
+/// What a retention pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Expired presence records.
+    pub presence: usize,
+    /// Expired messages.
+    pub messages: usize,
+    /// Old nonces.
+    pub nonces: usize,
+    /// Expired signals.
+    pub signals: usize,
+    /// Stale rate-limit buckets.
+    pub rate_buckets: usize,
+}
+
+impl PruneReport {
+    /// Total rows removed.
+    pub fn total(&self) -> usize {
+        self.presence + self.messages + self.nonces + self.signals + self.rate_buckets
+    }
+}
+
+/// Everything the relay persists. Implementations must be safe to share between tasks and,
+/// for backends that several relay instances share, must make the check-and-set operations
+/// ([`claim_nonce`](Self::claim_nonce), [`hit_signal_rate`](Self::hit_signal_rate),
+/// [`insert_messages`](Self::insert_messages)) atomic across instances.
+#[async_trait]
+pub trait RelayStore: Send + Sync + 'static {
+    /// Inserts or wholly replaces the presence record of `(circle_hint, node_id)`.
+    async fn put_presence(&self, record: PresenceRecord) -> StoreResult<()>;
+
+    /// The signing key of a live registration (`expires_at > now`) with a non-empty key.
+    async fn signing_key(
+        &self,
+        circle_hint: &str,
+        node_id: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>>;
+
+    /// Live records of a circle, newest `observed_at` first, without `exclude_node`.
+    async fn live_peers(
+        &self,
+        circle_hint: &str,
+        exclude_node: Option<&str>,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PresenceRecord>>;
+
+    /// Deletes a presence record; true if one existed.
+    async fn remove_presence(&self, circle_hint: &str, node_id: &str) -> StoreResult<bool>;
+
+    /// True if `nonce` was claimed with a `ts >= not_before`.
+    async fn nonce_seen(&self, nonce: &str, not_before: i64) -> StoreResult<bool>;
+
+    /// Atomically claims `nonce` (remembering `ts`); false if it is already claimed with a
+    /// `ts >= not_before` (a concurrent replay).
+    async fn claim_nonce(&self, nonce: &str, ts: i64, not_before: i64) -> StoreResult<bool>;
+
+    /// Stores the messages whose msg_id is not stored yet, in order, each with the next seq;
+    /// returns the newly stored ones.
+    ///
+    /// Seqs must become visible in increasing order: a pull must never see seq `n + 1` while
+    /// seq `n` can still appear later (SQLite serialises writers, so this holds; a backend with
+    /// concurrent writers must serialise seq assignment with the commit, e.g. with a lock),
+    /// otherwise an `after_seq` cursor could step over a late commit.
+    async fn insert_messages(
+        &self,
+        circle_hint: &str,
+        messages: Vec<NewMessage>,
+        stored_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<Vec<StoredMessage>>;
+
+    /// Unexpired messages of a circle after `cursor`, oldest first, at most `limit`.
+    async fn pull_messages(
+        &self,
+        circle_hint: &str,
+        cursor: MessageCursor,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<MessagePage>;
+
+    /// Counts one signal POST of `node` in its fixed window; false (and not counted) when the
+    /// window already holds `limit.limit` requests.
+    async fn hit_signal_rate(&self, node: &str, now: i64, limit: RateLimit) -> StoreResult<bool>;
+
+    /// Stores a signal; returns its id.
+    async fn insert_signal(&self, signal: NewSignal) -> StoreResult<i64>;
+
+    /// Unexpired signals for `to_node` with `id > since_id` (and the given session, if any),
+    /// by id, at most `limit`.
+    async fn pending_signals(
+        &self,
+        to_node: &str,
+        since_id: i64,
+        session_id: Option<&str>,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<SignalRecord>>;
+
+    /// Removes expired registrations, messages and signals, old nonces and rate buckets.
+    async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport>;
+}

@@ -1,0 +1,302 @@
+//! [`SqliteStore`]: the [`RelayStore`] on one SQLite file (WAL mode, file mode 0600).
+
+mod queries;
+mod schema;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode};
+
+use super::{
+    MessageCursor, MessagePage, NewMessage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
+    RateLimit, RelayStore, SignalRecord, StoreError, StoreResult, StoredMessage,
+};
+
+/// The SQLite implementation of [`RelayStore`].
+///
+/// One connection per store, used from blocking threads. Several relay processes may share
+/// the file: check-and-set operations run in `BEGIN IMMEDIATE` transactions or single atomic
+/// statements, and a busy database is waited for (8 s) before answering 503.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn map_err(err: rusqlite::Error) -> StoreError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen) => {
+            StoreError::Unavailable(err.to_string())
+        }
+        _ => StoreError::Backend(err.to_string()),
+    }
+}
+
+/// Creates `path` with mode 0600 if it does not exist, and makes an existing file 0600.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    options.open(path)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`: parent directories are created, the
+    /// file is made mode 0600, WAL mode is switched on and the schema is created.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        create_private_file(path)?;
+        let conn = Connection::open(path).map_err(map_err)?;
+        schema::prepare(&conn).map_err(map_err)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection on a blocking thread.
+    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Backend("connection mutex poisoned".into()))?;
+            f(&mut guard).map_err(map_err)
+        })
+        .await
+        .map_err(|err| StoreError::Backend(format!("store task failed: {err}")))?
+    }
+}
+
+#[async_trait]
+impl RelayStore for SqliteStore {
+    async fn put_presence(&self, record: PresenceRecord) -> StoreResult<()> {
+        self.run(move |c| queries::put_presence(c, &record)).await
+    }
+
+    async fn signing_key(
+        &self,
+        circle_hint: &str,
+        node_id: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        let (hint, node) = (circle_hint.to_owned(), node_id.to_owned());
+        self.run(move |c| queries::signing_key(c, &hint, &node, now))
+            .await
+    }
+
+    async fn live_peers(
+        &self,
+        circle_hint: &str,
+        exclude_node: Option<&str>,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PresenceRecord>> {
+        let hint = circle_hint.to_owned();
+        let exclude = exclude_node.map(str::to_owned);
+        self.run(move |c| queries::live_peers(c, &hint, exclude.as_deref(), now, limit))
+            .await
+    }
+
+    async fn remove_presence(&self, circle_hint: &str, node_id: &str) -> StoreResult<bool> {
+        let (hint, node) = (circle_hint.to_owned(), node_id.to_owned());
+        self.run(move |c| queries::remove_presence(c, &hint, &node))
+            .await
+    }
+
+    async fn nonce_seen(&self, nonce: &str, not_before: i64) -> StoreResult<bool> {
+        let nonce = nonce.to_owned();
+        self.run(move |c| queries::nonce_seen(c, &nonce, not_before))
+            .await
+    }
+
+    async fn claim_nonce(&self, nonce: &str, ts: i64, not_before: i64) -> StoreResult<bool> {
+        let nonce = nonce.to_owned();
+        self.run(move |c| queries::claim_nonce(c, &nonce, ts, not_before))
+            .await
+    }
+
+    async fn insert_messages(
+        &self,
+        circle_hint: &str,
+        messages: Vec<NewMessage>,
+        stored_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<Vec<StoredMessage>> {
+        let hint = circle_hint.to_owned();
+        self.run(move |c| queries::insert_messages(c, &hint, &messages, stored_at, expires_at))
+            .await
+    }
+
+    async fn pull_messages(
+        &self,
+        circle_hint: &str,
+        cursor: MessageCursor,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<MessagePage> {
+        let hint = circle_hint.to_owned();
+        self.run(move |c| queries::pull_messages(c, &hint, cursor, now, limit))
+            .await
+    }
+
+    async fn hit_signal_rate(&self, node: &str, now: i64, limit: RateLimit) -> StoreResult<bool> {
+        let node = node.to_owned();
+        self.run(move |c| queries::hit_signal_rate(c, &node, now, limit))
+            .await
+    }
+
+    async fn insert_signal(&self, signal: NewSignal) -> StoreResult<i64> {
+        self.run(move |c| queries::insert_signal(c, &signal)).await
+    }
+
+    async fn pending_signals(
+        &self,
+        to_node: &str,
+        since_id: i64,
+        session_id: Option<&str>,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<SignalRecord>> {
+        let to = to_node.to_owned();
+        let session = session_id.map(str::to_owned);
+        self.run(move |c| {
+            queries::pending_signals(c, &to, since_id, session.as_deref(), now, limit)
+        })
+        .await
+    }
+
+    async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport> {
+        self.run(move |c| queries::prune(c, now, policy)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: &str) -> NewMessage {
+        NewMessage {
+            msg_id: id.into(),
+            created_ts: 1,
+            payload: format!("{{\"msg_id\":\"{id}\"}}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn file_is_private_and_wal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub").join("relay.sqlite");
+        let store = SqliteStore::open(&path).expect("open");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let mode: String = store
+            .run(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
+            .await
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        // Reopening an existing database works and keeps the schema.
+        drop(store);
+        SqliteStore::open(&path).expect("reopen");
+    }
+
+    #[tokio::test]
+    async fn messages_dedupe_and_page() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
+        let first = store
+            .insert_messages("hinthint", vec![msg("aaaaaaaa"), msg("bbbbbbbb")], 10, 100)
+            .await
+            .expect("insert");
+        assert_eq!(first.len(), 2);
+        assert!(first[0].seq < first[1].seq);
+        let again = store
+            .insert_messages("hinthint", vec![msg("bbbbbbbb"), msg("cccccccc")], 11, 100)
+            .await
+            .expect("insert");
+        assert_eq!(again.len(), 1);
+        let page = store
+            .pull_messages("hinthint", MessageCursor::AfterSeq(0), 50, 2)
+            .await
+            .expect("pull");
+        assert_eq!(page.messages.len(), 2);
+        assert!(page.more);
+        assert_eq!(page.max_seq, again[0].seq);
+        let expired = store
+            .pull_messages("hinthint", MessageCursor::Since(0), 100, 10)
+            .await
+            .expect("pull");
+        assert!(expired.messages.is_empty());
+        let report = store
+            .prune(
+                100,
+                PrunePolicy {
+                    nonce_window_s: 300,
+                    rate_window_s: 10,
+                },
+            )
+            .await
+            .expect("prune");
+        assert_eq!(report.messages, 3);
+    }
+
+    #[tokio::test]
+    async fn nonces_and_rate_limits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
+        assert!(!store.nonce_seen("n1", 0).await.expect("seen"));
+        assert!(store.claim_nonce("n1", 1000, 700).await.expect("claim"));
+        assert!(store.nonce_seen("n1", 700).await.expect("seen"));
+        assert!(!store.claim_nonce("n1", 1000, 700).await.expect("claim"));
+        // Outside the window the nonce is forgotten and may be claimed again.
+        assert!(!store.nonce_seen("n1", 1001).await.expect("seen"));
+        assert!(store.claim_nonce("n1", 1400, 1100).await.expect("claim"));
+
+        let limit = RateLimit {
+            limit: 2,
+            window_s: 10,
+        };
+        assert!(store
+            .hit_signal_rate("node", 100, limit)
+            .await
+            .expect("hit"));
+        assert!(store
+            .hit_signal_rate("node", 105, limit)
+            .await
+            .expect("hit"));
+        assert!(!store
+            .hit_signal_rate("node", 109, limit)
+            .await
+            .expect("hit"));
+        assert!(store
+            .hit_signal_rate("node", 110, limit)
+            .await
+            .expect("hit"));
+    }
+}

@@ -1,0 +1,322 @@
+//! The SQL of [`SqliteStore`](super::SqliteStore), as plain synchronous functions.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::store::{
+    MessageCursor, MessagePage, NewMessage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
+    RateLimit, SignalRecord, StoredMessage,
+};
+
+pub(super) fn put_presence(conn: &Connection, r: &PresenceRecord) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO presence
+             (circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (circle_hint, node_id) DO UPDATE SET
+             endpoints = excluded.endpoints, capabilities = excluded.capabilities,
+             observed_at = excluded.observed_at, expires_at = excluded.expires_at,
+             signing_key = excluded.signing_key",
+        params![
+            r.circle_hint,
+            r.node_id,
+            r.endpoints,
+            r.capabilities,
+            r.observed_at,
+            r.expires_at,
+            r.signing_key
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn signing_key(
+    conn: &Connection,
+    circle_hint: &str,
+    node_id: &str,
+    now: i64,
+) -> rusqlite::Result<Option<String>> {
+    let key: Option<String> = conn
+        .query_row(
+            "SELECT signing_key FROM presence
+             WHERE circle_hint = ?1 AND node_id = ?2 AND expires_at > ?3",
+            params![circle_hint, node_id, now],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(key.filter(|k| !k.is_empty()))
+}
+
+fn presence_row(row: &Row<'_>) -> rusqlite::Result<PresenceRecord> {
+    Ok(PresenceRecord {
+        circle_hint: row.get(0)?,
+        node_id: row.get(1)?,
+        endpoints: row.get(2)?,
+        capabilities: row.get(3)?,
+        observed_at: row.get(4)?,
+        expires_at: row.get(5)?,
+        signing_key: row.get(6)?,
+    })
+}
+
+pub(super) fn live_peers(
+    conn: &Connection,
+    circle_hint: &str,
+    exclude: Option<&str>,
+    now: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<PresenceRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key
+         FROM presence
+         WHERE circle_hint = ?1 AND expires_at > ?2 AND (?3 IS NULL OR node_id != ?3)
+         ORDER BY observed_at DESC, node_id ASC
+         LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![circle_hint, now, exclude, limit], presence_row)?;
+    rows.collect()
+}
+
+pub(super) fn remove_presence(
+    conn: &Connection,
+    circle_hint: &str,
+    node_id: &str,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM presence WHERE circle_hint = ?1 AND node_id = ?2",
+        params![circle_hint, node_id],
+    )?;
+    Ok(n > 0)
+}
+
+pub(super) fn nonce_seen(
+    conn: &Connection,
+    nonce: &str,
+    not_before: i64,
+) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM nonces WHERE nonce = ?1 AND ts >= ?2)",
+        params![nonce, not_before],
+        |row| row.get(0),
+    )
+}
+
+pub(super) fn claim_nonce(
+    conn: &Connection,
+    nonce: &str,
+    ts: i64,
+    not_before: i64,
+) -> rusqlite::Result<bool> {
+    // A stale row (older than the window, not pruned yet) may be reclaimed.
+    let n = conn.execute(
+        "INSERT INTO nonces (nonce, ts) VALUES (?1, ?2)
+         ON CONFLICT (nonce) DO UPDATE SET ts = excluded.ts WHERE nonces.ts < ?3",
+        params![nonce, ts, not_before],
+    )?;
+    Ok(n > 0)
+}
+
+pub(super) fn insert_messages(
+    conn: &mut Connection,
+    circle_hint: &str,
+    messages: &[NewMessage],
+    stored_at: i64,
+    expires_at: i64,
+) -> rusqlite::Result<Vec<StoredMessage>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut stored = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO relay_messages
+                 (msg_id, circle_hint, payload, created_ts, stored_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (msg_id) DO NOTHING",
+        )?;
+        for m in messages {
+            let n = stmt.execute(params![
+                m.msg_id,
+                circle_hint,
+                m.payload,
+                m.created_ts,
+                stored_at,
+                expires_at
+            ])?;
+            if n > 0 {
+                stored.push(StoredMessage {
+                    seq: tx.last_insert_rowid(),
+                    msg_id: m.msg_id.clone(),
+                    stored_at,
+                    payload: m.payload.clone(),
+                });
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(stored)
+}
+
+fn message_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        seq: row.get(0)?,
+        msg_id: row.get(1)?,
+        stored_at: row.get(2)?,
+        payload: row.get(3)?,
+    })
+}
+
+pub(super) fn pull_messages(
+    conn: &mut Connection,
+    circle_hint: &str,
+    cursor: MessageCursor,
+    now: i64,
+    limit: u32,
+) -> rusqlite::Result<MessagePage> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let fetch = i64::from(limit) + 1;
+    let mut messages = {
+        let (sql, from) = match cursor {
+            MessageCursor::Since(since) => (
+                "SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                 WHERE circle_hint = ?1 AND stored_at > ?2 AND expires_at > ?3
+                 ORDER BY stored_at ASC, seq ASC LIMIT ?4",
+                since,
+            ),
+            MessageCursor::AfterSeq(after) => (
+                "SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                 WHERE circle_hint = ?1 AND seq > ?2 AND expires_at > ?3
+                 ORDER BY seq ASC LIMIT ?4",
+                after,
+            ),
+        };
+        let mut stmt = tx.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![circle_hint, from, now, fetch], message_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let max_seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM relay_messages WHERE circle_hint = ?1",
+        params![circle_hint],
+        |row| row.get(0),
+    )?;
+    tx.commit()?;
+    let more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    Ok(MessagePage {
+        messages,
+        more,
+        max_seq,
+    })
+}
+
+pub(super) fn hit_signal_rate(
+    conn: &mut Connection,
+    node: &str,
+    now: i64,
+    limit: RateLimit,
+) -> rusqlite::Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let bucket: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT count, window_start FROM signal_rate WHERE node_id = ?1",
+            params![node],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let allowed = match bucket {
+        Some((count, start)) if now - start < limit.window_s => {
+            if count >= i64::from(limit.limit) {
+                false
+            } else {
+                tx.execute(
+                    "UPDATE signal_rate SET count = count + 1 WHERE node_id = ?1",
+                    params![node],
+                )?;
+                true
+            }
+        }
+        _ => {
+            tx.execute(
+                "INSERT INTO signal_rate (node_id, count, window_start) VALUES (?1, 1, ?2)
+                 ON CONFLICT (node_id) DO UPDATE SET count = 1, window_start = excluded.window_start",
+                params![node, now],
+            )?;
+            true
+        }
+    };
+    tx.commit()?;
+    Ok(allowed)
+}
+
+pub(super) fn insert_signal(conn: &Connection, s: &NewSignal) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO signal_messages
+             (session_id, from_node, to_node, circle_hint, type, payload, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            s.session_id,
+            s.from_node,
+            s.to_node,
+            s.circle_hint,
+            s.kind,
+            s.payload,
+            s.created_at,
+            s.expires_at
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(super) fn pending_signals(
+    conn: &Connection,
+    to_node: &str,
+    since_id: i64,
+    session_id: Option<&str>,
+    now: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<SignalRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, session_id, from_node, to_node, type, payload, created_at
+         FROM signal_messages
+         WHERE to_node = ?1 AND id > ?2 AND expires_at > ?3 AND (?4 IS NULL OR session_id = ?4)
+         ORDER BY id ASC LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(params![to_node, since_id, now, session_id, limit], |row| {
+        Ok(SignalRecord {
+            id: row.get(0)?,
+            session_id: row.get(1)?,
+            from_node: row.get(2)?,
+            to_node: row.get(3)?,
+            kind: row.get(4)?,
+            payload: row.get(5)?,
+            created_at: row.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(super) fn prune(
+    conn: &mut Connection,
+    now: i64,
+    policy: PrunePolicy,
+) -> rusqlite::Result<PruneReport> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let report = PruneReport {
+        presence: tx.execute("DELETE FROM presence WHERE expires_at <= ?1", params![now])?,
+        messages: tx.execute(
+            "DELETE FROM relay_messages WHERE expires_at <= ?1",
+            params![now],
+        )?,
+        nonces: tx.execute(
+            "DELETE FROM nonces WHERE ts < ?1",
+            params![now - policy.nonce_window_s],
+        )?,
+        signals: tx.execute(
+            "DELETE FROM signal_messages WHERE expires_at <= ?1",
+            params![now],
+        )?,
+        rate_buckets: tx.execute(
+            "DELETE FROM signal_rate WHERE window_start < ?1",
+            params![now - 2 * policy.rate_window_s],
+        )?,
+    };
+    tx.commit()?;
+    Ok(report)
+}

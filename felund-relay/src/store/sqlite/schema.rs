@@ -1,0 +1,74 @@
+//! The SQLite schema (felund-relay's own format; not the reference relays' files).
+
+use rusqlite::Connection;
+
+/// Current schema version, kept in `PRAGMA user_version`.
+pub(super) const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE IF NOT EXISTS presence (
+    circle_hint  TEXT    NOT NULL,
+    node_id      TEXT    NOT NULL,
+    endpoints    TEXT    NOT NULL,
+    capabilities TEXT    NOT NULL,
+    observed_at  INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    signing_key  TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (circle_hint, node_id)
+);
+CREATE INDEX IF NOT EXISTS idx_presence_circle  ON presence (circle_hint, observed_at);
+CREATE INDEX IF NOT EXISTS idx_presence_expires ON presence (expires_at);
+
+CREATE TABLE IF NOT EXISTS nonces (
+    nonce TEXT    NOT NULL PRIMARY KEY,
+    ts    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_nonces_ts ON nonces (ts);
+
+CREATE TABLE IF NOT EXISTS relay_messages (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    msg_id      TEXT    NOT NULL UNIQUE,
+    circle_hint TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    created_ts  INTEGER NOT NULL,
+    stored_at   INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_rmsg_stored  ON relay_messages (circle_hint, stored_at, seq);
+CREATE INDEX IF NOT EXISTS idx_rmsg_seq     ON relay_messages (circle_hint, seq);
+CREATE INDEX IF NOT EXISTS idx_rmsg_expires ON relay_messages (expires_at);
+
+CREATE TABLE IF NOT EXISTS signal_messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id  TEXT    NOT NULL,
+    from_node   TEXT    NOT NULL,
+    to_node     TEXT    NOT NULL,
+    circle_hint TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_sig_to      ON signal_messages (to_node, id);
+CREATE INDEX IF NOT EXISTS idx_sig_expires ON signal_messages (expires_at);
+
+CREATE TABLE IF NOT EXISTS signal_rate (
+    node_id      TEXT    NOT NULL PRIMARY KEY,
+    count        INTEGER NOT NULL,
+    window_start INTEGER NOT NULL
+);
+";
+
+/// Sets the connection up (WAL, busy timeout) and creates the schema if needed.
+pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+    // journal_mode answers with a row, so it is read rather than executed.
+    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
+    conn.busy_timeout(std::time::Duration::from_secs(8))?;
+    conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version < SCHEMA_VERSION {
+        conn.execute_batch(SCHEMA_V1)?;
+        conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION};"))?;
+    }
+    Ok(())
+}

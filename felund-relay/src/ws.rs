@@ -1,0 +1,231 @@
+//! `GET /v1/relay/ws?circle_hint=..&node_id=..`: WebSocket push (PROTOCOL.md §9).
+//!
+//! On connect the socket gets the messages stored in the last 120 s (at most 200) as one
+//! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}` frame (only if there are
+//! any); afterwards every message newly stored by `POST /v1/messages` for its circle is pushed
+//! the same way, except to sockets opened with the poster's `X-Felund-Node`. `cursor` is the
+//! seq of the last message in the frame (extension: a client may resume with `after_seq`).
+//! The relay pings every 15 s and closes a socket it has not heard from for two intervals;
+//! client frames (`{"t":"PONG"}` or anything else) are ignored.
+
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+
+use crate::auth::{self, Signed};
+use crate::error::ApiError;
+use crate::hub::PushEvent;
+use crate::input::query_map;
+use crate::limits::{ID_MIN_LEN, WS_REPLAY_MAX, WS_REPLAY_WINDOW_S};
+use crate::state::AppState;
+use crate::store::MessageCursor;
+
+/// Largest frame accepted from a client (they only send `PONG`s).
+const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+#[derive(Serialize)]
+struct MessagesFrame<'a> {
+    t: &'static str,
+    messages: Vec<&'a RawValue>,
+    server_time: i64,
+    cursor: i64,
+}
+
+fn frame_text(messages: Vec<&RawValue>, server_time: i64, cursor: i64) -> Option<String> {
+    serde_json::to_string(&MessagesFrame {
+        t: "MESSAGES",
+        messages,
+        server_time,
+        cursor,
+    })
+    .ok()
+}
+
+/// The upgrade handler: 400 without `circle_hint` (8+ chars) and `node_id`; signature headers,
+/// when present, are verified like a message pull (and required with `--require-signatures`).
+pub async fn subscribe(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let query = query_map(&uri);
+    let circle_hint = query.get("circle_hint").cloned().unwrap_or_default();
+    let node_id = query.get("node_id").cloned().unwrap_or_default();
+    if circle_hint.chars().count() < ID_MIN_LEN || node_id.is_empty() {
+        return Err(ApiError::bad("circle_hint and node_id required"));
+    }
+    let signed = Signed {
+        method: &method,
+        path: uri.path(),
+        headers: &headers,
+        body: b"",
+    };
+    auth::enforce_if_signed(&state, signed, &circle_hint).await?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::bad(format!(
+            "WebSocket upgrade required: {}",
+            rejection.body_text()
+        ))
+    })?;
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| session(state, socket, circle_hint, node_id))
+        .into_response())
+}
+
+/// One subscriber's life: replay, then live pushes, pings and shutdown.
+async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, node_id: String) {
+    tracing::debug!(circle = %circle_hint, node = %node_id, "ws connect");
+    // Subscribe before reading the replay so nothing stored in between is lost; the seq
+    // filter below drops what the replay already carried.
+    let mut events = state.hub.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    let mut last_seq = 0_i64;
+
+    let now = state.now();
+    let replay = state
+        .store
+        .pull_messages(
+            &circle_hint,
+            MessageCursor::Since(now - WS_REPLAY_WINDOW_S),
+            now,
+            WS_REPLAY_MAX,
+        )
+        .await;
+    match replay {
+        Ok(page) => {
+            let raws: Vec<Box<RawValue>> = page
+                .messages
+                .iter()
+                .filter_map(|m| RawValue::from_string(m.payload.clone()).ok())
+                .collect();
+            if let Some(last) = page.messages.last() {
+                last_seq = last.seq;
+                let refs = raws.iter().map(AsRef::as_ref).collect();
+                if let Some(text) = frame_text(refs, now, last_seq) {
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "ws replay failed"),
+    }
+
+    let period = state.config.ws_ping_interval.max(Duration::from_millis(10));
+    let mut ping = interval_at(Instant::now() + period, period);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+
+    loop {
+        if *shutdown.borrow() {
+            let _ = socket.send(going_away()).await;
+            break;
+        }
+        tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    let _ = socket.send(going_away()).await;
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > period * 2 {
+                    tracing::debug!(circle = %circle_hint, node = %node_id, "ws idle, closing");
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if let Some((text, seq)) = push_frame(&event, &circle_hint, &node_id, last_seq) {
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                        last_seq = seq;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, circle = %circle_hint, "ws subscriber lagged");
+                }
+                Err(RecvError::Closed) => break,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+        }
+    }
+    tracing::debug!(circle = %circle_hint, node = %node_id, "ws disconnect");
+}
+
+fn going_away() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: 1001,
+        reason: Utf8Bytes::from_static("relay shutting down"),
+    }))
+}
+
+/// The frame (and its cursor) `event` yields for a socket of `circle_hint` opened by `node_id`
+/// that has seen everything up to `last_seq`; `None` if nothing is for it.
+fn push_frame(
+    event: &PushEvent,
+    circle_hint: &str,
+    node_id: &str,
+    last_seq: i64,
+) -> Option<(String, i64)> {
+    if event.circle_hint != circle_hint || event.sender_node.as_deref() == Some(node_id) {
+        return None;
+    }
+    let fresh: Vec<_> = event.messages.iter().filter(|m| m.seq > last_seq).collect();
+    let cursor = fresh.last()?.seq;
+    let refs = fresh.iter().map(|m| m.payload.as_ref()).collect();
+    frame_text(refs, event.server_time, cursor).map(|text| (text, cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::PushedMessage;
+
+    fn event(sender: Option<&str>) -> PushEvent {
+        let msg = |seq: i64| PushedMessage {
+            seq,
+            payload: RawValue::from_string(format!("{{\"n\":{seq}}}")).expect("raw"),
+        };
+        PushEvent {
+            circle_hint: "circle01".into(),
+            sender_node: sender.map(str::to_owned),
+            server_time: 7,
+            messages: vec![msg(3), msg(4)],
+        }
+    }
+
+    #[test]
+    fn push_filtering() {
+        let (text, seq) =
+            push_frame(&event(Some("poster01")), "circle01", "reader01", 0).expect("frame");
+        assert_eq!(seq, 4);
+        assert_eq!(
+            text,
+            r#"{"t":"MESSAGES","messages":[{"n":3},{"n":4}],"server_time":7,"cursor":4}"#
+        );
+        assert!(push_frame(&event(Some("poster01")), "circle01", "poster01", 0).is_none());
+        assert!(push_frame(&event(None), "circle02", "reader01", 0).is_none());
+        let (text, _) = push_frame(&event(None), "circle01", "reader01", 3).expect("frame");
+        assert!(text.contains(r#"[{"n":4}]"#));
+        assert!(push_frame(&event(None), "circle01", "reader01", 4).is_none());
+    }
+}

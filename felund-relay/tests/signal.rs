@@ -1,0 +1,331 @@
+//! WebRTC signalling: round trip, cursors, filters, TTLs, expiry and the rate limit. Time is
+//! moved with the injected clock; nothing sleeps.
+
+mod common;
+
+use common::{start, start_with, Relay};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const ALICE: &str = "alice-node-0001";
+const BOB: &str = "bob-node-000002";
+const HINT: &str = "circlehint000001";
+
+fn signal(from: &str, to: &str, session: &str, kind: &str, payload: &str) -> Value {
+    json!({"session_id": session, "from_node_id": from, "to_node_id": to,
+           "circle_hint": HINT, "type": kind, "payload": payload})
+}
+
+async fn post(relay: &Relay, body: &Value) -> common::Reply {
+    relay
+        .send(
+            Method::POST,
+            "/v1/signal",
+            Some(serde_json::to_vec(body).expect("json")),
+            HeaderMap::new(),
+        )
+        .await
+}
+
+async fn poll(relay: &Relay, query: &str) -> Vec<Value> {
+    let reply = relay.get(&format!("/v1/signal?{query}")).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["server_time"], json!(relay.now()));
+    reply.json["signals"].as_array().expect("signals").clone()
+}
+
+#[tokio::test]
+async fn round_trip_between_two_nodes() {
+    let relay = start().await;
+    let reply = post(
+        &relay,
+        &signal(ALICE, BOB, "session-0001", "offer", "sdp-offer"),
+    )
+    .await;
+    assert_eq!(reply.json, json!({"ok": true, "server_time": relay.now()}));
+    reply.assert_cors();
+    let got = poll(&relay, &format!("to_node_id={BOB}")).await;
+    assert_eq!(got.len(), 1);
+    let id = got[0]["id"].as_i64().expect("id");
+    assert_eq!(
+        got[0],
+        json!({"id": id, "session_id": "session-0001", "from_node": ALICE, "to_node": BOB,
+               "type": "offer", "payload": "sdp-offer", "created_at": relay.now()})
+    );
+    assert!(poll(&relay, &format!("to_node_id={ALICE}"))
+        .await
+        .is_empty());
+
+    post(
+        &relay,
+        &signal(BOB, ALICE, "session-0001", "answer", "sdp-answer"),
+    )
+    .await;
+    for i in 0..3 {
+        post(
+            &relay,
+            &signal(
+                BOB,
+                ALICE,
+                "session-0001",
+                "candidate",
+                &format!("cand-{i}"),
+            ),
+        )
+        .await;
+    }
+    let got = poll(&relay, &format!("to_node_id={ALICE}")).await;
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|s| s["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(kinds, vec!["answer", "candidate", "candidate", "candidate"]);
+    let ids: Vec<i64> = got.iter().map(|s| s["id"].as_i64().expect("id")).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]) && ids[0] > id);
+
+    // since_id cursor.
+    let after = poll(&relay, &format!("to_node_id={ALICE}&since_id={}", ids[1])).await;
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0]["payload"], json!("cand-1"));
+    assert!(
+        poll(&relay, &format!("to_node_id={ALICE}&since_id={}", ids[3]))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        poll(&relay, &format!("to_node_id={ALICE}&since_id=junk"))
+            .await
+            .len(),
+        4
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn session_filter_and_media_types() {
+    let relay = start().await;
+    post(
+        &relay,
+        &signal(ALICE, BOB, "session-aaaa", "media-offer", "a"),
+    )
+    .await;
+    post(
+        &relay,
+        &signal(ALICE, BOB, "session-bbbb", "media-answer", "b"),
+    )
+    .await;
+    post(
+        &relay,
+        &signal(ALICE, BOB, "session-aaaa", "media-candidate", "c"),
+    )
+    .await;
+    let got = poll(&relay, &format!("to_node_id={BOB}&session_id=session-aaaa")).await;
+    let payloads: Vec<&str> = got
+        .iter()
+        .map(|s| s["payload"].as_str().expect("p"))
+        .collect();
+    assert_eq!(payloads, vec!["a", "c"]);
+    assert_eq!(
+        poll(&relay, &format!("to_node_id={BOB}&session_id="))
+            .await
+            .len(),
+        3
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn ttl_rules_and_expiry() {
+    let relay = start().await;
+    let cases = [
+        ("offer", None, 120),
+        ("candidate", None, 60),
+        ("answer", Some(json!(1000)), 120),
+        ("media-candidate", Some(json!(1000)), 60),
+        ("offer", Some(json!(1)), 10),
+        ("answer", Some(json!(30)), 30),
+        ("offer", Some(json!("30")), 120),
+    ];
+    let start_time = relay.now();
+    for (i, (kind, ttl, _)) in cases.iter().enumerate() {
+        let mut body = signal(
+            ALICE,
+            &format!("target-node-{i:02}"),
+            "session-ttl1",
+            kind,
+            "p",
+        );
+        if let Some(ttl) = ttl {
+            body["ttl_s"] = ttl.clone();
+        }
+        assert_eq!(post(&relay, &body).await.status, 200);
+    }
+    for (i, (kind, _, ttl)) in cases.iter().enumerate() {
+        let query = format!("to_node_id=target-node-{i:02}");
+        relay.clock.set(start_time + ttl - 1);
+        assert_eq!(poll(&relay, &query).await.len(), 1, "{kind} alive at ttl-1");
+        relay.clock.set(start_time + ttl);
+        assert!(
+            poll(&relay, &query).await.is_empty(),
+            "{kind} expired at ttl"
+        );
+    }
+    // The retention pass removes expired signals.
+    use felund_relay::store::{PrunePolicy, RelayStore};
+    let report = relay
+        .store
+        .prune(
+            start_time + 120,
+            PrunePolicy {
+                nonce_window_s: 300,
+                rate_window_s: 10,
+            },
+        )
+        .await
+        .expect("prune");
+    assert_eq!(report.signals, cases.len());
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limit_is_20_per_10_seconds_per_sender() {
+    let relay = start().await;
+    for i in 0..20 {
+        let reply = post(
+            &relay,
+            &signal(ALICE, BOB, "session-rate", "candidate", &i.to_string()),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "request {i}");
+    }
+    let reply = post(
+        &relay,
+        &signal(ALICE, BOB, "session-rate", "candidate", "x"),
+    )
+    .await;
+    reply.assert_detail(429, "Rate limit exceeded — retry after 10s");
+    assert_eq!(reply.header("retry-after"), Some("10"));
+    reply.assert_cors();
+    // Another sender is not affected; refused requests stored nothing.
+    assert_eq!(
+        post(&relay, &signal(BOB, ALICE, "session-rate", "offer", "y"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(poll(&relay, &format!("to_node_id={BOB}")).await.len(), 20);
+    relay.clock.advance(9);
+    assert_eq!(
+        post(&relay, &signal(ALICE, BOB, "session-rate", "offer", "z"))
+            .await
+            .status,
+        429
+    );
+    relay.clock.advance(1);
+    assert_eq!(
+        post(&relay, &signal(ALICE, BOB, "session-rate", "offer", "z"))
+            .await
+            .status,
+        200
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn configurable_rate_limit() {
+    let relay = start_with(|c| {
+        c.signal_rate_limit = 2;
+        c.signal_rate_window_s = 5;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            post(&relay, &signal(ALICE, BOB, "session-rate", "offer", "p"))
+                .await
+                .status,
+            200
+        );
+    }
+    let reply = post(&relay, &signal(ALICE, BOB, "session-rate", "offer", "p")).await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("retry-after"), Some("5"));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn validation() {
+    let relay = start().await;
+    let good = signal(ALICE, BOB, "session-0001", "offer", "p");
+    let with = |key: &str, value: Value| {
+        let mut body = good.clone();
+        body[key] = value;
+        body
+    };
+    let cases = vec![
+        (
+            with("session_id", json!("short")),
+            "session_id must be a string (8–256 chars)",
+        ),
+        (
+            with("session_id", json!("s".repeat(257))),
+            "session_id must be a string (8–256 chars)",
+        ),
+        (
+            with("from_node_id", json!("short")),
+            "from_node_id required (8+ chars)",
+        ),
+        (
+            with("to_node_id", json!(12345678)),
+            "to_node_id required (8+ chars)",
+        ),
+        (
+            with("circle_hint", json!("short")),
+            "circle_hint required (8+ chars)",
+        ),
+        (
+            with("type", json!("hangup")),
+            "type must be offer, answer, candidate, media-offer, media-answer, or media-candidate",
+        ),
+        (
+            with("payload", json!("p".repeat(65_537))),
+            "payload must be a string (max 64 KB)",
+        ),
+        (
+            with("payload", json!({"sdp": "x"})),
+            "payload must be a string (max 64 KB)",
+        ),
+    ];
+    for (body, detail) in cases {
+        post(&relay, &body).await.assert_detail(400, detail);
+    }
+    assert_eq!(
+        post(&relay, &with("payload", json!("p".repeat(65_536))))
+            .await
+            .status,
+        200
+    );
+    relay
+        .get("/v1/signal?to_node_id=short")
+        .await
+        .assert_detail(400, "to_node_id required (8+ chars)");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn poll_returns_at_most_200() {
+    let relay = start_with(|c| c.signal_rate_limit = 1000).await;
+    for i in 0..205 {
+        post(
+            &relay,
+            &signal(ALICE, BOB, "session-many", "candidate", &i.to_string()),
+        )
+        .await;
+    }
+    let first = poll(&relay, &format!("to_node_id={BOB}")).await;
+    assert_eq!(first.len(), 200);
+    let last_id = first[199]["id"].as_i64().expect("id");
+    let rest = poll(&relay, &format!("to_node_id={BOB}&since_id={last_id}")).await;
+    assert_eq!(rest.len(), 5);
+    relay.stop().await;
+}
