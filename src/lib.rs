@@ -120,6 +120,9 @@ impl Daemon {
             .args(&self.extra_args)
             .env("RUST_LOG", "felundd=debug,info")
             .env_remove("FELUND_API_BASE")
+            .env_remove("FELUND_CONFIG")
+            // No config file from the developer's home leaks into a test.
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -19,15 +19,32 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Lock file inside the state directory.
 const LOCK_FILE: &str = "felundd.lock";
 
-/// Runs felundd with `args` until a termination signal.
-pub async fn run(args: Args) -> anyhow::Result<()> {
+/// Runs felundd with `args` until a termination signal. `activated` is the API
+/// socket systemd handed over (socket activation), if any; it is used instead of
+/// binding `--socket`, and left in place at exit (systemd owns it).
+pub async fn run(
+    args: Args,
+    activated: Option<std::os::unix::net::UnixListener>,
+) -> anyhow::Result<()> {
     let socket_path = args.settings(args.port).socket_path;
+    let owns_socket = activated.is_none();
     // Bind first: a second felundd on the same socket must not touch the state.
-    let listener = socket::bind_api_socket(&socket_path).await?;
+    let listener = match activated {
+        Some(l) => {
+            tracing::info!("using the API socket passed by systemd");
+            tokio::net::UnixListener::from_std(l)
+                .context("cannot use the socket passed by systemd")?
+        }
+        None => socket::bind_api_socket(&socket_path).await?,
+    };
+    // Removes the socket file however run() ends (unless systemd owns it).
+    let _socket_file = SocketFile {
+        path: socket_path.clone(),
+        owned: owns_socket,
+    };
     let tcp = match TcpListener::bind((args.bind, args.port)).await {
         Ok(l) => l,
         Err(e) => {
-            let _ = std::fs::remove_file(&socket_path);
             anyhow::bail!(
                 "cannot listen for peers on {}:{}: {e} (pass a free --port)",
                 args.bind,
@@ -37,13 +54,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let port = tcp.local_addr().map(|a| a.port()).unwrap_or(args.port);
     let settings = args.settings(port);
-    let store = match open_state(&settings.state_dir) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&settings.socket_path);
-            return Err(e);
-        }
-    };
+    let store = open_state(&settings.state_dir)?;
     if let Some(path) = &args.import_state {
         import_at_start(&store, path).await?;
     }
@@ -62,13 +73,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
     let pruner = tokio::spawn(prune_loop(node.clone()));
+    crate::systemd::notify("READY=1");
     let served = grpc::serve(node, listener, shutdown_signal()).await;
+    crate::systemd::notify("STOPPING=1");
     pruner.abort();
     relays.shutdown().await;
-    let _ = std::fs::remove_file(&settings.socket_path);
     served.context("the API server failed")?;
     tracing::info!("felundd stopped");
     Ok(())
+}
+
+/// The API socket file, removed when dropped if we created it.
+struct SocketFile {
+    path: std::path::PathBuf,
+    owned: bool,
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        if self.owned {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Takes the state directory's lock (one felundd per state, whatever its socket)

@@ -25,5 +25,6 @@ pub mod node;
 pub mod relay;
 pub mod socket;
 pub mod store;
+pub mod systemd;
 
 pub use felund_wire as wire;

@@ -1,0 +1,128 @@
+//! systemd integration without systemd: socket activation (we hand felundd a bound
+//! Unix socket as fd 3 with LISTEN_FDS/LISTEN_PID, as systemd does) and Type=notify
+//! readiness (we listen on NOTIFY_SOCKET).
+
+use std::os::fd::AsRawFd;
+use std::os::unix::net::{UnixDatagram, UnixListener};
+use std::process::{Command, Stdio};
+
+use felund_tests::{bin, free_port, DEADLINE};
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+fn recv_state(notify: &UnixDatagram) -> String {
+    let mut buf = [0u8; 256];
+    let n = notify
+        .recv(&mut buf)
+        .expect("a notification before the deadline");
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[test]
+fn socket_activated_felundd_serves_the_passed_socket_and_reports_ready_and_stopping() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = dir.path().join("activated.sock");
+    let listener = UnixListener::bind(&api).expect("bind the API socket");
+    // Let the child inherit it, as systemd's fd passing does.
+    fcntl(&listener, FcntlArg::F_SETFD(FdFlag::empty())).expect("clear CLOEXEC");
+    let notify_path = dir.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).expect("bind notify socket");
+    notify.set_read_timeout(Some(DEADLINE)).expect("timeout");
+
+    // The shell moves the socket to fd 3 and sets LISTEN_PID to its own pid, which
+    // felundd keeps through exec.
+    let script = format!(
+        "exec 3<&{}; LISTEN_FDS=1 LISTEN_PID=$$ exec \"$0\" \"$@\"",
+        listener.as_raw_fd()
+    );
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(bin("felundd"))
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--socket")
+        .arg(dir.path().join("not-used.sock"))
+        .args(["--bind", "127.0.0.1", "--port", &free_port().to_string()])
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env_remove("FELUND_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn felundd");
+
+    assert_eq!(recv_state(&notify), "READY=1");
+    let status = Command::new(bin("felundctl"))
+        .arg("--socket")
+        .arg(&api)
+        .args(["--json", "status"])
+        .output()
+        .expect("felundctl");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        !dir.path().join("not-used.sock").exists(),
+        "--socket must not be bound when activated"
+    );
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(recv_state(&notify), "STOPPING=1");
+    let exit = child.wait().expect("felundd exits");
+    assert!(exit.success(), "{exit}");
+    assert!(
+        api.exists(),
+        "the activated socket belongs to systemd and stays"
+    );
+}
+
+#[test]
+fn print_config_shows_each_setting_and_its_source() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("felundd.toml");
+    std::fs::write(&file, "name = \"from-file\"\nsync_interval = 7\n").expect("write config");
+    let out = Command::new(bin("felundd"))
+        .arg("--config")
+        .arg(&file)
+        .args(["--port", "4242", "--print-config"])
+        .env("FELUND_API_BASE", "http://127.0.0.1:1")
+        .output()
+        .expect("felundd --print-config");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "port = 4242  # flag",
+        "relay = \"http://127.0.0.1:1\"  # environment",
+        "name = \"from-file\"  # config file",
+        "sync_interval = 7  # config file",
+        "retention_days = 365  # default",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_broken_config_file_stops_felundd_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("felundd.toml");
+    std::fs::write(&file, "port = \"not a number\"\n").expect("write config");
+    let out = Command::new(bin("felundd"))
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .expect("felundd");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("felundd.toml") && err.contains("port"),
+        "{err}"
+    );
+}
