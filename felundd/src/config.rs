@@ -102,6 +102,7 @@ impl Args {
                 max_age_days: self.retention_days,
                 max_per_circle: self.max_messages_per_circle,
             },
+            config: Vec::new(),
             state_dir,
         }
     }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::config::Args;
+use crate::config_file::Resolved;
 use crate::node::{now_ts, Node};
 use crate::store::{messages as message_sql, StateStore};
 use crate::{gossip, grpc, relay, socket};
@@ -19,13 +19,14 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Lock file inside the state directory.
 const LOCK_FILE: &str = "felundd.lock";
 
-/// Runs felundd with `args` until a termination signal. `activated` is the API
+/// Runs felundd with the resolved settings until a termination signal. `activated` is the API
 /// socket systemd handed over (socket activation), if any; it is used instead of
 /// binding `--socket`, and left in place at exit (systemd owns it).
 pub async fn run(
-    args: Args,
+    resolved: Resolved,
     activated: Option<std::os::unix::net::UnixListener>,
 ) -> anyhow::Result<()> {
+    let args = resolved.args.clone();
     let socket_path = args.settings(args.port).socket_path;
     let owns_socket = activated.is_none();
     // Bind first: a second felundd on the same socket must not touch the state.
@@ -53,7 +54,12 @@ pub async fn run(
         }
     };
     let port = tcp.local_addr().map(|a| a.port()).unwrap_or(args.port);
-    let settings = args.settings(port);
+    let mut settings = args.settings(port);
+    settings.config = resolved
+        .sources
+        .into_iter()
+        .map(|(k, v, s)| (k, v, s.to_string()))
+        .collect();
     let store = open_state(&settings.state_dir)?;
     if let Some(path) = &args.import_state {
         import_at_start(&store, path).await?;

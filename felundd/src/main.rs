@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(felundd::daemon::run(resolved.args, activated)) {
+    match runtime.block_on(felundd::daemon::run(resolved, activated)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("felundd: {e:#}");

@@ -44,6 +44,16 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         relay_last_success: i.counters.relay.last_success,
         relay_last_error: i.counters.relay.last_error.clone(),
         relay_push_connected: i.counters.relay.push_connected,
+        config: i
+            .settings
+            .config
+            .iter()
+            .map(|(key, value, source)| api::ConfigEntry {
+                key: key.clone(),
+                value: value.clone(),
+                source: source.clone(),
+            })
+            .collect(),
         anchor: i.settings.anchor,
         subscriber_count: i.subscriber_count,
         gossip_sessions_ok: i.counters.sessions_ok,

@@ -65,6 +65,8 @@ pub struct NodeSettings {
     pub anchor: bool,
     /// Message retention.
     pub retention: Retention,
+    /// Every setting as `(key, value, source)`, for display.
+    pub config: Vec<(String, String, String)>,
 }
 
 /// Cheap-to-clone handle to the running node.

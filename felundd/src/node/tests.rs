@@ -20,6 +20,7 @@ async fn node() -> (Node, tempfile::TempDir) {
         relay_url: None,
         anchor: false,
         retention: Retention::default(),
+        config: Vec::new(),
     };
     let node = Node::start(store, settings, Some("tester".into()))
         .await
