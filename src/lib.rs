@@ -226,6 +226,16 @@ impl Daemon {
         self.spawn();
     }
 
+    /// Replaces the extra flags used from the next (re)start on.
+    pub fn set_extra_args(&mut self, extra: &[&str]) {
+        self.extra_args = extra.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// The process id of the running daemon.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Starts a stopped daemon again.
     pub fn start_again(&mut self) {
         assert!(self.child.is_none(), "daemon still running");

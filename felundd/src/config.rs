@@ -52,6 +52,10 @@ pub struct Args {
     /// names, messages) before starting; idempotent.
     #[arg(long, value_name = "PATH")]
     pub import_state: Option<PathBuf>,
+    /// Refuse direct gossip with this node id, in both directions (repeatable): to
+    /// shun a misbehaving node, or to cut a link when testing partitions.
+    #[arg(long = "refuse-peer", value_name = "NODE_ID")]
+    pub refuse_peers: Vec<String>,
     /// Seconds between gossip sync rounds.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sync_interval: u64,
@@ -71,6 +75,7 @@ impl Args {
             advertise_addr: settings.advertise_addr.clone(),
             sync_interval: std::time::Duration::from_secs(self.sync_interval),
             anchor: self.anchor,
+            refused: self.refuse_peers.iter().cloned().collect(),
         }
     }
 

@@ -144,6 +144,12 @@ pub async fn initiate(
     if welcome.node_id == node.node_id() {
         return Err(GossipError::SelfConnection);
     }
+    if g.config().refused.contains(&welcome.node_id) {
+        return Err(GossipError::Refused(format!(
+            "{} is refused by local policy",
+            welcome.node_id
+        )));
+    }
     let cipher = welcome.enc_ready.then(|| {
         Arc::new(SessionCipher::new(session_key(
             &circle.secret,
@@ -231,6 +237,9 @@ async fn respond_inner(
     };
     if hello.node_id.is_empty() || hello.node_id.len() > 128 {
         return Err(GossipError::Protocol("Bad node_id".into()));
+    }
+    if g.config().refused.contains(&hello.node_id) {
+        return Err(GossipError::Protocol("Refused".into()));
     }
     let server_nonce = random16();
     let server_nonce_hex = hex::encode(server_nonce);

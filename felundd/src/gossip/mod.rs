@@ -57,6 +57,8 @@ pub struct GossipConfig {
     pub sync_interval: Duration,
     /// Whether we serve as an anchor.
     pub anchor: bool,
+    /// Node ids we refuse to gossip with.
+    pub refused: HashSet<String>,
 }
 
 /// Why a gossip session ended early.

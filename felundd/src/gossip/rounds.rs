@@ -135,7 +135,7 @@ async fn targets(
     let me = g.node().node_id();
     let mut addrs: Vec<String> = peers
         .into_iter()
-        .filter(|p| p.node_id != me)
+        .filter(|p| p.node_id != me && !g.config().refused.contains(&p.node_id))
         .map(|p| p.addr)
         .collect();
     if parse_host_port(&circle.bootstrap_peer).is_some()

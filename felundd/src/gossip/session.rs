@@ -2,6 +2,7 @@
 //! speak, then a live link (felundd peers) or the anchor exchange (reference peers).
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -23,9 +24,15 @@ pub async fn initiate(g: &Gossip, addr: &str, circle: Circle) -> Result<String, 
     count(g, initiate_inner(g, addr, circle).await)
 }
 
-/// Serves an accepted connection from `ip`.
-pub async fn respond(g: &Gossip, stream: TcpStream, ip: IpAddr) -> Result<(), GossipError> {
-    count(g, respond_inner(g, stream, ip).await)
+/// Serves an accepted connection from `ip`; sets `authenticated` once the peer
+/// has passed the handshake (until then the server may evict it under load).
+pub async fn respond(
+    g: &Gossip,
+    stream: TcpStream,
+    ip: IpAddr,
+    authenticated: &AtomicBool,
+) -> Result<(), GossipError> {
+    count(g, respond_inner(g, stream, ip, authenticated).await)
 }
 
 fn count<T>(g: &Gossip, r: Result<T, GossipError>) -> Result<T, GossipError> {
@@ -67,10 +74,16 @@ async fn initiate_inner(g: &Gossip, addr: &str, circle: Circle) -> Result<String
     Ok(peer)
 }
 
-async fn respond_inner(g: &Gossip, stream: TcpStream, ip: IpAddr) -> Result<(), GossipError> {
+async fn respond_inner(
+    g: &Gossip,
+    stream: TcpStream,
+    ip: IpAddr,
+    authenticated: &AtomicBool,
+) -> Result<(), GossipError> {
     let _ = stream.set_nodelay(true);
     let bus = g.node().subscribe_wire();
     let mut s = handshake::respond(g, stream, ip).await?;
+    authenticated.store(true, Ordering::Relaxed);
     sync(g, &mut s).await?;
     if s.ext {
         link::after_sync(g, s, bus).await

@@ -1,0 +1,214 @@
+//! Resource limits and access: 1,000 idle inbound TCP connections and 100 attached
+//! API subscribers do not stop a node from syncing or serving, and its memory stays
+//! bounded (the figure is printed and stated in RELIABILITY.md); the API socket
+//! refuses other users; secrets never reach the logs.
+//!
+//! One command: `cargo test -p felund-tests --test reliability_limits`.
+
+use std::net::TcpStream;
+use std::process::Command;
+
+use felund_client::api;
+use felund_tests::relays::{RelayKind, RelayProcess};
+use felund_tests::{wait_until, Daemon};
+use tokio_stream::StreamExt;
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard.min(65_536), hard);
+    }
+}
+
+#[test]
+fn a_thousand_idle_connections_and_a_hundred_subscribers_do_not_stop_sync_or_service() {
+    raise_fd_limit();
+    let a = Daemon::start_with(&["--sync-interval", "1", "--name", "alice"]);
+    let b = Daemon::start_with(&["--sync-interval", "1", "--name", "bob"]);
+    let created = a.ctl_one(&["invite", "--name", "busy"]);
+    let circle = created["circle"]["circle_id"]
+        .as_str()
+        .expect("circle_id")
+        .to_string();
+    let code = created["invite_code"].as_str().expect("code").to_string();
+    let rss_before = rss_kib(a.pid().expect("pid"));
+
+    // 1,000 idle sockets on A's gossip port, kept open for the whole test.
+    let idle: Vec<TcpStream> = (0..1000)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", a.port)).ok())
+        .collect();
+    assert!(idle.len() >= 900, "could open only {} sockets", idle.len());
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // 100 subscribers, each on its own connection.
+    let mut streams = rt.block_on(async {
+        let mut streams = Vec::new();
+        for _ in 0..100 {
+            let mut c = felund_client::connect(&a.socket).await.expect("connect");
+            let s = c
+                .subscribe(api::SubscribeRequest {
+                    circle: circle.clone(),
+                })
+                .await
+                .expect("subscribe")
+                .into_inner();
+            streams.push((c, s));
+        }
+        streams
+    });
+    wait_until("100 subscribers attached", || {
+        a.ctl_one(&["status"])["subscriber_count"].as_u64() == Some(100)
+    });
+
+    // B joins through A's flooded port and chats both ways.
+    b.ctl_one(&["join", &code]);
+    b.ctl_one(&["send", "--circle-id", &circle, "through the flood"]);
+    wait_until("A to get B's message despite the flood", || {
+        a.ctl_json(&["inbox", "--circle-id", &circle])
+            .iter()
+            .any(|m| m["text"] == "through the flood")
+    });
+    a.ctl_one(&["send", "--circle-id", &circle, "to every subscriber"]);
+    wait_until("B to get A's reply", || {
+        b.ctl_json(&["inbox", "--circle-id", &circle])
+            .iter()
+            .any(|m| m["text"] == "to every subscriber")
+    });
+    // Every subscriber sees the messages.
+    rt.block_on(async {
+        for (_, s) in streams.iter_mut() {
+            loop {
+                let ev = tokio::time::timeout(felund_tests::DEADLINE, s.next())
+                    .await
+                    .expect("an event in time")
+                    .expect("stream open")
+                    .expect("event");
+                if let Some(api::event::Kind::Message(m)) = ev.kind {
+                    if m.text == "to every subscriber" {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let rss_after = rss_kib(a.pid().expect("pid"));
+    eprintln!(
+        "limits: {} idle sockets + 100 subscribers: RSS {} KiB before, {} KiB under load",
+        idle.len(),
+        rss_before,
+        rss_after
+    );
+    assert!(
+        rss_after < 512 * 1024,
+        "RSS {rss_after} KiB is not bounded as expected"
+    );
+    drop(idle);
+}
+
+#[test]
+fn the_api_socket_refuses_other_users() {
+    let d = Daemon::start();
+    let is_root = nix::unistd::Uid::effective().is_root();
+    let runuser = std::path::Path::new("/usr/sbin/runuser").exists()
+        || std::path::Path::new("/sbin/runuser").exists();
+    if !is_root || !runuser {
+        eprintln!("SKIPPED the_api_socket_refuses_other_users: needs root and runuser to act as another user");
+        return;
+    }
+    // `nobody` may not even traverse the temp dirs; copy felundctl somewhere it can run.
+    let tool_dir = tempfile::tempdir().expect("temp dir");
+    let tool = tool_dir.path().join("felundctl");
+    std::fs::copy(felund_tests::bin("felundctl"), &tool).expect("copy felundctl");
+    let _ = Command::new("chmod")
+        .arg("755")
+        .arg(tool_dir.path())
+        .status();
+    let out = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(&tool)
+        .arg("--socket")
+        .arg(&d.socket)
+        .arg("status")
+        .output()
+        .expect("runuser");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        err.contains("permission") || err.contains("not running"),
+        "{err}"
+    );
+    // The owner is still served.
+    assert!(d.ctl(&["status"]).status.success());
+}
+
+#[test]
+fn secrets_never_appear_in_the_logs_of_a_full_run() {
+    let relay = RelayProcess::start(RelayKind::Felund, None);
+    let flags = ["--sync-interval", "1", "--relay", &relay.url()];
+    let a = Daemon::start_with(&flags);
+    let b = Daemon::start_with(&flags);
+    let created = a.ctl_one(&["invite", "--name", "secret"]);
+    let circle = created["circle"]["circle_id"]
+        .as_str()
+        .expect("circle_id")
+        .to_string();
+    let code = created["invite_code"].as_str().expect("code").to_string();
+    b.ctl_one(&["join", &code]);
+    a.ctl_one(&[
+        "channel",
+        "create",
+        "vault",
+        "--circle-id",
+        &circle,
+        "--access",
+        "key",
+        "--key",
+        "hunter2-channel-key",
+    ]);
+    b.ctl_one(&["send", "--circle-id", &circle, "hello"]);
+    wait_until("A to get B's message", || {
+        a.ctl_json(&["inbox", "--circle-id", &circle])
+            .iter()
+            .any(|m| m["text"] == "hello")
+    });
+    let bad = b.ctl(&["join", "felund1.eyJ2IjoxLCJzZWNyZXQiOiJ6eiJ9"]);
+    assert_eq!(bad.status.code(), Some(1));
+
+    let invite = felund_wire::invite::parse_invite(&code).expect("code");
+    let secret_hex = invite.secret.to_hex();
+    let signing_key = hex::encode(felund_wire::api_sign::api_signing_key(&invite.secret));
+    let message_key = hex::encode(felund_wire::envelope::message_key(&invite.secret));
+    for (who, log) in [("a", a.log()), ("b", b.log()), ("relay", relay.log())] {
+        assert!(!log.is_empty(), "{who} wrote no log");
+        for (what, secret) in [
+            ("circle secret", secret_hex.as_str()),
+            ("invite code", code.as_str()),
+            ("API signing key", signing_key.as_str()),
+            ("message key", message_key.as_str()),
+            ("channel key", "hunter2-channel-key"),
+        ] {
+            assert!(!log.contains(secret), "the {what} appears in {who}'s log");
+        }
+    }
+}
