@@ -14,9 +14,20 @@ use felund_tests::reference::Reference;
 use felund_tests::relays::{RelayKind, RelayProcess};
 use felund_tests::Daemon;
 
-async fn measure(kind: RelayKind, reference: Option<&Reference>, samples: usize) -> Result<(), Box<dyn std::error::Error>> {
+async fn measure(
+    kind: RelayKind,
+    reference: Option<&Reference>,
+    samples: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
     let relay = RelayProcess::start(kind, reference);
-    let flags = ["--advertise", "127.0.0.1:1", "--relay", &relay.url(), "--sync-interval", "1"];
+    let flags = [
+        "--advertise",
+        "127.0.0.1:1",
+        "--relay",
+        &relay.url(),
+        "--sync-interval",
+        "1",
+    ];
     let a = Daemon::start_with(&flags);
     let b = Daemon::start_with(&flags);
     let ca = felund_client::connect(&a.socket).await?;
@@ -25,7 +36,8 @@ async fn measure(kind: RelayKind, reference: Option<&Reference>, samples: usize)
     support::join_from(&ca, &cb, &circle).await?;
     // Wait until B is registered and syncing (it has the circle's name event).
     let start = Instant::now();
-    while support::info(&cb).await?.message_count == 0 && start.elapsed() < Duration::from_secs(60) {
+    while support::info(&cb).await?.message_count == 0 && start.elapsed() < Duration::from_secs(60)
+    {
         let _ = support::fill(&ca, &circle, 1).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

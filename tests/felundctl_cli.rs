@@ -1036,6 +1036,9 @@ fn every_subcommand_works_against_a_real_daemon() {
     // team, and the circle from the imported state file.
     assert_eq!(t.json(&a, &["circles"]).len(), 2);
 
+    // completions (manpages is hidden from --help; covered in felundctl's own tests)
+    assert!(t.text(&a, &["completions", "bash"]).contains("inbox"));
+
     // Every subcommand felundctl lists was run above.
     let mut listed: BTreeSet<String> = listed_subcommands(&help_of(&[])).into_iter().collect();
     assert!(listed.remove("channel"), "channel in {listed:?}");

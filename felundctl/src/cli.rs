@@ -172,6 +172,26 @@ pub enum Command {
 
     /// Print live events (messages, channel, circle and peer changes) until Ctrl-C
     Watch(OptCircleArg),
+
+    /// Print a shell completion script (needs no running felundd)
+    #[command(after_help = "\
+Install, e.g.:
+  bash: felundctl completions bash > ~/.local/share/bash-completion/completions/felundctl
+  zsh:  felundctl completions zsh > ~/.zfunc/_felundctl   (with `fpath+=~/.zfunc` before compinit)
+  fish: felundctl completions fish > ~/.config/fish/completions/felundctl.fish")]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+
+    /// Write man pages of felundctl and each subcommand into DIR (needs no running felundd)
+    #[command(hide = true)]
+    Manpages {
+        /// Where to write the pages (created if missing), e.g. ~/.local/share/man/man1
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// `channel` subcommands.

@@ -16,6 +16,7 @@
 mod cli;
 mod commands;
 mod human;
+mod local;
 mod output;
 
 use std::error::Error as StdError;
@@ -26,12 +27,24 @@ use std::process::ExitCode;
 use clap::Parser;
 use felund_client::{connect, paths, ConnectError};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 use crate::output::Out;
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2, --help/--version exit 0
     let socket = paths::resolve_socket(cli.socket.clone());
+    // Commands about felundctl itself never dial the daemon.
+    let local = match &cli.command {
+        Command::Completions { shell } => Some(local::completions(*shell)),
+        Command::Manpages { dir } => Some(local::manpages(dir, &Out::new(cli.json))),
+        _ => None,
+    };
+    if let Some(result) = local {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(&e, &socket),
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

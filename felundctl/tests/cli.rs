@@ -152,3 +152,90 @@ fn version_exits_0() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).starts_with("felundctl "));
 }
+
+#[test]
+fn completions_print_a_script_for_each_shell_without_a_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = missing_socket(dir.path());
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef felundctl"),
+        ("fish", "complete -c felundctl"),
+    ] {
+        // No felundd at the socket: completions never dial it.
+        let out = felundctl(&["--socket", &sock, "completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell} script lacks {marker:?}");
+        for word in ["inbox", "search", "circle-id"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    let out = felundctl(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tcsh"), "{}", stderr(&out));
+}
+
+#[test]
+fn manpages_writes_a_page_for_felundctl_and_each_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let man_dir = dir.path().join("share/man/man1"); // created on demand
+    let sock = missing_socket(dir.path());
+    let out = felundctl(&["--socket", &sock, "manpages", man_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let main_page = std::fs::read_to_string(man_dir.join("felundctl.1")).unwrap();
+    assert!(
+        main_page.starts_with(".ie \\n(.g .ds Aq"),
+        "roff: {main_page:.80}"
+    );
+    assert!(main_page.contains(".TH felundctl 1"), "{main_page:.300}");
+    assert!(main_page.contains("inbox"), "lists the subcommands");
+    let inbox = std::fs::read_to_string(man_dir.join("felundctl-inbox.1")).unwrap();
+    assert!(inbox.contains("\\-\\-limit"), "documents inbox's options");
+    for page in [
+        "felundctl-send.1",
+        "felundctl-search.1",
+        "felundctl-channel.1",
+        "felundctl-channel-create.1",
+        "felundctl-completions.1",
+    ] {
+        assert!(man_dir.join(page).is_file(), "{page} missing");
+    }
+    // One path printed per page written; nothing for hidden commands.
+    let listed: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        listed.len(),
+        std::fs::read_dir(&man_dir).unwrap().count(),
+        "{listed:?}"
+    );
+    assert!(!man_dir.join("felundctl-manpages.1").exists());
+    assert!(!man_dir.join("felundctl-help.1").exists());
+}
+
+#[test]
+fn manpages_into_an_unwritable_place_exits_1_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = felundctl(&["manpages", file.join("man1").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: cannot create"), "{err}");
+}
+
+#[test]
+fn manpages_is_hidden_from_the_main_help_but_completions_is_listed() {
+    let text = stdout(&felundctl(&["--help"]));
+    assert!(!text.contains("manpages"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("completions ")),
+        "{text}"
+    );
+}

@@ -50,6 +50,9 @@ pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow:
             before,
         } => messages::inbox(client, out, circle.circle, channel.channel, limit, before).await,
         Command::Watch(c) => watch::watch(client, out, c.circle).await,
+        Command::Completions { .. } | Command::Manpages { .. } => {
+            anyhow::bail!("this command runs without felundd (see crate::local)")
+        }
     }
 }
 

@@ -122,7 +122,15 @@ pub fn import(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if ref_id != me && !has_history(conn)? {
+    let plausible = (8..=128).contains(&ref_id.len())
+        && ref_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !plausible {
+        r.warnings.push(format!(
+            "node id {ref_id:?} is not a usable identity; this node keeps its own"
+        ));
+    } else if ref_id != me && !has_history(conn)? {
         meta::set(conn, meta::NODE_ID, &ref_id)?;
         r.adopted_node_id = Some(ref_id.clone());
     }

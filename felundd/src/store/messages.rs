@@ -295,6 +295,11 @@ pub fn fts_query(input: &str) -> Option<String> {
                 Some(stem) => (stem, true),
                 None => (w, false),
             };
+            // The tokenizer ignores punctuation: a word without a letter or digit
+            // would silently match nothing.
+            if !word.chars().any(char::is_alphanumeric) {
+                return None;
+            }
             let word = word.replace('"', "\"\"");
             (!word.is_empty()).then(|| format!("\"{word}\"{}", if prefix { "*" } else { "" }))
         })
