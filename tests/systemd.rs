@@ -126,3 +126,23 @@ fn a_broken_config_file_stops_felundd_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn status_verbose_shows_the_daemons_settings_and_their_sources() {
+    let d = felund_tests::Daemon::start_with(&["--name", "verbose"]);
+    let out = d.ctl(&["status", "--verbose"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "name = \"verbose\"  # flag",
+        "retention_days = 365  # default",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    let json = d.ctl_json(&["status", "--verbose"]);
+    assert!(
+        json.iter()
+            .any(|v| v["key"] == "name" && v["source"] == "flag"),
+        "{json:?}"
+    );
+}

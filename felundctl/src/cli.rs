@@ -48,7 +48,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show this node: id, name, addresses, version, uptime and counts
-    Status,
+    Status {
+        /// Also print every setting in force and where it came from (flag,
+        /// environment, config file, default)
+        #[arg(long, short = 'v')]
+        verbose: bool,
+    },
 
     /// Create a new circle and print its invite code
     Invite {

@@ -16,7 +16,7 @@ use crate::output::Out;
 /// Run one subcommand against a connected felundd.
 pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
     match command {
-        Command::Status => node::status(client, out).await,
+        Command::Status { verbose } => node::status(client, out, verbose).await,
         Command::Name { name } => node::name(client, out, name).await,
         Command::Relay { url, off } => node::relay(client, out, url, off).await,
         Command::ImportState { path } => node::import_state(client, out, &path).await,

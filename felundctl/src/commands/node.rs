@@ -6,13 +6,19 @@ use crate::human::{clean_line, duration, key_values, or_dash};
 use crate::output::{self, Out};
 
 /// `status`: GetNodeInfo.
-pub async fn status(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
+pub async fn status(client: &mut ApiClient, out: &Out, verbose: bool) -> anyhow::Result<()> {
     let info = client
         .get_node_info(api::GetNodeInfoRequest {})
         .await?
         .into_inner();
     if out.is_json() {
-        return out.json(&output::node_info(&info));
+        out.json(&output::node_info(&info))?;
+        if verbose {
+            for c in &info.config {
+                out.json(&serde_json::json!({"key": c.key, "value": c.value, "source": c.source}))?;
+            }
+        }
+        return Ok(());
     }
     let listen = if info.listen_addr.is_empty() {
         "(not listening)".to_string()
@@ -50,6 +56,17 @@ pub async fn status(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
     ]);
     for line in lines {
         out.line(line)?;
+    }
+    if verbose {
+        out.line("settings (felundd --print-config):")?;
+        for c in &info.config {
+            out.line(format!(
+                "  {} = {}  # {}",
+                c.key,
+                clean_line(&c.value),
+                c.source
+            ))?;
+        }
     }
     Ok(())
 }
