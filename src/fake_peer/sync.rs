@@ -1,0 +1,188 @@
+//! The sync half of the scripted peer: one PROTOCOL.md §6 sync sequence driven
+//! frame by frame, and helpers that compare frame shapes.
+
+use super::*;
+
+/// What the fake brings to a sync.
+#[derive(Debug, Clone, Default)]
+pub struct SyncPlan {
+    /// PEERS entries to send (objects with node_id, addr, last_seen).
+    pub peers: Vec<Value>,
+    /// Message objects the fake holds (advertised in MSGS_HAVE).
+    pub messages: Vec<Value>,
+    /// Send every message in MSGS_SEND, asked for or not.
+    pub send_unrequested: bool,
+    /// Ask for nothing (by default the fake asks for every id it lacks).
+    pub request_nothing: bool,
+    /// Behave like a reference responder whose MSGS_SEND would overflow its line limit:
+    /// when asked for more ids than this, answer a plain `Internal error` instead of
+    /// MSGS_SEND and fail the sync (PROTOCOL.md §7).
+    pub max_serve: Option<usize>,
+}
+
+/// The daemon's four sync frames, as received.
+#[derive(Debug, Clone)]
+pub struct SyncSeen {
+    /// Its PEERS.
+    pub peers: Value,
+    /// Its MSGS_HAVE.
+    pub have: Value,
+    /// Its MSGS_REQ.
+    pub req: Value,
+    /// Its MSGS_SEND.
+    pub send: Value,
+}
+
+impl SyncSeen {
+    /// The message objects of its MSGS_SEND.
+    pub fn messages(&self) -> Vec<Value> {
+        self.send["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The ids of its MSGS_HAVE.
+    pub fn have_ids(&self) -> Vec<String> {
+        str_list(&self.have["msg_ids"])
+    }
+
+    /// The ids of its MSGS_REQ.
+    pub fn req_ids(&self) -> Vec<String> {
+        str_list(&self.req["msg_ids"])
+    }
+
+    /// The node ids of its PEERS.
+    pub fn peer_ids(&self) -> Vec<String> {
+        self.peers["peers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["node_id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Strings of a JSON array (others skipped).
+pub fn str_list(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs the sync of PROTOCOL.md §6 after a handshake, in the order the reference does:
+/// write PEERS and MSGS_HAVE, read theirs, write MSGS_REQ, read theirs, write MSGS_SEND,
+/// read theirs.
+pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<SyncSeen, String> {
+    let mut mine: Vec<String> = plan
+        .messages
+        .iter()
+        .filter_map(|m| m["msg_id"].as_str().map(str::to_string))
+        .collect();
+    mine.sort();
+    mine.dedup();
+    conn.send(&json!({"t": "PEERS", "circle_id": circle_id, "peers": plan.peers}))
+        .map_err(|e| format!("send PEERS: {e}"))?;
+    conn.send(&json!({"t": "MSGS_HAVE", "circle_id": circle_id, "msg_ids": mine}))
+        .map_err(|e| format!("send MSGS_HAVE: {e}"))?;
+    let peers = conn.recv_type("PEERS")?;
+    let have = conn.recv_type("MSGS_HAVE")?;
+    let mut want: Vec<String> = if plan.request_nothing {
+        Vec::new()
+    } else {
+        str_list(&have["msg_ids"])
+            .into_iter()
+            .filter(|id| !mine.contains(id))
+            .collect()
+    };
+    want.sort();
+    conn.send(&json!({"t": "MSGS_REQ", "circle_id": circle_id, "msg_ids": want}))
+        .map_err(|e| format!("send MSGS_REQ: {e}"))?;
+    let req = conn.recv_type("MSGS_REQ")?;
+    let asked = str_list(&req["msg_ids"]);
+    if let Some(max) = plan.max_serve {
+        if asked.len() > max {
+            let _ = conn.write_raw(b"{\"t\":\"ERROR\",\"err\":\"Internal error\"}\n");
+            return Err(format!(
+                "peer asked for {} ids, more than a reference responder can send ({max})",
+                asked.len()
+            ));
+        }
+    }
+    let out: Vec<Value> = plan
+        .messages
+        .iter()
+        .filter(|m| plan.send_unrequested || asked.iter().any(|id| m["msg_id"] == id.as_str()))
+        .cloned()
+        .collect();
+    conn.send(&json!({"t": "MSGS_SEND", "circle_id": circle_id, "messages": out}))
+        .map_err(|e| format!("send MSGS_SEND: {e}"))?;
+    let send = conn.recv_type("MSGS_SEND")?;
+    Ok(SyncSeen {
+        peers,
+        have,
+        req,
+        send,
+    })
+}
+
+/// A type skeleton of a JSON value: leaves become their type name, arrays the skeleton of
+/// their first element (or empty).
+pub fn shape(v: &Value) -> Value {
+    match v {
+        Value::Null => json!("null"),
+        Value::Bool(_) => json!("bool"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => json!("integer"),
+        Value::Number(_) => json!("number"),
+        Value::String(_) => json!("string"),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+    }
+}
+
+/// Compares `actual` with the frame `template` (from the recorded transcript) by shape:
+/// the same keys (extra top-level keys allowed only when `extra_keys_ok`) with values of the
+/// same JSON types, every array element shaped like the template's first one. A template
+/// `null` accepts null or an object (a v1 `enc` vs a v2 envelope). Returns the differences.
+pub fn shape_diff(template: &Value, actual: &Value, extra_keys_ok: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_at("", template, actual, extra_keys_ok, &mut out);
+    out
+}
+
+fn diff_at(path: &str, t: &Value, a: &Value, extra_ok: bool, out: &mut Vec<String>) {
+    match (t, a) {
+        (Value::Null, Value::Null | Value::Object(_)) => {}
+        (Value::Object(to), Value::Object(ao)) => {
+            for (k, tv) in to {
+                match ao.get(k) {
+                    Some(av) => diff_at(&format!("{path}.{k}"), tv, av, false, out),
+                    None => out.push(format!("{path}.{k} missing")),
+                }
+            }
+            if !extra_ok {
+                for k in ao.keys().filter(|k| !to.contains_key(*k)) {
+                    out.push(format!("{path}.{k} is not in the reference frame"));
+                }
+            }
+        }
+        (Value::Array(ta), Value::Array(aa)) => {
+            if let Some(t0) = ta.first() {
+                for (i, av) in aa.iter().enumerate() {
+                    diff_at(&format!("{path}[{i}]"), t0, av, false, out);
+                }
+            }
+        }
+        _ => {
+            if shape(t) != shape(a) {
+                out.push(format!("{path}: expected {} got {}", shape(t), shape(a)));
+            }
+        }
+    }
+}
