@@ -217,6 +217,15 @@ fn two_tuis_on_one_daemon_share_the_conversation() {
     a.wait_for("the invite modal", &["Invite code — room", "felund1."]);
     a.keys(&["Escape"]);
     a.wait_gone("the invite modal", "Invite code — room");
+    a.type_text("/search hello");
+    a.keys(&["Enter"]);
+    a.wait_for(
+        "the search results",
+        &[
+            "1 message matches “hello”",
+            "#general alice: hello from tui",
+        ],
+    );
 
     a.keys(&["C-q"]);
     a.wait_for("a clean exit", &["EXITED 0"]);

@@ -10,6 +10,7 @@ mod exec;
 mod keys;
 pub mod modal;
 mod responses;
+pub mod search;
 pub mod store;
 
 use crossterm::event::KeyEvent;
@@ -22,6 +23,7 @@ use crate::text;
 
 pub use keys::KEY_HELP;
 pub use modal::Modal;
+pub use search::Search;
 pub use store::{ChannelKey, ChannelLog, Entry, NoticeKind, Store};
 
 /// Something that happened, for [`App::update`].

@@ -45,6 +45,14 @@ impl Clock {
         day.format("%a %-d %b %Y").to_string()
     }
 
+    /// `YYYY-MM-DD HH:MM` of a Unix time, for search results.
+    pub fn stamp(self, ts: i64) -> String {
+        self.at(ts).map_or_else(
+            || "---------- --:--".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+        )
+    }
+
     /// `YYYY-MM-DD HH:MM:SS` of a Unix time, for status lines.
     pub fn date_time(self, ts: i64) -> String {
         self.at(ts).map_or_else(
@@ -67,6 +75,7 @@ mod tests {
         let day = c.day(ts).unwrap();
         assert_eq!(Clock::day_label(day), "Tue 7 May 2024");
         assert_eq!(c.date_time(ts), "2024-05-07 10:32:00");
+        assert_eq!(c.stamp(ts), "2024-05-07 10:32");
         let plus2 = Clock::Fixed(FixedOffset::east_opt(2 * 3600).unwrap());
         assert_eq!(plus2.time(ts), "12:32");
         assert_eq!(c.time(i64::MAX), "--:--");

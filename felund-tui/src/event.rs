@@ -6,6 +6,9 @@ use crate::model::{
     Access, ChannelView, ChatMessage, CircleView, Member, NodeView, PeerView, Snapshot,
 };
 
+/// At most this many results of a `/search` are asked for (the daemon allows 500).
+pub const SEARCH_LIMIT: u32 = 200;
+
 /// A piece of work for the daemon. Each maps to one RPC (or a short series).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -119,6 +122,13 @@ pub enum Request {
     },
     /// Node info for `/debug`.
     Debug,
+    /// Full-text search of chat messages for `/search` (at most [`SEARCH_LIMIT`]).
+    Search {
+        /// The words as typed: all must match; a trailing `*` matches a prefix.
+        query: String,
+        /// Circle id; `None` searches every circle.
+        circle: Option<String>,
+    },
 }
 
 /// Why node info came back, so the app knows what to say about it.
@@ -227,6 +237,15 @@ pub enum Response {
         node: NodeView,
         /// What it is for.
         change: NodeChange,
+    },
+    /// The answer to [`Request::Search`].
+    SearchResults {
+        /// The query, as asked.
+        query: String,
+        /// The circle searched, as asked.
+        circle: Option<String>,
+        /// The matching messages, newest first.
+        messages: Vec<ChatMessage>,
     },
 }
 

@@ -1,5 +1,6 @@
 //! Text helpers that do not depend on the terminal: sanitising text that came from
-//! peers, display widths, truncation, stable per-author colours and @mentions.
+//! peers, display widths, truncation, stable per-author colours, @mentions and
+//! the words a search matched.
 //!
 //! Everything a peer can write (message texts, display names, circle and channel
 //! names) goes through [`sanitize`] or [`sanitize_line`] before it is shown, so a
@@ -153,6 +154,64 @@ pub fn mentions_me(text: &str, my_names: &[String]) -> bool {
         .any(|r| is_my_mention(&text[r], my_names))
 }
 
+/// A word of a search query as the daemon matches it: lower-cased letters and
+/// digits, whole or (typed with a trailing `*`) as a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm {
+    /// The word, lower-cased.
+    pub word: String,
+    /// Whether longer words starting with it match too.
+    pub prefix: bool,
+}
+
+/// The terms of a search query. Like the daemon's tokenizer, anything that is
+/// not a letter or digit separates words, so `it's` is `it` and `s`.
+pub fn search_terms(query: &str) -> Vec<SearchTerm> {
+    let mut terms = Vec::new();
+    for typed in query.split_whitespace() {
+        let (typed, prefix) = match typed.strip_suffix('*') {
+            Some(stem) => (stem, true),
+            None => (typed, false),
+        };
+        let parts: Vec<&str> = typed
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let last = parts.len().saturating_sub(1);
+        terms.extend(parts.iter().enumerate().map(|(i, p)| SearchTerm {
+            word: p.to_lowercase(),
+            prefix: prefix && i == last,
+        }));
+    }
+    terms
+}
+
+/// Byte ranges of the words of `text` that match one of `terms`, compared
+/// case-insensitively (for highlighting; unlike the daemon, accents count).
+pub fn search_matches(text: &str, terms: &[SearchTerm]) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+            continue;
+        }
+        let Some(s) = start.take() else { continue };
+        let word = text[s..i].to_lowercase();
+        let hit = terms.iter().any(|t| {
+            if t.prefix {
+                word.starts_with(&t.word)
+            } else {
+                word == t.word
+            }
+        });
+        if hit {
+            found.push(s..i);
+        }
+    }
+    found
+}
+
 /// A channel name as the daemon normalises it: trimmed, lower-cased, without a
 /// leading `#`; empty means `general`.
 pub fn normalize_channel(name: &str) -> String {
@@ -242,6 +301,30 @@ mod tests {
         let uni = "→@ünï ok";
         let found: Vec<&str> = mention_spans(uni).into_iter().map(|r| &uni[r]).collect();
         assert_eq!(found, ["@ünï"]);
+    }
+
+    #[test]
+    fn search_words_are_found_like_the_daemon_finds_them() {
+        let terms = search_terms("Deploy it's fri* ?! 日本*");
+        let words: Vec<(&str, bool)> = terms.iter().map(|t| (t.word.as_str(), t.prefix)).collect();
+        assert_eq!(
+            words,
+            [
+                ("deploy", false),
+                ("it", false),
+                ("s", false),
+                ("fri", true),
+                ("日本", true)
+            ]
+        );
+        let text = "DEPLOYED? deploy on Friday — it's 日本語 ok, fr";
+        let hits: Vec<&str> = search_matches(text, &terms)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(hits, ["deploy", "Friday", "it", "s", "日本語"]);
+        assert!(search_terms(" ... * ").is_empty());
+        assert!(search_matches("anything", &[]).is_empty());
     }
 
     #[test]

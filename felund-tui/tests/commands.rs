@@ -1,6 +1,6 @@
 //! Table tests of slash-command parsing.
 
-use felund_tui::commands::{parse, Command};
+use felund_tui::commands::{help_lines, is_command, parse, Command, COMMANDS};
 use felund_tui::model::Access;
 
 fn s(x: &str) -> String {
@@ -78,6 +78,41 @@ fn valid_commands_parse_to_typed_commands() {
                 node_id: s("b0b0"),
             },
         ),
+        (
+            "/search hello",
+            Command::Search {
+                query: s("hello"),
+                all: false,
+            },
+        ),
+        (
+            "/SEARCH  deploy  fri* ",
+            Command::Search {
+                query: s("deploy  fri*"),
+                all: false,
+            },
+        ),
+        (
+            "/search -a café ☕ 日本",
+            Command::Search {
+                query: s("café ☕ 日本"),
+                all: true,
+            },
+        ),
+        (
+            "/search --all  it's done",
+            Command::Search {
+                query: s("it's done"),
+                all: true,
+            },
+        ),
+        (
+            "/search all hands",
+            Command::Search {
+                query: s("all hands"),
+                all: false,
+            },
+        ),
         ("/who", Command::Who(None)),
         ("/who #random", Command::Who(Some(s("random")))),
         ("/name", Command::Name(None)),
@@ -140,6 +175,20 @@ fn bad_input_explains_itself() {
             &["give the channel and the node id"],
         ),
         ("/channel fly", &["unknown /channel fly"]),
+        (
+            "/search",
+            &[
+                "what should be searched for?",
+                "usage: /search <words>  |  /search -a <words>",
+            ],
+        ),
+        ("/search -a", &["what should be searched for?"]),
+        ("/search  --all  ", &["what should be searched for?"]),
+        (
+            "/search ?! ... *",
+            &["nothing to search for", "letter or digit"],
+        ),
+        ("/search -a -- ☕", &["nothing to search for"]),
         ("/who a b", &["at most one channel"]),
         ("/quit now", &["takes no arguments"]),
     ];
@@ -154,4 +203,25 @@ fn bad_input_explains_itself() {
         }
         assert!(!err.message.contains('\n'), "{line}: one line");
     }
+}
+
+#[test]
+fn every_command_word_parses_or_explains_itself() {
+    for s in COMMANDS {
+        match parse(s.name) {
+            Ok(_) => {}
+            Err(e) => assert!(e.message.contains("usage:"), "{}: {e}", s.name),
+        }
+    }
+}
+
+#[test]
+fn help_lines_cover_every_command() {
+    let all = help_lines(None).join("\n");
+    for s in COMMANDS {
+        assert!(all.contains(s.usage[0].0), "{}", s.name);
+    }
+    assert!(help_lines(Some("who"))[0].starts_with("/who [channel]  "));
+    assert!(help_lines(Some("search"))[1].starts_with("/search -a <words>  "));
+    assert!(is_command("/x") && !is_command("//x") && !is_command("x"));
 }

@@ -29,6 +29,7 @@ impl App {
             Command::Join(code) => return request(Request::JoinCircle { code }),
             Command::CircleCreate(name) => return request(Request::CreateCircle { name }),
             Command::Debug => return request(Request::Debug),
+            Command::Search { query, all: true } => return self.start_search(query, None),
             Command::Circles => self.list_circles(),
             Command::Channels => self.list_channels(),
             Command::Name(None) => {
@@ -122,6 +123,7 @@ impl App {
                 }
             }
             Command::Who(channel) => request(Request::Who { circle, channel }),
+            Command::Search { query, .. } => self.start_search(query, Some(circle)),
             _ => Vec::new(),
         }
     }

@@ -1,10 +1,10 @@
 //! Modal windows: help (F1), invite code (F2), settings (F3), the first-run
-//! wizard and confirmations, with their key handling.
+//! wizard, confirmations and `/search` results, with their key handling.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::edit;
-use super::{App, Effect, NoticeKind};
+use super::{App, Effect, NoticeKind, Search};
 use crate::event::Request;
 use crate::input::LineEditor;
 
@@ -90,6 +90,8 @@ pub enum Modal {
         /// What to do on yes.
         on_yes: Request,
     },
+    /// `/search` results.
+    Search(Search),
 }
 
 impl Modal {
@@ -204,6 +206,7 @@ impl App {
             },
             Modal::Settings(s) => self.settings_key(s, key, &mut effects),
             Modal::Wizard(w) => self.wizard_key(w, key, &mut effects),
+            Modal::Search(s) => self.search_key(s, key, &mut effects),
         };
         if keep && self.modal.is_none() {
             self.modal = Some(modal);

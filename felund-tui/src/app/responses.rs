@@ -104,7 +104,7 @@ impl App {
         }
     }
 
-    /// Answers about channels, members and the node.
+    /// Answers about channels, members, the node and searches.
     fn on_channel_response(&mut self, resp: Response) -> Vec<Effect> {
         match resp {
             Response::Channels { circle, channels } => self.store.set_channels(&circle, channels),
@@ -161,6 +161,11 @@ impl App {
             } => self.show_who(&circle, channel.as_deref(), members),
             Response::Members { circle, members } => self.store.set_members(&circle, members),
             Response::Node { node, change } => self.on_node(node, change),
+            Response::SearchResults {
+                query,
+                circle,
+                messages,
+            } => self.on_search_results(&query, circle.as_deref(), messages),
             _ => {}
         }
         Vec::new()
@@ -256,6 +261,10 @@ impl App {
                 }
                 "No invite code".to_string()
             }
+            Request::Search { query, circle } => {
+                self.on_search_failed(query, circle.as_deref());
+                "/search failed".to_string()
+            }
             Request::RefreshMembers { .. } | Request::ListChannels { .. } => return,
             other => format!("{} failed", request_name(other)),
         };
@@ -291,5 +300,6 @@ fn request_name(r: &Request) -> &'static str {
         Request::SetDisplayName { .. } => "Setting the display name",
         Request::SetRelay { .. } => "Setting the relay",
         Request::Debug => "/debug",
+        Request::Search { .. } => "/search",
     }
 }

@@ -4,7 +4,9 @@
 use felund_client::api::{self, channel_event, circle_event, event};
 use felund_client::ApiClient;
 
-use crate::event::{ChannelChange, CircleChange, LiveEvent, NodeChange, Request, Response};
+use crate::event::{
+    ChannelChange, CircleChange, LiveEvent, NodeChange, Request, Response, SEARCH_LIMIT,
+};
 use crate::model::{ChannelView, CircleView, Snapshot};
 
 /// Messages per page of history.
@@ -175,7 +177,7 @@ pub(super) async fn perform(
     })
 }
 
-/// Performs channel, member and node requests.
+/// Performs channel, member, node and search requests.
 async fn perform_more(c: &mut ApiClient, request: Request) -> Result<Response, tonic::Status> {
     Ok(match request {
         Request::CreateChannel {
@@ -289,6 +291,20 @@ async fn perform_more(c: &mut ApiClient, request: Request) -> Result<Response, t
             Response::Node {
                 node,
                 change: NodeChange::Debug,
+            }
+        }
+        Request::Search { query, circle } => {
+            let req = api::SearchMessagesRequest {
+                query: query.clone(),
+                circle: circle.clone().unwrap_or_default(),
+                channel: String::new(),
+                limit: SEARCH_LIMIT,
+            };
+            let messages = c.search_messages(req).await?.into_inner().messages;
+            Response::SearchResults {
+                query,
+                circle,
+                messages: messages.into_iter().map(Into::into).collect(),
             }
         }
         // Handled by `perform`.

@@ -6,6 +6,7 @@ pub mod input;
 pub mod layout;
 pub mod log;
 pub mod modals;
+pub mod search;
 pub mod sidebar;
 pub mod theme;
 pub mod wrap;

@@ -1,5 +1,5 @@
 //! Modal windows drawn over the main screen: help, invite code, settings, the
-//! first-run wizard and confirmations.
+//! first-run wizard and confirmations (`/search` results: [`super::search`]).
 
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
@@ -15,7 +15,7 @@ use crate::input::LineEditor;
 use crate::text::{sanitize_line, short_id};
 
 /// A `w`×`h` rectangle centred in `area` (shrunk to fit).
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect::new(
@@ -26,20 +26,25 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-/// Clears `rect`, draws a titled border and returns the inside.
-fn frame_box(frame: &mut Frame<'_>, rect: Rect, title: &str) -> Rect {
-    frame.render_widget(Clear, rect);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(theme::title())
-        .title(Span::styled(format!(" {title} "), theme::title()));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+/// The inside of a box drawn by [`frame_box`] over `rect`.
+pub(super) fn box_inner(rect: Rect) -> Rect {
+    let inner = Block::new().borders(Borders::ALL).inner(rect);
     if inner.width > 6 {
         inner.inner(Margin::new(1, 0))
     } else {
         inner
     }
+}
+
+/// Clears `rect`, draws a titled border and returns the inside.
+pub(super) fn frame_box(frame: &mut Frame<'_>, rect: Rect, title: &str) -> Rect {
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme::title())
+        .title(Span::styled(format!(" {title} "), theme::title()));
+    frame.render_widget(block, rect);
+    box_inner(rect)
 }
 
 /// Draws the open modal.
@@ -57,6 +62,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         } => render_invite(frame, area, circle, code.as_deref(), *copied),
         Modal::Settings(s) => render_settings(frame, area, app, s),
         Modal::Wizard(w) => render_wizard(frame, area, w),
+        Modal::Search(s) => super::search::render(frame, area, app, s),
         Modal::Confirm { prompt, .. } => {
             let rect = centered(area, 64, 7);
             let inner = frame_box(frame, rect, "Are you sure?");

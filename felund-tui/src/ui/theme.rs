@@ -142,3 +142,21 @@ pub fn selected() -> Style {
 pub fn title() -> Style {
     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
 }
+
+/// A channel name in `/search` results.
+pub fn channel() -> Style {
+    Style::new().fg(Color::Cyan)
+}
+
+/// A word a search matched.
+pub fn found() -> Style {
+    Style::new()
+        .fg(Color::Black)
+        .bg(Color::Indexed(214))
+        .add_modifier(Modifier::BOLD)
+}
+
+/// Background of the selected row of a list.
+pub fn selected_row() -> Style {
+    Style::new().bg(Color::Indexed(238))
+}
