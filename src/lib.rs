@@ -251,6 +251,7 @@ impl Drop for Daemon {
 
 pub mod chat;
 pub mod fake_peer;
+pub mod postgres;
 pub mod reference;
 pub mod relays;
 pub mod transcript;

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 
 use crate::limits;
+use crate::store::PgOptions;
 
 /// Default body limit: larger request bodies are refused with 413 before they are read whole.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -18,14 +19,29 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
     version,
     about = "felund relay and rendezvous server"
 )]
+#[command(group(ArgGroup::new("database").required(true).args(["db", "database_url"])))]
 pub struct Cli {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "FELUND_RELAY_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
 
-    /// SQLite database file (created if missing; made mode 0600).
+    /// SQLite database file (created if missing; made mode 0600). One relay instance.
     #[arg(long, env = "FELUND_RELAY_DB")]
-    pub db: PathBuf,
+    pub db: Option<PathBuf>,
+
+    /// PostgreSQL database (`postgres://user:password@host:port/dbname`) instead of SQLite;
+    /// any number of relay instances may share it. Migrations run at start-up.
+    #[arg(long, env = "FELUND_RELAY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL: most connections per instance for requests (the push feed uses one more).
+    #[arg(long, env = "FELUND_RELAY_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: u32,
+
+    /// PostgreSQL: how long a request waits for a database connection before it is answered
+    /// 503 (milliseconds).
+    #[arg(long, env = "FELUND_RELAY_DATABASE_TIMEOUT_MS", default_value_t = 5000)]
+    pub database_timeout_ms: u64,
 
     /// Refuse message push/pull (and WebSocket subscriptions) that carry no signature headers.
     #[arg(long, env = "FELUND_RELAY_REQUIRE_SIGNATURES")]
@@ -33,6 +49,14 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The PostgreSQL connection settings these arguments describe.
+    pub fn pg_options(&self) -> PgOptions {
+        PgOptions {
+            max_connections: self.database_pool_size.max(1),
+            acquire_timeout: Duration::from_millis(self.database_timeout_ms.max(1)),
+        }
+    }
+
     /// The runtime configuration these arguments describe.
     pub fn relay_config(&self) -> RelayConfig {
         RelayConfig {
@@ -94,5 +118,32 @@ mod tests {
         .expect("parse");
         assert_eq!(cli.listen.port(), 0);
         assert!(cli.relay_config().require_signatures);
+        assert!(cli.database_url.is_none());
+    }
+
+    #[test]
+    fn cli_takes_a_database_url_instead() {
+        let cli = Cli::try_parse_from([
+            "felund-relay",
+            "--database-url",
+            "postgres://relay@127.0.0.1/felund",
+            "--database-pool-size",
+            "4",
+            "--database-timeout-ms",
+            "250",
+        ])
+        .expect("parse");
+        assert!(cli.db.is_none());
+        assert_eq!(cli.pg_options().max_connections, 4);
+        assert_eq!(cli.pg_options().acquire_timeout, Duration::from_millis(250));
+        // Exactly one of the two.
+        assert!(Cli::try_parse_from([
+            "felund-relay",
+            "--db",
+            "/tmp/x.sqlite",
+            "--database-url",
+            "postgres://relay@127.0.0.1/felund",
+        ])
+        .is_err());
     }
 }

@@ -76,7 +76,8 @@ pub enum ApiError {
         /// `Retry-After`, seconds.
         retry_after_s: i64,
     },
-    /// 503: the storage backend is unavailable (busy, locked, cannot be opened).
+    /// 503 `{"ok":false,"detail":"database unavailable"}`: the storage backend is unavailable
+    /// (busy, locked, cannot be opened, connection lost); the message is only logged.
     #[error("{0}")]
     Unavailable(String),
     /// 500: an unexpected failure; the detail sent to the client is generic.
@@ -136,7 +137,7 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable(msg) => {
                 tracing::error!(error = %msg, "storage unavailable");
-                "Database unavailable — check server logs and configuration".to_string()
+                "database unavailable".to_string()
             }
             other => other.to_string(),
         };

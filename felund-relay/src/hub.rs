@@ -1,8 +1,9 @@
 //! Fan-out of newly stored messages to WebSocket subscribers.
 //!
 //! [`PushHub`] is the seam for cross-instance push: [`LocalHub`] is one tokio broadcast channel
-//! per relay process; a hub fed by the store (e.g. PostgreSQL `LISTEN/NOTIFY`) can replace it
-//! without touching the handlers or the socket loop.
+//! per relay process; [`PgHub`](crate::store::PgHub) feeds the same kind of channel from
+//! PostgreSQL `LISTEN/NOTIFY`, so a message posted to any instance reaches the subscribers of
+//! every instance, without the handlers or the socket loop knowing which hub they use.
 
 use std::sync::Arc;
 
@@ -31,19 +32,39 @@ pub struct PushEvent {
     pub messages: Vec<PushedMessage>,
 }
 
+/// What a subscription receives.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    /// Newly stored messages.
+    Messages(Arc<PushEvent>),
+    /// The hub lost its feed (e.g. the database went away): pushes may have been missed, so a
+    /// subscriber should close its socket with this reason and let the client reconnect (its
+    /// replay and lossless pull cursor cover the gap).
+    Interrupted(&'static str),
+}
+
 /// Publishes push events to every subscriber (of this process or, for a shared hub, of every
 /// relay instance).
 pub trait PushHub: Send + Sync + 'static {
-    /// Delivers `event` to current subscribers; never blocks.
+    /// Hands `event` (just committed by this process) to the hub; never blocks. A local hub
+    /// delivers it at once; a shared hub may ignore it because its feed (the database) will
+    /// deliver the same messages to every instance, in commit order.
     fn publish(&self, event: PushEvent);
-    /// A new subscription receiving every event published from now on.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<PushEvent>>;
+
+    /// A new subscription receiving every event delivered from now on.
+    fn subscribe(&self) -> broadcast::Receiver<HubEvent>;
+
+    /// False while the hub's feed is down: new subscriptions would miss pushes, so they are
+    /// refused (503) and sessions that subscribed meanwhile close themselves.
+    fn is_live(&self) -> bool {
+        true
+    }
 }
 
 /// A [`PushHub`] for one process: a tokio broadcast channel.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LocalHub {
-    tx: broadcast::Sender<Arc<PushEvent>>,
+    tx: broadcast::Sender<HubEvent>,
 }
 
 impl LocalHub {
@@ -51,6 +72,17 @@ impl LocalHub {
     pub fn new(capacity: usize) -> Self {
         let (tx, _rx) = broadcast::channel(capacity.max(1));
         Self { tx }
+    }
+
+    /// Delivers `event` to current subscribers.
+    pub fn send(&self, event: HubEvent) {
+        // An error only means nobody is subscribed.
+        let _ = self.tx.send(event);
+    }
+
+    /// True if anyone is subscribed.
+    pub fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
     }
 }
 
@@ -62,11 +94,10 @@ impl Default for LocalHub {
 
 impl PushHub for LocalHub {
     fn publish(&self, event: PushEvent) {
-        // An error only means nobody is subscribed.
-        let _ = self.tx.send(Arc::new(event));
+        self.send(HubEvent::Messages(Arc::new(event)));
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<PushEvent>> {
+    fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
         self.tx.subscribe()
     }
 }

@@ -28,6 +28,20 @@
 //! binary prints `felund-relay listening on ADDR` on stdout once bound (useful with port 0).
 //! In-process: [`spawn`] with a [`RelayConfig`] and [`RelayDeps`] (store, clock, push hub).
 //!
+//! # Several instances on PostgreSQL
+//!
+//! `--database-url postgres://…` (or `FELUND_RELAY_DATABASE_URL`) replaces `--db`: the same
+//! API on [`PgStore`], whose versioned migrations run at start-up, with [`PgHub`] carrying
+//! WebSocket pushes between instances through `LISTEN/NOTIFY`. Any number of instances may
+//! share the database behind a load balancer and behave as one relay: seqs become visible in
+//! order, the `since` cursor stays lossless across instances (see
+//! [`RelayStore::pull_messages`]), nonces and rate limits are decided in the database, and
+//! only one instance prunes at a time. When the database goes away, requests that need it
+//! answer 503 `{"ok":false,"detail":"database unavailable"}`, WebSockets are closed with code
+//! 1013 and that reason, and the relay recovers by itself once it is back. The module docs
+//! of [`store::postgres`] have the details; `--database-pool-size` and
+//! `--database-timeout-ms` tune the pool.
+//!
 //! # Extension: lossless pull cursor
 //!
 //! The reference cursor (`since`, compared with the server time of storage) loses messages
@@ -55,7 +69,8 @@
 //!
 //! [`routes`] (one module per endpoint group), [`ws`] (WebSocket push), [`signal`]
 //! (signalling rules), [`presence`] (registration rules), [`auth`] (signatures),
-//! [`store`] ([`store::RelayStore`] and [`store::SqliteStore`]), [`hub`] (push fan-out seam),
+//! [`store`] ([`store::RelayStore`], [`store::SqliteStore`], [`store::PgStore`] and
+//! [`store::PgHub`]), [`hub`] (push fan-out seam),
 //! [`clock`] (injectable time), [`config`], [`error`], [`server`].
 
 #![forbid(unsafe_code)]
@@ -80,4 +95,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::RelayConfig;
 pub use error::{ApiError, RelayError};
 pub use server::{spawn, RelayDeps, RelayHandle};
-pub use store::{RelayStore, SqliteStore};
+pub use store::{PgHub, PgOptions, PgStore, RelayStore, SqliteStore};

@@ -1,11 +1,11 @@
-//! `felund-relay --listen ADDR --db PATH [--require-signatures]`.
+//! `felund-relay --listen ADDR (--db PATH | --database-url URL) [--require-signatures]`.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use felund_relay::config::Cli;
-use felund_relay::store::SqliteStore;
+use felund_relay::store::{PgHub, PgStore, SqliteStore};
 use felund_relay::{spawn, RelayDeps};
 use tracing_subscriber::EnvFilter;
 
@@ -19,33 +19,58 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
-    let store = SqliteStore::open(&cli.db)
-        .with_context(|| format!("opening database {}", cli.db.display()))?;
-    let handle = spawn(cli.relay_config(), RelayDeps::new(Arc::new(store)))
+    let deps = match (&cli.database_url, &cli.db) {
+        (Some(url), _) => {
+            // The URL may hold a password: it is never printed.
+            let store = PgStore::connect(url, cli.pg_options())
+                .await
+                .context("opening the PostgreSQL database (--database-url)")?;
+            let hub = PgHub::start(&store)
+                .await
+                .context("listening for pushes on the PostgreSQL database")?;
+            RelayDeps::new(Arc::new(store)).with_hub(Arc::new(hub))
+        }
+        (None, Some(path)) => {
+            let store = SqliteStore::open(path)
+                .with_context(|| format!("opening database {}", path.display()))?;
+            RelayDeps::new(Arc::new(store))
+        }
+        (None, None) => anyhow::bail!("one of --db or --database-url is required"),
+    };
+    // Handlers first: a SIGTERM right after the "listening" line must stop the relay cleanly.
+    let stop = stop_signal()?;
+    let handle = spawn(cli.relay_config(), deps)
         .await
         .with_context(|| format!("starting relay on {}", cli.listen))?;
     // One machine-readable line, so callers that asked for port 0 learn the real port.
     println!("felund-relay listening on {}", handle.local_addr());
 
-    wait_for_signal().await?;
+    stop.await?;
     tracing::info!("shutting down");
     handle.shutdown().await.context("shutting down")?;
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Installs the SIGTERM/SIGINT handlers now; the future completes on the first signal.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
     #[cfg(unix)]
-    {
+    let (mut term, mut int) = {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+        (
+            signal(SignalKind::terminate()).context("installing SIGTERM handler")?,
+            signal(SignalKind::interrupt()).context("installing SIGINT handler")?,
+        )
+    };
+    Ok(async move {
+        #[cfg(unix)]
         tokio::select! {
             _ = term.recv() => {}
-            res = tokio::signal::ctrl_c() => res.context("waiting for SIGINT")?,
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    Ok(())
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        Ok(())
+    })
 }

@@ -133,6 +133,13 @@ pub async fn spawn(config: RelayConfig, deps: RelayDeps) -> Result<RelayHandle, 
         shutdown: shutdown_rx.clone(),
     };
     let app = crate::routes::app(state.clone());
+    // Small frames (pushes, JSON answers) go out at once instead of waiting for an ACK.
+    let listener =
+        axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "could not set TCP_NODELAY");
+            }
+        });
     let server = tokio::spawn(async move {
         axum::serve(
             listener,

@@ -7,6 +7,12 @@
 //! seq of the last message in the frame (extension: a client may resume with `after_seq`).
 //! The relay pings every 15 s and closes a socket it has not heard from for two intervals;
 //! client frames (`{"t":"PONG"}` or anything else) are ignored.
+//!
+//! When pushes could have been missed — the database (and with it the cross-instance feed)
+//! went away, or the socket fell too far behind — the relay closes the socket with code 1013
+//! ("try again later") and a reason (`database unavailable`, `push lagged`), so the client
+//! reconnects and catches up through the replay or its `after_seq` cursor. While the push feed
+//! is down, new subscriptions are refused with 503.
 
 use std::time::Duration;
 
@@ -22,11 +28,11 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::auth::{self, Signed};
 use crate::error::ApiError;
-use crate::hub::PushEvent;
+use crate::hub::{HubEvent, PushEvent};
 use crate::input::query_map;
 use crate::limits::{ID_MIN_LEN, WS_REPLAY_MAX, WS_REPLAY_WINDOW_S};
 use crate::state::AppState;
-use crate::store::MessageCursor;
+use crate::store::{MessageCursor, StoreError};
 
 /// Largest frame accepted from a client (they only send `PONG`s).
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
@@ -71,6 +77,9 @@ pub async fn subscribe(
         body: b"",
     };
     auth::enforce_if_signed(&state, signed, &circle_hint).await?;
+    if !state.hub.is_live() {
+        return Err(ApiError::Unavailable("push feed is down".into()));
+    }
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::bad(format!(
             "WebSocket upgrade required: {}",
@@ -91,6 +100,11 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
     let mut events = state.hub.subscribe();
     let mut shutdown = state.shutdown.clone();
     let mut last_seq = 0_i64;
+    // The feed may have dropped between the upgrade and the subscription: pushes would be lost.
+    if !state.hub.is_live() {
+        let _ = socket.send(try_later(DB_UNAVAILABLE)).await;
+        return;
+    }
 
     let now = state.now();
     let replay = state
@@ -119,7 +133,15 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
                 }
             }
         }
-        Err(err) => tracing::warn!(error = %err, "ws replay failed"),
+        Err(err) => {
+            tracing::warn!(error = %err, "ws replay failed");
+            let reason = match err {
+                StoreError::Unavailable(_) => DB_UNAVAILABLE,
+                _ => "replay failed",
+            };
+            let _ = socket.send(try_later(reason)).await;
+            return;
+        }
     }
 
     let period = state.config.ws_ping_interval.max(Duration::from_millis(10));
@@ -149,7 +171,7 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
                 }
             }
             event = events.recv() => match event {
-                Ok(event) => {
+                Ok(HubEvent::Messages(event)) => {
                     if let Some((text, seq)) = push_frame(&event, &circle_hint, &node_id, last_seq) {
                         if socket.send(Message::Text(text.into())).await.is_err() {
                             break;
@@ -157,8 +179,16 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
                         last_seq = seq;
                     }
                 }
+                Ok(HubEvent::Interrupted(reason)) => {
+                    tracing::debug!(circle = %circle_hint, node = %node_id, reason, "ws feed lost");
+                    let _ = socket.send(try_later(reason)).await;
+                    break;
+                }
                 Err(RecvError::Lagged(missed)) => {
+                    // Pushes were dropped for this socket: let the client reconnect and replay.
                     tracing::warn!(missed, circle = %circle_hint, "ws subscriber lagged");
+                    let _ = socket.send(try_later("push lagged")).await;
+                    break;
                 }
                 Err(RecvError::Closed) => break,
             },
@@ -169,6 +199,17 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
         }
     }
     tracing::debug!(circle = %circle_hint, node = %node_id, "ws disconnect");
+}
+
+/// Close reason when the database (or the push feed through it) is unavailable.
+pub const DB_UNAVAILABLE: &str = "database unavailable";
+
+/// A close frame 1013 ("try again later") with `reason`.
+fn try_later(reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: 1013,
+        reason: Utf8Bytes::from_static(reason),
+    }))
 }
 
 fn going_away() -> Message {

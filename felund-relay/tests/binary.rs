@@ -1,4 +1,7 @@
-//! Runs the real `felund-relay` binary: start on a free port, health, SIGTERM, clean exit.
+//! Runs the real `felund-relay` binary: start on a free port, health, SIGTERM, clean exit; on
+//! SQLite (`--db`) and on PostgreSQL (`FELUND_RELAY_DATABASE_URL`).
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -91,8 +94,117 @@ async fn binary_serves_and_stops_on_sigterm() {
 fn binary_requires_a_database() {
     let output = Command::new(env!("CARGO_BIN_EXE_felund-relay"))
         .env_remove("FELUND_RELAY_DB")
+        .env_remove("FELUND_RELAY_DATABASE_URL")
         .output()
         .expect("run");
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--db"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--db"), "{stderr}");
+    assert!(stderr.contains("--database-url"), "{stderr}");
+}
+
+#[test]
+fn binary_refuses_both_databases_at_once() {
+    let output = Command::new(env!("CARGO_BIN_EXE_felund-relay"))
+        .args([
+            "--db",
+            "/tmp/x.sqlite",
+            "--database-url",
+            "postgres://x@127.0.0.1/x",
+        ])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
+}
+
+#[test]
+fn binary_fails_clearly_when_postgres_is_unreachable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_felund-relay"))
+        .args(["--listen", "127.0.0.1:0", "--database-timeout-ms", "300"])
+        .env(
+            "FELUND_RELAY_DATABASE_URL",
+            "postgres://relay:secret@127.0.0.1:1/felund",
+        )
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("opening the PostgreSQL database"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "the password leaked: {stderr}");
+}
+
+#[tokio::test]
+async fn binary_serves_on_postgres_from_the_environment() {
+    let Some(cluster) = common::pg::shared("binary_serves_on_postgres_from_the_environment") else {
+        return;
+    };
+    let url = cluster.create_database();
+    let child = Command::new(env!("CARGO_BIN_EXE_felund-relay"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("FELUND_RELAY_DB")
+        .env("FELUND_RELAY_DATABASE_URL", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn felund-relay");
+    let mut guard = Guard(child);
+    let stdout = guard.0.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .expect("join")
+    .expect("read line");
+    let addr = line
+        .trim()
+        .strip_prefix("felund-relay listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({"circle_hint": "circle-hint-1",
+                                  "messages": [common::message("pg-binary-01", 1)]});
+    let pushed: serde_json::Value = client
+        .post(format!("http://{addr}/v1/messages"))
+        .json(&body)
+        .send()
+        .await
+        .expect("push")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pushed["stored"], serde_json::json!(1));
+    let pulled: serde_json::Value = client
+        .get(format!(
+            "http://{addr}/v1/messages?circle_hint=circle-hint-1&after_seq=0"
+        ))
+        .send()
+        .await
+        .expect("pull")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        pulled["messages"][0]["msg_id"],
+        serde_json::json!("pg-binary-01")
+    );
+
+    let pid = Pid::from_raw(i32::try_from(guard.0.id()).expect("pid"));
+    kill(pid, Signal::SIGTERM).expect("SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "relay did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
 }

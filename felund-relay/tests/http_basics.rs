@@ -1,18 +1,18 @@
 //! Health, routing, CORS, 404, malformed JSON and body limits.
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{header_map, start};
+use common::{header_map, start, Backend};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-#[tokio::test]
-async fn health_on_every_prefix() {
-    let relay = start().await;
+async fn health_on_every_prefix(backend: Backend) {
+    let relay = start(&backend).await;
     for path in [
         "/v1/health",
         "/api/v1/health",
@@ -34,9 +34,8 @@ async fn health_on_every_prefix() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn unknown_routes_are_404_with_cors() {
-    let relay = start().await;
+async fn unknown_routes_are_404_with_cors(backend: Backend) {
+    let relay = start(&backend).await;
     let reply = relay.get("/api/v1/nope").await;
     reply.assert_detail(404, "Not found: GET /nope");
     reply.assert_cors();
@@ -51,9 +50,8 @@ async fn unknown_routes_are_404_with_cors() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn options_is_204_with_cors_anywhere() {
-    let relay = start().await;
+async fn options_is_204_with_cors_anywhere(backend: Backend) {
+    let relay = start(&backend).await;
     for path in ["/v1/messages", "/api/v1/register", "/whatever"] {
         let reply = relay
             .send(
@@ -69,9 +67,8 @@ async fn options_is_204_with_cors_anywhere() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn malformed_json_is_400_with_detail_and_cors() {
-    let relay = start().await;
+async fn malformed_json_is_400_with_detail_and_cors(backend: Backend) {
+    let relay = start(&backend).await;
     for path in ["/v1/register", "/v1/messages"] {
         let reply = relay
             .send(
@@ -107,9 +104,8 @@ async fn malformed_json_is_400_with_detail_and_cors() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn oversized_body_is_413_quickly() {
-    let relay = start().await;
+async fn oversized_body_is_413_quickly(backend: Backend) {
+    let relay = start(&backend).await;
     let body = vec![b'x'; 5 * 1024 * 1024];
     let started = Instant::now();
     let reply = relay
@@ -125,9 +121,8 @@ async fn oversized_body_is_413_quickly() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn oversized_chunked_body_is_413_without_reading_it_all() {
-    let relay = start().await;
+async fn oversized_chunked_body_is_413_without_reading_it_all(backend: Backend) {
+    let relay = start(&backend).await;
     let addr = relay.handle.as_ref().expect("handle").local_addr();
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (mut reader, mut writer) = stream.into_split();
@@ -172,3 +167,12 @@ async fn oversized_chunked_body_is_413_without_reading_it_all() {
     writer_task.abort();
     relay.stop().await;
 }
+
+on_both_backends!(
+    health_on_every_prefix,
+    unknown_routes_are_404_with_cors,
+    options_is_204_with_cors_anywhere,
+    malformed_json_is_400_with_detail_and_cors,
+    oversized_body_is_413_quickly,
+    oversized_chunked_body_is_413_without_reading_it_all,
+);

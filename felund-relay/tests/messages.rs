@@ -1,11 +1,12 @@
 //! Message push and pull: signed and unsigned, limits, the reference `since` cursor and the
 //! lossless `after_seq` extension.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
 
-use common::{header_map, message, start, start_with, Member};
+use common::{header_map, message, start, start_with, Backend, Member};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -19,9 +20,8 @@ fn ids(reply: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn signed_push_and_pull() {
-    let relay = start().await;
+async fn signed_push_and_pull(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(1, "alice-node-0001");
     relay.register(&alice).await;
     let msgs = vec![message("msg-0000001", 10), message("msg-0000002", 11)];
@@ -53,9 +53,8 @@ async fn signed_push_and_pull() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn payload_is_stored_exactly_as_received() {
-    let relay = start().await;
+async fn payload_is_stored_exactly_as_received(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     let body = format!(
         r#"{{"circle_hint":"{hint}","messages":[ {{"msg_id" : "exact-0001", "created_ts":1, "n":1.50, "u":"\u00e9", "deep":{{"b":[1, 2]}}}} ]}}"#
@@ -83,9 +82,8 @@ async fn payload_is_stored_exactly_as_received() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn unsigned_requests_are_served_by_default() {
-    let relay = start().await;
+async fn unsigned_requests_are_served_by_default(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "web-node-0001").hint;
     let reply = relay
         .push_unsigned(&hint, &[message("web-msg-001", 5)], Some("web-node-0001"))
@@ -98,9 +96,8 @@ async fn unsigned_requests_are_served_by_default() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn require_signatures_refuses_unsigned() {
-    let relay = start_with(|c| c.require_signatures = true).await;
+async fn require_signatures_refuses_unsigned(backend: Backend) {
+    let relay = start_with(&backend, |c| c.require_signatures = true).await;
     let alice = Member::new(1, "alice-node-0001");
     relay.register(&alice).await;
     relay
@@ -122,9 +119,8 @@ async fn require_signatures_refuses_unsigned() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn bad_signatures_are_refused_not_treated_as_unsigned() {
-    let relay = start().await;
+async fn bad_signatures_are_refused_not_treated_as_unsigned(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(1, "alice-node-0001");
     let mallory = Member::new(2, "alice-node-0001");
     relay.register(&alice).await;
@@ -184,9 +180,8 @@ async fn bad_signatures_are_refused_not_treated_as_unsigned() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn push_limits() {
-    let relay = start().await;
+async fn push_limits(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     let many: Vec<Value> = (0..51)
         .map(|i| message(&format!("msg-{i:08}"), 1))
@@ -269,9 +264,8 @@ async fn push_limits() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn pull_limit_is_clamped_like_the_reference() {
-    let relay = start().await;
+async fn pull_limit_is_clamped_like_the_reference(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     for batch in 0..12 {
         let msgs: Vec<Value> = (0..50)
@@ -296,9 +290,8 @@ async fn pull_limit_is_clamped_like_the_reference() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn since_cursor_behaves_like_the_reference() {
-    let relay = start().await;
+async fn since_cursor_behaves_like_the_reference(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     let t1 = relay.now();
     relay
@@ -351,9 +344,8 @@ async fn since_cursor_behaves_like_the_reference() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn after_seq_pages_1200_messages_exactly_once() {
-    let relay = start().await;
+async fn after_seq_pages_1200_messages_exactly_once(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(9, "alice-node-0001");
     relay.register(&alice).await;
     let other_hint = Member::new(10, "x-node-00001").hint;
@@ -412,9 +404,8 @@ async fn after_seq_pages_1200_messages_exactly_once() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn retention_after_30_days() {
-    let relay = start().await;
+async fn retention_after_30_days(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     relay
         .push_unsigned(&hint, &[message("old-msg-001", 1)], None)
@@ -427,7 +418,7 @@ async fn retention_after_30_days() {
     assert_eq!(ids(&relay.get(&base).await.json).len(), 2);
     relay.clock.advance(1);
     assert_eq!(ids(&relay.get(&base).await.json), vec!["new-msg-001"]);
-    use felund_relay::store::{PrunePolicy, RelayStore};
+    use felund_relay::store::PrunePolicy;
     let report = relay
         .store
         .prune(
@@ -442,3 +433,16 @@ async fn retention_after_30_days() {
     assert_eq!(report.messages, 1);
     relay.stop().await;
 }
+
+on_both_backends!(
+    signed_push_and_pull,
+    payload_is_stored_exactly_as_received,
+    unsigned_requests_are_served_by_default,
+    require_signatures_refuses_unsigned,
+    bad_signatures_are_refused_not_treated_as_unsigned,
+    push_limits,
+    pull_limit_is_clamped_like_the_reference,
+    since_cursor_behaves_like_the_reference,
+    after_seq_pages_1200_messages_exactly_once,
+    retention_after_30_days,
+);

@@ -1,15 +1,15 @@
 //! Register, peers and unregister, with signatures and the reference's validation rules.
 
+#[macro_use]
 mod common;
 
-use common::{header_map, random_hex, start, Member};
+use common::{header_map, random_hex, start, Backend, Member};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-#[tokio::test]
-async fn register_lookup_unregister() {
-    let relay = start().await;
+async fn register_lookup_unregister(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(1, "alice-node-0001");
     let bob = Member::new(1, "bob-node-0002");
 
@@ -78,9 +78,8 @@ fn peer_ids(json: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn path_prefix_and_signature_use_the_routed_path() {
-    let relay = start().await;
+async fn path_prefix_and_signature_use_the_routed_path(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(2, "alice-node-0001");
     let body = serde_json::to_vec(&alice.register_body()).expect("json");
     let headers = alice.headers("POST", "/register", &body, relay.now());
@@ -95,9 +94,8 @@ async fn path_prefix_and_signature_use_the_routed_path() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn unsigned_register_erases_the_key() {
-    let relay = start().await;
+async fn unsigned_register_erases_the_key(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(3, "alice-node-0001");
     relay.register(&alice).await;
     let mut body = alice.register_body();
@@ -117,9 +115,8 @@ async fn unsigned_register_erases_the_key() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn signature_failures_in_reference_order() {
-    let relay = start().await;
+async fn signature_failures_in_reference_order(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(4, "alice-node-0001");
     let mallory = Member::new(5, "alice-node-0001"); // same node id, other circle key
     relay.register(&alice).await;
@@ -217,9 +214,8 @@ async fn signature_failures_in_reference_order() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn register_must_be_signed_with_the_given_key() {
-    let relay = start().await;
+async fn register_must_be_signed_with_the_given_key(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(6, "alice-node-0001");
     let other = Member::new(7, "alice-node-0001");
     let body = serde_json::to_vec(&alice.register_body()).expect("json");
@@ -257,9 +253,8 @@ async fn register_must_be_signed_with_the_given_key() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn register_validation() {
-    let relay = start().await;
+async fn register_validation(backend: Backend) {
+    let relay = start(&backend).await;
     let alice = Member::new(8, "alice-node-0001");
     let ep = json!({"transport": "tcp", "host": "h", "port": 1});
     let cases: Vec<(Value, &str)> = vec![
@@ -355,3 +350,12 @@ async fn register_validation() {
         .assert_detail(400, "Query param 'circle_hint' is required (8–128 chars)");
     relay.stop().await;
 }
+
+on_both_backends!(
+    register_lookup_unregister,
+    path_prefix_and_signature_use_the_routed_path,
+    unsigned_register_erases_the_key,
+    signature_failures_in_reference_order,
+    register_must_be_signed_with_the_given_key,
+    register_validation,
+);

@@ -88,11 +88,18 @@ async fn reference_python_client_against_felund_relay() {
         );
         return;
     };
-    for require_signatures in [false, true] {
-        let relay = common::start_with(|c| c.require_signatures = require_signatures).await;
-        let out = run_reference_client(&python, &dir, relay.base.clone()).await;
-        check(&out);
-        relay.stop().await;
+    let mut backends = vec![common::Backend::Sqlite];
+    backends.extend(common::Backend::postgres(
+        "reference_python_client_against_felund_relay (PostgreSQL)",
+    ));
+    for backend in &backends {
+        for require_signatures in [false, true] {
+            let relay =
+                common::start_with(backend, |c| c.require_signatures = require_signatures).await;
+            let out = run_reference_client(&python, &dir, relay.base.clone()).await;
+            check(&out);
+            relay.stop().await;
+        }
     }
 }
 

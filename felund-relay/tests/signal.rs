@@ -1,9 +1,10 @@
 //! WebRTC signalling: round trip, cursors, filters, TTLs, expiry and the rate limit. Time is
 //! moved with the injected clock; nothing sleeps.
 
+#[macro_use]
 mod common;
 
-use common::{start, start_with, Relay};
+use common::{start, start_with, Backend, Relay};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -35,9 +36,8 @@ async fn poll(relay: &Relay, query: &str) -> Vec<Value> {
     reply.json["signals"].as_array().expect("signals").clone()
 }
 
-#[tokio::test]
-async fn round_trip_between_two_nodes() {
-    let relay = start().await;
+async fn round_trip_between_two_nodes(backend: Backend) {
+    let relay = start(&backend).await;
     let reply = post(
         &relay,
         &signal(ALICE, BOB, "session-0001", "offer", "sdp-offer"),
@@ -102,9 +102,8 @@ async fn round_trip_between_two_nodes() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn session_filter_and_media_types() {
-    let relay = start().await;
+async fn session_filter_and_media_types(backend: Backend) {
+    let relay = start(&backend).await;
     post(
         &relay,
         &signal(ALICE, BOB, "session-aaaa", "media-offer", "a"),
@@ -135,9 +134,8 @@ async fn session_filter_and_media_types() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn ttl_rules_and_expiry() {
-    let relay = start().await;
+async fn ttl_rules_and_expiry(backend: Backend) {
+    let relay = start(&backend).await;
     let cases = [
         ("offer", None, 120),
         ("candidate", None, 60),
@@ -172,7 +170,7 @@ async fn ttl_rules_and_expiry() {
         );
     }
     // The retention pass removes expired signals.
-    use felund_relay::store::{PrunePolicy, RelayStore};
+    use felund_relay::store::PrunePolicy;
     let report = relay
         .store
         .prune(
@@ -188,9 +186,8 @@ async fn ttl_rules_and_expiry() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn rate_limit_is_20_per_10_seconds_per_sender() {
-    let relay = start().await;
+async fn rate_limit_is_20_per_10_seconds_per_sender(backend: Backend) {
+    let relay = start(&backend).await;
     for i in 0..20 {
         let reply = post(
             &relay,
@@ -232,9 +229,8 @@ async fn rate_limit_is_20_per_10_seconds_per_sender() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn configurable_rate_limit() {
-    let relay = start_with(|c| {
+async fn configurable_rate_limit(backend: Backend) {
+    let relay = start_with(&backend, |c| {
         c.signal_rate_limit = 2;
         c.signal_rate_window_s = 5;
     })
@@ -253,9 +249,8 @@ async fn configurable_rate_limit() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn validation() {
-    let relay = start().await;
+async fn validation(backend: Backend) {
+    let relay = start(&backend).await;
     let good = signal(ALICE, BOB, "session-0001", "offer", "p");
     let with = |key: &str, value: Value| {
         let mut body = good.clone();
@@ -312,9 +307,8 @@ async fn validation() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn poll_returns_at_most_200() {
-    let relay = start_with(|c| c.signal_rate_limit = 1000).await;
+async fn poll_returns_at_most_200(backend: Backend) {
+    let relay = start_with(&backend, |c| c.signal_rate_limit = 1000).await;
     for i in 0..205 {
         post(
             &relay,
@@ -329,3 +323,13 @@ async fn poll_returns_at_most_200() {
     assert_eq!(rest.len(), 5);
     relay.stop().await;
 }
+
+on_both_backends!(
+    round_trip_between_two_nodes,
+    session_filter_and_media_types,
+    ttl_rules_and_expiry,
+    rate_limit_is_20_per_10_seconds_per_sender,
+    configurable_rate_limit,
+    validation,
+    poll_returns_at_most_200,
+);

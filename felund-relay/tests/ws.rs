@@ -1,10 +1,11 @@
 //! WebSocket push: replay on connect, live push, no echo to the poster, pings, errors.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{message, start, start_with, Member, Relay};
+use common::{message, start, start_with, Backend, Member, Relay};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -50,9 +51,8 @@ fn ids(frame: &Value) -> Vec<&str> {
 const QUIET: Duration = Duration::from_millis(300);
 const WAIT: Duration = Duration::from_secs(5);
 
-#[tokio::test]
-async fn replay_on_connect_covers_the_last_120_seconds() {
-    let relay = start().await;
+async fn replay_on_connect_covers_the_last_120_seconds(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     relay
         .push_unsigned(&hint, &[message("too-old-001", 1)], None)
@@ -87,9 +87,8 @@ async fn replay_on_connect_covers_the_last_120_seconds() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn live_push_skips_the_poster_and_other_circles() {
-    let relay = start().await;
+async fn live_push_skips_the_poster_and_other_circles(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     let other_hint = Member::new(2, "x-node-00001").hint;
     let mut reader = connect(&relay, &hint, "reader-node-01").await;
@@ -140,9 +139,11 @@ async fn live_push_skips_the_poster_and_other_circles() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn client_frames_are_ignored_and_pings_flow() {
-    let relay = start_with(|c| c.ws_ping_interval = Duration::from_millis(100)).await;
+async fn client_frames_are_ignored_and_pings_flow(backend: Backend) {
+    let relay = start_with(&backend, |c| {
+        c.ws_ping_interval = Duration::from_millis(100)
+    })
+    .await;
     let hint = Member::new(1, "x-node-00001").hint;
     let mut socket = connect(&relay, &hint, "reader-node-01").await;
     socket
@@ -174,9 +175,8 @@ async fn client_frames_are_ignored_and_pings_flow() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn shutdown_closes_sockets() {
-    let relay = start().await;
+async fn shutdown_closes_sockets(backend: Backend) {
+    let relay = start(&backend).await;
     let hint = Member::new(1, "x-node-00001").hint;
     let mut socket = connect(&relay, &hint, "reader-node-01").await;
     relay.stop().await;
@@ -192,9 +192,8 @@ async fn shutdown_closes_sockets() {
     assert!(closed.is_ok());
 }
 
-#[tokio::test]
-async fn missing_params_are_400() {
-    let relay = start().await;
+async fn missing_params_are_400(backend: Backend) {
+    let relay = start(&backend).await;
     for query in [
         "",
         "?circle_hint=abcdefgh",
@@ -218,9 +217,8 @@ async fn missing_params_are_400() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn require_signatures_applies_to_subscriptions() {
-    let relay = start_with(|c| c.require_signatures = true).await;
+async fn require_signatures_applies_to_subscriptions(backend: Backend) {
+    let relay = start_with(&backend, |c| c.require_signatures = true).await;
     let hint = Member::new(1, "x-node-00001").hint;
     let url = format!(
         "ws://{}/v1/relay/ws?circle_hint={hint}&node_id=reader-node-01",
@@ -235,3 +233,12 @@ async fn require_signatures_applies_to_subscriptions() {
     }
     relay.stop().await;
 }
+
+on_both_backends!(
+    replay_on_connect_covers_the_last_120_seconds,
+    live_push_skips_the_poster_and_other_circles,
+    client_frames_are_ignored_and_pings_flow,
+    shutdown_closes_sockets,
+    missing_params_are_400,
+    require_signatures_applies_to_subscriptions,
+);

@@ -18,7 +18,7 @@ use crate::limits::{
     MSG_ID_MAX_LEN, MSG_ID_MIN_LEN, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX,
 };
 use crate::state::AppState;
-use crate::store::{MessageCursor, NewMessage, StoredMessage};
+use crate::store::{MessageBatch, MessageCursor, NewMessage, StoredMessage};
 
 fn signed(ctx: &Ctx) -> Signed<'_> {
     Signed {
@@ -62,19 +62,26 @@ pub(super) async fn push(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     }
 
     let now = state.now();
+    let sender_node = auth::node_header(&ctx.headers).map(str::to_owned);
     let stored = if batch.is_empty() {
         Vec::new()
     } else {
         state
             .store
-            .insert_messages(&circle_hint, batch, now, now + MESSAGE_RETENTION_S)
+            .insert_messages(MessageBatch {
+                circle_hint: circle_hint.clone(),
+                messages: batch,
+                now,
+                expires_at: now + MESSAGE_RETENTION_S,
+                sender_node: sender_node.clone(),
+            })
             .await?
     };
     let count = stored.len();
     if !stored.is_empty() {
         state.hub.publish(PushEvent {
             circle_hint,
-            sender_node: auth::node_header(&ctx.headers).map(str::to_owned),
+            sender_node,
             server_time: now,
             messages: stored.into_iter().filter_map(pushed).collect(),
         });

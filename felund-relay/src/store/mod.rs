@@ -4,12 +4,15 @@
 //! signature nonces, relay messages, signals and signal rate-limit counters. Everything that
 //! must hold across several relay instances sharing one database (nonce replay, rate limits,
 //! message sequence numbers) is decided inside the store, atomically, never in process memory.
-//! [`SqliteStore`] is the SQLite implementation.
+//! [`SqliteStore`] is the embedded SQLite implementation; [`PgStore`] the PostgreSQL one that
+//! several relay instances can share (with [`PgHub`] carrying pushes between them).
 
+pub mod postgres;
 mod sqlite;
 
 use async_trait::async_trait;
 
+pub use postgres::{PgHub, PgOptions, PgStore};
 pub use sqlite::SqliteStore;
 
 /// Result of a store operation.
@@ -27,6 +30,9 @@ pub enum StoreError {
     /// Filesystem failure while opening the store.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The store cannot be set up as configured (bad URL, schema newer than this binary).
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 /// One node's presence in one circle (the whole record is replaced on every register).
@@ -59,6 +65,23 @@ pub struct NewMessage {
     pub payload: String,
 }
 
+/// One `POST /v1/messages` worth of messages to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBatch {
+    /// The circle they are posted to.
+    pub circle_hint: String,
+    /// The messages, in the order received.
+    pub messages: Vec<NewMessage>,
+    /// Server time of the request; the messages' `stored_at` is at least this (see
+    /// [`RelayStore::insert_messages`]).
+    pub now: i64,
+    /// Server time after which they are no longer served.
+    pub expires_at: i64,
+    /// The poster's `X-Felund-Node`, if any: a backend that notifies other relay instances
+    /// passes it on so their WebSocket push skips the poster's own sockets too.
+    pub sender_node: Option<String>,
+}
+
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
@@ -66,7 +89,7 @@ pub struct StoredMessage {
     pub seq: i64,
     /// The msg_id.
     pub msg_id: String,
-    /// Server time at which it was stored.
+    /// Server time at which it was stored (the `since` cursor compares with this).
     pub stored_at: i64,
     /// The message object exactly as received (JSON text).
     pub payload: String,
@@ -209,21 +232,24 @@ pub trait RelayStore: Send + Sync + 'static {
     async fn claim_nonce(&self, nonce: &str, ts: i64, not_before: i64) -> StoreResult<bool>;
 
     /// Stores the messages whose msg_id is not stored yet, in order, each with the next seq;
-    /// returns the newly stored ones.
+    /// returns the newly stored ones. Returns only after they are durably committed.
     ///
     /// Seqs must become visible in increasing order: a pull must never see seq `n + 1` while
-    /// seq `n` can still appear later (SQLite serialises writers, so this holds; a backend with
-    /// concurrent writers must serialise seq assignment with the commit, e.g. with a lock),
-    /// otherwise an `after_seq` cursor could step over a late commit.
-    async fn insert_messages(
-        &self,
-        circle_hint: &str,
-        messages: Vec<NewMessage>,
-        stored_at: i64,
-        expires_at: i64,
-    ) -> StoreResult<Vec<StoredMessage>>;
+    /// seq `n` can still appear later (otherwise an `after_seq` cursor could step over a late
+    /// commit). SQLite serialises writers; PostgreSQL assigns seqs under a row lock held until
+    /// commit.
+    ///
+    /// `stored_at` is `max(batch.now, time floor)`, where the time floor is the largest `now`
+    /// of any earlier batch or `Since` pull (see [`pull_messages`](Self::pull_messages)), so
+    /// stored_at never decreases along seq.
+    async fn insert_messages(&self, batch: MessageBatch) -> StoreResult<Vec<StoredMessage>>;
 
     /// Unexpired messages of a circle after `cursor`, oldest first, at most `limit`.
+    ///
+    /// A `Since` pull first raises the store's time floor to `now` (waiting for a batch that
+    /// is being committed), so every message this pull does not see gets `stored_at >= now`:
+    /// a client that passes `server_time - 1` back as `since` misses nothing, even when it
+    /// alternates between relay instances whose clocks differ.
     async fn pull_messages(
         &self,
         circle_hint: &str,
@@ -236,7 +262,7 @@ pub trait RelayStore: Send + Sync + 'static {
     /// window already holds `limit.limit` requests.
     async fn hit_signal_rate(&self, node: &str, now: i64, limit: RateLimit) -> StoreResult<bool>;
 
-    /// Stores a signal; returns its id.
+    /// Stores a signal; returns its id (ids become visible in increasing order, like seqs).
     async fn insert_signal(&self, signal: NewSignal) -> StoreResult<i64>;
 
     /// Unexpired signals for `to_node` with `id > since_id` (and the given session, if any),

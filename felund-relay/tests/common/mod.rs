@@ -1,10 +1,15 @@
-//! Shared test harness: an in-process relay on 127.0.0.1:0 with a manual clock, and a small
-//! signing client built on felund-wire's helpers.
+//! Shared test harness: an in-process relay on 127.0.0.1:0 with a manual clock, on SQLite or on
+//! PostgreSQL ([`Backend`], [`on_both_backends!`]), and a small signing client built on
+//! felund-wire's helpers.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+pub mod pg;
 
-use felund_relay::{spawn, ManualClock, RelayConfig, RelayDeps, RelayHandle, SqliteStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+use felund_relay::store::{PgHub, PgOptions, PgStore, RelayStore};
+use felund_relay::{spawn, Clock, ManualClock, RelayConfig, RelayDeps, RelayHandle, SqliteStore};
 use felund_wire::api_sign::{api_signing_key, sign_request};
 use felund_wire::ids::circle_hint;
 use felund_wire::CircleSecret;
@@ -13,12 +18,68 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+/// Which storage a relay under test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A fresh SQLite file in the relay's temp dir.
+    Sqlite,
+    /// A PostgreSQL database (with the `LISTEN/NOTIFY` push hub), by URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// A fresh database on this test binary's shared PostgreSQL cluster; `None` (the test is
+    /// skipped, with a message) when there is none and it is not required.
+    pub fn postgres(test: &str) -> Option<Self> {
+        pg::shared(test).map(|cluster| Self::Postgres(cluster.create_database()))
+    }
+
+    /// The PostgreSQL connection settings of test relays.
+    pub fn pg_options() -> PgOptions {
+        PgOptions {
+            max_connections: 4,
+            acquire_timeout: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// Runs each named `async fn NAME(backend: Backend)` of the test file as two tests,
+/// `sqlite::NAME` and `postgres::NAME` (skipped with a message when PostgreSQL is unavailable
+/// and not required).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(backend) = $crate::common::Backend::postgres(stringify!($name))
+                    else {
+                        return;
+                    };
+                    super::$name(backend).await;
+                }
+            )+
+        }
+    };
+}
+
 /// A relay running in this process.
 pub struct Relay {
     pub handle: Option<RelayHandle>,
     pub base: String,
+    /// The (shared) manual clock; this relay's time is it plus `skew_s`.
     pub clock: Arc<ManualClock>,
-    pub store: Arc<SqliteStore>,
+    pub skew_s: i64,
+    pub store: Arc<dyn RelayStore>,
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
 }
@@ -60,26 +121,78 @@ impl Reply {
     }
 }
 
-pub async fn start() -> Relay {
-    start_with(|_| {}).await
+pub async fn start(backend: &Backend) -> Relay {
+    start_with(backend, |_| {}).await
 }
 
-pub async fn start_with(configure: impl FnOnce(&mut RelayConfig)) -> Relay {
+pub async fn start_with(backend: &Backend, configure: impl FnOnce(&mut RelayConfig)) -> Relay {
+    start_instance(
+        backend,
+        Arc::new(ManualClock::starting_now()),
+        0,
+        Backend::pg_options(),
+        configure,
+    )
+    .await
+}
+
+/// A clock `skew_s` seconds off a shared manual clock (an instance on another host).
+struct SkewedClock {
+    base: Arc<ManualClock>,
+    skew_s: i64,
+}
+
+impl Clock for SkewedClock {
+    fn now(&self) -> i64 {
+        self.base.now() + self.skew_s
+    }
+}
+
+/// The store (and, for PostgreSQL, the push hub) of one relay instance on `backend`.
+pub async fn deps_for(backend: &Backend, dir: &std::path::Path, options: PgOptions) -> RelayDeps {
+    match backend {
+        Backend::Sqlite => {
+            let store = SqliteStore::open(&dir.join("relay.sqlite")).expect("sqlite store");
+            RelayDeps::new(Arc::new(store))
+        }
+        Backend::Postgres(url) => {
+            let store = PgStore::connect(url, options).await.expect("pg store");
+            let hub = PgHub::start(&store).await.expect("pg hub");
+            RelayDeps::new(Arc::new(store)).with_hub(Arc::new(hub))
+        }
+    }
+}
+
+/// One relay instance on `backend` whose time is `clock` + `skew_s` (several instances on one
+/// PostgreSQL database share the clock, possibly skewed, to act as one relay).
+pub async fn start_instance(
+    backend: &Backend,
+    clock: Arc<ManualClock>,
+    skew_s: i64,
+    options: PgOptions,
+    configure: impl FnOnce(&mut RelayConfig),
+) -> Relay {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite")).expect("store"));
-    let clock = Arc::new(ManualClock::starting_now());
     let mut config = RelayConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         ..RelayConfig::default()
     };
     configure(&mut config);
-    let deps = RelayDeps::new(store.clone()).with_clock(clock.clone());
+    let relay_clock: Arc<dyn Clock> = Arc::new(SkewedClock {
+        base: clock.clone(),
+        skew_s,
+    });
+    let deps = deps_for(backend, dir.path(), options)
+        .await
+        .with_clock(relay_clock);
+    let store = deps.store.clone();
     let handle = spawn(config, deps).await.expect("spawn relay");
     let base = format!("http://{}", handle.local_addr());
     Relay {
         handle: Some(handle),
         base,
         clock,
+        skew_s,
         store,
         http: reqwest::Client::new(),
         dir,
@@ -176,8 +289,15 @@ pub fn message(msg_id: &str, created_ts: i64) -> Value {
 
 impl Relay {
     pub fn now(&self) -> i64 {
-        use felund_relay::Clock;
-        self.clock.now()
+        self.clock.now() + self.skew_s
+    }
+
+    /// `ws://HOST:PORT` of this relay.
+    pub fn ws_base(&self) -> String {
+        format!(
+            "ws://{}",
+            self.handle.as_ref().expect("handle").local_addr()
+        )
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -275,4 +395,75 @@ impl Relay {
             handle.shutdown().await.expect("shutdown");
         }
     }
+}
+
+/// A WebSocket client of a relay under test.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// What a socket yields next.
+#[derive(Debug)]
+pub enum WsEvent {
+    /// A text frame, parsed.
+    Json(Value),
+    /// A close frame: code and reason.
+    Closed(u16, String),
+    /// Nothing within the wait, or the stream ended without a close frame.
+    Nothing,
+}
+
+impl Relay {
+    /// Opens `/v1/relay/ws` for `hint` as `node`; the HTTP status on refusal.
+    pub async fn try_ws(&self, hint: &str, node: &str) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::Error;
+        let url = format!(
+            "{}/v1/relay/ws?circle_hint={hint}&node_id={node}",
+            self.ws_base()
+        );
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(Error::Http(resp)) => Err(resp.status().as_u16()),
+            Err(other) => panic!("ws connect: {other}"),
+        }
+    }
+
+    /// Opens `/v1/relay/ws`, which must succeed.
+    pub async fn ws(&self, hint: &str, node: &str) -> Socket {
+        self.try_ws(hint, node).await.expect("ws upgrade")
+    }
+}
+
+/// The next text or close frame within `wait` (pings are skipped).
+pub async fn next_event(socket: &mut Socket, wait: Duration) -> WsEvent {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let Ok(Some(frame)) = tokio::time::timeout_at(deadline, socket.next()).await else {
+            return WsEvent::Nothing;
+        };
+        match frame {
+            Ok(Message::Text(text)) => {
+                return WsEvent::Json(serde_json::from_str(&text).expect("json frame"))
+            }
+            Ok(Message::Close(frame)) => {
+                return match frame {
+                    Some(f) => WsEvent::Closed(u16::from(f.code), f.reason.to_string()),
+                    None => WsEvent::Closed(1005, String::new()),
+                }
+            }
+            Ok(_) => continue,
+            Err(_) => return WsEvent::Nothing,
+        }
+    }
+}
+
+/// The msg_ids of a `MESSAGES` frame or a pull reply.
+pub fn msg_ids(json: &Value) -> Vec<String> {
+    json["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["msg_id"].as_str().expect("msg_id").to_owned())
+        .collect()
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode};
 
 use super::{
-    MessageCursor, MessagePage, NewMessage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
+    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
     RateLimit, RelayStore, SignalRecord, StoreError, StoreResult, StoredMessage,
 };
 
@@ -138,16 +138,8 @@ impl RelayStore for SqliteStore {
             .await
     }
 
-    async fn insert_messages(
-        &self,
-        circle_hint: &str,
-        messages: Vec<NewMessage>,
-        stored_at: i64,
-        expires_at: i64,
-    ) -> StoreResult<Vec<StoredMessage>> {
-        let hint = circle_hint.to_owned();
-        self.run(move |c| queries::insert_messages(c, &hint, &messages, stored_at, expires_at))
-            .await
+    async fn insert_messages(&self, batch: MessageBatch) -> StoreResult<Vec<StoredMessage>> {
+        self.run(move |c| queries::insert_messages(c, &batch)).await
     }
 
     async fn pull_messages(
@@ -196,6 +188,17 @@ impl RelayStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::NewMessage;
+
+    fn batch(messages: Vec<NewMessage>, now: i64, expires_at: i64) -> MessageBatch {
+        MessageBatch {
+            circle_hint: "hinthint".into(),
+            messages,
+            now,
+            expires_at,
+            sender_node: None,
+        }
+    }
 
     fn msg(id: &str) -> NewMessage {
         NewMessage {
@@ -231,13 +234,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
         let first = store
-            .insert_messages("hinthint", vec![msg("aaaaaaaa"), msg("bbbbbbbb")], 10, 100)
+            .insert_messages(batch(vec![msg("aaaaaaaa"), msg("bbbbbbbb")], 10, 100))
             .await
             .expect("insert");
         assert_eq!(first.len(), 2);
         assert!(first[0].seq < first[1].seq);
         let again = store
-            .insert_messages("hinthint", vec![msg("bbbbbbbb"), msg("cccccccc")], 11, 100)
+            .insert_messages(batch(vec![msg("bbbbbbbb"), msg("cccccccc")], 11, 100))
             .await
             .expect("insert");
         assert_eq!(again.len(), 1);
@@ -264,6 +267,66 @@ mod tests {
             .await
             .expect("prune");
         assert_eq!(report.messages, 3);
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_is_upgraded_on_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.sqlite");
+        let store = SqliteStore::open(&path).expect("open");
+        store
+            .insert_messages(batch(vec![msg("aaaaaaaa")], 10, 100))
+            .await
+            .expect("insert");
+        // Back to what a felund-relay of schema version 1 left behind.
+        store
+            .run(|c| c.execute_batch("DROP TABLE relay_clock; PRAGMA user_version=1;"))
+            .await
+            .expect("downgrade");
+        drop(store);
+        let store = SqliteStore::open(&path).expect("reopen");
+        let stored = store
+            .insert_messages(batch(vec![msg("bbbbbbbb")], 20, 100))
+            .await
+            .expect("insert after upgrade");
+        assert_eq!(stored[0].stored_at, 20);
+        let page = store
+            .pull_messages("hinthint", MessageCursor::AfterSeq(0), 30, 10)
+            .await
+            .expect("pull");
+        assert_eq!(page.messages.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn stored_at_never_goes_below_an_earlier_since_pull() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
+        store
+            .pull_messages("hinthint", MessageCursor::Since(0), 50, 10)
+            .await
+            .expect("pull");
+        // A batch whose request time (40) is older than that pull's (50) is stored at 50, so
+        // a client that pulled at 50 and resumes with since=49 still gets it.
+        let late = store
+            .insert_messages(batch(vec![msg("aaaaaaaa")], 40, 1000))
+            .await
+            .expect("insert");
+        assert_eq!(late[0].stored_at, 50);
+        let page = store
+            .pull_messages("hinthint", MessageCursor::Since(49), 51, 10)
+            .await
+            .expect("pull");
+        assert_eq!(page.messages.len(), 1);
+        // after_seq pulls leave the floor alone.
+        store
+            .pull_messages("hinthint", MessageCursor::AfterSeq(0), 90, 10)
+            .await
+            .expect("pull");
+        let next = store
+            .insert_messages(batch(vec![msg("bbbbbbbb")], 60, 1000))
+            .await
+            .expect("insert");
+        assert_eq!(next[0].stored_at, 60);
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::store::{
-    MessageCursor, MessagePage, NewMessage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
+    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
     RateLimit, SignalRecord, StoredMessage,
 };
 
@@ -117,12 +117,15 @@ pub(super) fn claim_nonce(
 
 pub(super) fn insert_messages(
     conn: &mut Connection,
-    circle_hint: &str,
-    messages: &[NewMessage],
-    stored_at: i64,
-    expires_at: i64,
+    batch: &MessageBatch,
 ) -> rusqlite::Result<Vec<StoredMessage>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored_at: i64 = tx.query_row(
+        "UPDATE relay_clock SET time_floor = MAX(time_floor, ?1) WHERE id = 1
+         RETURNING time_floor",
+        params![batch.now],
+        |row| row.get(0),
+    )?;
     let mut stored = Vec::new();
     {
         let mut stmt = tx.prepare_cached(
@@ -131,14 +134,14 @@ pub(super) fn insert_messages(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (msg_id) DO NOTHING",
         )?;
-        for m in messages {
+        for m in &batch.messages {
             let n = stmt.execute(params![
                 m.msg_id,
-                circle_hint,
+                batch.circle_hint,
                 m.payload,
                 m.created_ts,
                 stored_at,
-                expires_at
+                batch.expires_at
             ])?;
             if n > 0 {
                 stored.push(StoredMessage {
@@ -170,6 +173,13 @@ pub(super) fn pull_messages(
     now: i64,
     limit: u32,
 ) -> rusqlite::Result<MessagePage> {
+    if let MessageCursor::Since(_) = cursor {
+        // Messages stored after this pull get stored_at >= now (see RelayStore::pull_messages).
+        conn.execute(
+            "UPDATE relay_clock SET time_floor = ?1 WHERE id = 1 AND time_floor < ?1",
+            params![now],
+        )?;
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let fetch = i64::from(limit) + 1;
     let mut messages = {

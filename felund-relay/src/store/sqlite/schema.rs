@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Current schema version, kept in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS presence (
@@ -59,6 +59,16 @@ CREATE TABLE IF NOT EXISTS signal_rate (
 );
 ";
 
+/// Version 2: the time floor (the largest `now` of any stored batch or `since` pull) that keeps
+/// `stored_at` from going below the server time of a pull that could not see the message.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS relay_clock (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    time_floor INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO relay_clock (id, time_floor) VALUES (1, 0);
+";
+
 /// Sets the connection up (WAL, busy timeout) and creates the schema if needed.
 pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     // journal_mode answers with a row, so it is read rather than executed.
@@ -67,8 +77,10 @@ pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < SCHEMA_VERSION {
-        conn.execute_batch(SCHEMA_V1)?;
-        conn.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION};"))?;
+        // Each step is idempotent; one transaction so a crash leaves the old version.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA_V1} {SCHEMA_V2} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+        ))?;
     }
     Ok(())
 }

@@ -1,0 +1,475 @@
+//! The SQL of [`PgStore`](super::PgStore). Text ordering uses `COLLATE "C"` (byte order, as
+//! SQLite), so results do not depend on the database's locale.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::{map_err, PRUNE_LOCK, PUSH_CHANNEL, SIGNAL_LOCK};
+use crate::store::{
+    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
+    RateLimit, SignalRecord, StoreResult, StoredMessage,
+};
+
+/// A sender node longer than this is left out of the notification (its own sockets on other
+/// instances then get an echo, which clients de-duplicate), keeping payloads far below
+/// PostgreSQL's 8,000-byte limit.
+const MAX_NOTIFIED_SENDER: usize = 1024;
+
+/// The payload of a `NOTIFY felund_relay_push`: which rows to read and how to push them.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub(super) struct PushNote {
+    /// Circle hint.
+    pub c: String,
+    /// Poster's node id, if known.
+    pub n: Option<String>,
+    /// Server time of the request.
+    pub t: i64,
+    /// Lowest and highest seq stored by the transaction (all in circle `c`).
+    pub lo: i64,
+    /// See `lo`.
+    pub hi: i64,
+}
+
+pub(super) async fn put_presence(pool: &PgPool, r: &PresenceRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO presence
+             (circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (circle_hint, node_id) DO UPDATE SET
+             endpoints = EXCLUDED.endpoints, capabilities = EXCLUDED.capabilities,
+             observed_at = EXCLUDED.observed_at, expires_at = EXCLUDED.expires_at,
+             signing_key = EXCLUDED.signing_key",
+    )
+    .bind(&r.circle_hint)
+    .bind(&r.node_id)
+    .bind(&r.endpoints)
+    .bind(&r.capabilities)
+    .bind(r.observed_at)
+    .bind(r.expires_at)
+    .bind(&r.signing_key)
+    .execute(pool)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub(super) async fn signing_key(
+    pool: &PgPool,
+    circle_hint: &str,
+    node_id: &str,
+    now: i64,
+) -> StoreResult<Option<String>> {
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT signing_key FROM presence
+         WHERE circle_hint = $1 AND node_id = $2 AND expires_at > $3",
+    )
+    .bind(circle_hint)
+    .bind(node_id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .map_err(map_err)?;
+    Ok(key.filter(|k| !k.is_empty()))
+}
+
+type PresenceRow = (String, String, String, String, i64, i64, String);
+
+pub(super) async fn live_peers(
+    pool: &PgPool,
+    circle_hint: &str,
+    exclude: Option<&str>,
+    now: i64,
+    limit: u32,
+) -> StoreResult<Vec<PresenceRecord>> {
+    let rows: Vec<PresenceRow> = sqlx::query_as(
+        "SELECT circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key
+         FROM presence
+         WHERE circle_hint = $1 AND expires_at > $2 AND ($3::text IS NULL OR node_id <> $3)
+         ORDER BY observed_at DESC, node_id COLLATE \"C\" ASC
+         LIMIT $4",
+    )
+    .bind(circle_hint)
+    .bind(now)
+    .bind(exclude)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(map_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PresenceRecord {
+            circle_hint: r.0,
+            node_id: r.1,
+            endpoints: r.2,
+            capabilities: r.3,
+            observed_at: r.4,
+            expires_at: r.5,
+            signing_key: r.6,
+        })
+        .collect())
+}
+
+pub(super) async fn remove_presence(
+    pool: &PgPool,
+    circle_hint: &str,
+    node_id: &str,
+) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM presence WHERE circle_hint = $1 AND node_id = $2")
+        .bind(circle_hint)
+        .bind(node_id)
+        .execute(pool)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn nonce_seen(pool: &PgPool, nonce: &str, not_before: i64) -> StoreResult<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM nonces WHERE nonce = $1 AND ts >= $2)")
+        .bind(nonce)
+        .bind(not_before)
+        .fetch_one(pool)
+        .await
+        .map_err(map_err)
+}
+
+pub(super) async fn claim_nonce(
+    pool: &PgPool,
+    nonce: &str,
+    ts: i64,
+    not_before: i64,
+) -> StoreResult<bool> {
+    // A concurrent claim of the same nonce (on any instance) waits on the unique index and then
+    // takes the conflict branch, whose condition fails: exactly one claim wins. A stale row
+    // (older than the window, not pruned yet) may be reclaimed.
+    let done = sqlx::query(
+        "INSERT INTO nonces (nonce, ts) VALUES ($1, $2)
+         ON CONFLICT (nonce) DO UPDATE SET ts = EXCLUDED.ts WHERE nonces.ts < $3",
+    )
+    .bind(nonce)
+    .bind(ts)
+    .bind(not_before)
+    .execute(pool)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn insert_messages(
+    pool: &PgPool,
+    batch: &MessageBatch,
+) -> StoreResult<Vec<StoredMessage>> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    // Locks the clock row until commit: the seq lock (see the module docs).
+    let stored_at: i64 = sqlx::query_scalar(
+        "UPDATE relay_clock SET time_floor = GREATEST(time_floor, $1) WHERE id = 1
+         RETURNING time_floor",
+    )
+    .bind(batch.now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let ids: Vec<&str> = batch.messages.iter().map(|m| m.msg_id.as_str()).collect();
+    let payloads: Vec<&str> = batch.messages.iter().map(|m| m.payload.as_str()).collect();
+    let created: Vec<i64> = batch.messages.iter().map(|m| m.created_ts).collect();
+    let mut rows: Vec<(i64, String)> = sqlx::query_as(
+        "INSERT INTO relay_messages
+             (msg_id, circle_hint, payload, created_ts, stored_at, expires_at)
+         SELECT m.msg_id, $1, m.payload, m.created_ts, $2, $3
+         FROM unnest($4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY
+              AS m(msg_id, payload, created_ts, ord)
+         ORDER BY m.ord
+         ON CONFLICT (msg_id) DO NOTHING
+         RETURNING seq, msg_id",
+    )
+    .bind(&batch.circle_hint)
+    .bind(stored_at)
+    .bind(batch.expires_at)
+    .bind(&ids)
+    .bind(&payloads)
+    .bind(&created)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    rows.sort_unstable_by_key(|(seq, _)| *seq);
+    // The first copy of a msg_id wins, also within one batch.
+    let mut first: HashMap<&str, &str> = HashMap::with_capacity(batch.messages.len());
+    for m in &batch.messages {
+        first.entry(m.msg_id.as_str()).or_insert(m.payload.as_str());
+    }
+    let stored: Vec<StoredMessage> = rows
+        .into_iter()
+        .map(|(seq, msg_id)| StoredMessage {
+            seq,
+            payload: first.get(msg_id.as_str()).copied().unwrap_or("").to_owned(),
+            msg_id,
+            stored_at,
+        })
+        .collect();
+    if let (Some(lo), Some(hi)) = (stored.first(), stored.last()) {
+        let note = PushNote {
+            c: batch.circle_hint.clone(),
+            n: batch
+                .sender_node
+                .clone()
+                .filter(|n| n.len() <= MAX_NOTIFIED_SENDER),
+            t: batch.now,
+            lo: lo.seq,
+            hi: hi.seq,
+        };
+        let text = serde_json::to_string(&note)
+            .map_err(|err| crate::store::StoreError::Backend(err.to_string()))?;
+        // Delivered to every listening instance if, and only if, this transaction commits.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(PUSH_CHANNEL)
+            .bind(text)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(stored)
+}
+
+type PageRow = (
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+pub(super) async fn pull_messages(
+    pool: &PgPool,
+    circle_hint: &str,
+    cursor: MessageCursor,
+    now: i64,
+    limit: u32,
+) -> StoreResult<MessagePage> {
+    let (sql, from) = match cursor {
+        MessageCursor::Since(since) => {
+            // Raise the time floor to now; if a batch holds the clock row, this waits for its
+            // commit, so it is visible to the read below (see RelayStore::pull_messages).
+            sqlx::query("UPDATE relay_clock SET time_floor = $1 WHERE id = 1 AND time_floor < $1")
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(map_err)?;
+            (
+                "SELECT mx.max_seq, m.seq, m.msg_id, m.stored_at, m.payload
+                 FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS max_seq
+                       FROM relay_messages WHERE circle_hint = $1) mx
+                 LEFT JOIN LATERAL (
+                     SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                     WHERE circle_hint = $1 AND stored_at > $2 AND expires_at > $3
+                     ORDER BY stored_at, seq LIMIT $4
+                 ) m ON TRUE
+                 ORDER BY m.stored_at, m.seq",
+                since,
+            )
+        }
+        MessageCursor::AfterSeq(after) => (
+            "SELECT mx.max_seq, m.seq, m.msg_id, m.stored_at, m.payload
+             FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS max_seq
+                   FROM relay_messages WHERE circle_hint = $1) mx
+             LEFT JOIN LATERAL (
+                 SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                 WHERE circle_hint = $1 AND seq > $2 AND expires_at > $3
+                 ORDER BY seq LIMIT $4
+             ) m ON TRUE
+             ORDER BY m.seq",
+            after,
+        ),
+    };
+    // One statement, so the page and max_seq come from one snapshot.
+    let rows: Vec<PageRow> = sqlx::query_as(sql)
+        .bind(circle_hint)
+        .bind(from)
+        .bind(now)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(pool)
+        .await
+        .map_err(map_err)?;
+    let max_seq = rows.first().map_or(0, |r| r.0);
+    let mut messages: Vec<StoredMessage> = rows
+        .into_iter()
+        .filter_map(|r| match r {
+            (_, Some(seq), Some(msg_id), Some(stored_at), Some(payload)) => Some(StoredMessage {
+                seq,
+                msg_id,
+                stored_at,
+                payload,
+            }),
+            _ => None,
+        })
+        .collect();
+    let more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    Ok(MessagePage {
+        messages,
+        more,
+        max_seq,
+    })
+}
+
+pub(super) async fn hit_signal_rate(
+    pool: &PgPool,
+    node: &str,
+    now: i64,
+    limit: RateLimit,
+) -> StoreResult<bool> {
+    // One atomic upsert: a request in the current window counts if the window is not full; a
+    // request after the window starts a new one. No row back = refused (and not counted).
+    let counted: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO signal_rate AS r (node_id, count, window_start) VALUES ($1, 1, $2)
+         ON CONFLICT (node_id) DO UPDATE SET
+             count = CASE WHEN $2 - r.window_start < $3 THEN r.count + 1 ELSE 1 END,
+             window_start = CASE WHEN $2 - r.window_start < $3 THEN r.window_start ELSE $2 END
+         WHERE $2 - r.window_start >= $3 OR r.count < $4
+         RETURNING 1",
+    )
+    .bind(node)
+    .bind(now)
+    .bind(limit.window_s)
+    .bind(i64::from(limit.limit))
+    .fetch_optional(pool)
+    .await
+    .map_err(map_err)?;
+    Ok(counted.is_some())
+}
+
+pub(super) async fn insert_signal(pool: &PgPool, s: &NewSignal) -> StoreResult<i64> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    // Ids drawn and committed one at a time: a `since_id` poller never skips a late commit.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SIGNAL_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO signal_messages
+             (session_id, from_node, to_node, circle_hint, type, payload, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id",
+    )
+    .bind(&s.session_id)
+    .bind(&s.from_node)
+    .bind(&s.to_node)
+    .bind(&s.circle_hint)
+    .bind(&s.kind)
+    .bind(&s.payload)
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(id)
+}
+
+type SignalRow = (i64, String, String, String, String, String, i64);
+
+pub(super) async fn pending_signals(
+    pool: &PgPool,
+    to_node: &str,
+    since_id: i64,
+    session_id: Option<&str>,
+    now: i64,
+    limit: u32,
+) -> StoreResult<Vec<SignalRecord>> {
+    let rows: Vec<SignalRow> = sqlx::query_as(
+        "SELECT id, session_id, from_node, to_node, type, payload, created_at
+         FROM signal_messages
+         WHERE to_node = $1 AND id > $2 AND expires_at > $3
+               AND ($4::text IS NULL OR session_id = $4)
+         ORDER BY id ASC LIMIT $5",
+    )
+    .bind(to_node)
+    .bind(since_id)
+    .bind(now)
+    .bind(session_id)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(map_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SignalRecord {
+            id: r.0,
+            session_id: r.1,
+            from_node: r.2,
+            to_node: r.3,
+            kind: r.4,
+            payload: r.5,
+            created_at: r.6,
+        })
+        .collect())
+}
+
+pub(super) async fn prune(
+    pool: &PgPool,
+    now: i64,
+    policy: PrunePolicy,
+) -> StoreResult<PruneReport> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    // One pruner at a time across instances; the others skip this pass.
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(PRUNE_LOCK)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    if !got {
+        return Ok(PruneReport::default());
+    }
+    let mut counts = [0_usize; 5];
+    let steps: [(&str, i64); 5] = [
+        ("DELETE FROM presence WHERE expires_at <= $1", now),
+        ("DELETE FROM relay_messages WHERE expires_at <= $1", now),
+        (
+            "DELETE FROM nonces WHERE ts < $1",
+            now - policy.nonce_window_s,
+        ),
+        ("DELETE FROM signal_messages WHERE expires_at <= $1", now),
+        (
+            "DELETE FROM signal_rate WHERE window_start < $1",
+            now - 2 * policy.rate_window_s,
+        ),
+    ];
+    for (count, (sql, bound)) in counts.iter_mut().zip(steps) {
+        let done = sqlx::query(sql)
+            .bind(bound)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        *count = usize::try_from(done.rows_affected()).unwrap_or(usize::MAX);
+    }
+    tx.commit().await.map_err(map_err)?;
+    let [presence, messages, nonces, signals, rate_buckets] = counts;
+    Ok(PruneReport {
+        presence,
+        messages,
+        nonces,
+        signals,
+        rate_buckets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_note_round_trips_and_stays_small() {
+        let note = PushNote {
+            c: "c".repeat(128),
+            n: Some("n".repeat(MAX_NOTIFIED_SENDER)),
+            t: i64::MAX,
+            lo: i64::MAX,
+            hi: i64::MAX,
+        };
+        let text = serde_json::to_string(&note).expect("json");
+        assert!(text.len() < 2000, "{}", text.len());
+        assert_eq!(serde_json::from_str::<PushNote>(&text).expect("back"), note);
+    }
+}
