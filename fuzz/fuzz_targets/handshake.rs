@@ -1,0 +1,7 @@
+//! `cargo fuzz run handshake`: see `checks::handshake` in felund-wire/tests/fuzz_checks/mod.rs.
+#![no_main]
+
+#[path = "../../felund-wire/tests/fuzz_checks/mod.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::handshake(data));
