@@ -9,39 +9,16 @@
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
-/// Whether `c` is a bidirectional formatting character (embeddings, overrides,
-/// isolates and marks), which could make text display in a misleading order.
-fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
-/// Text from a peer made safe to display, keeping line breaks.
-///
-/// Bidi controls and the byte-order mark are dropped, tabs become spaces, carriage
-/// returns and other control characters (escape sequences included) become
-/// U+FFFD so their presence stays visible. Newlines are kept.
+/// Text from a peer made safe to display, keeping line breaks: felund-client's
+/// [`defuse`](felund_client::text::defuse), with tabs expanded for the layout.
 pub fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push('\n'),
-            '\t' => out.push_str("    "),
-            '\u{FEFF}' => {}
-            c if is_bidi_control(c) => {}
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    felund_client::text::defuse(text).replace('\t', "    ")
 }
 
 /// [`sanitize`] for one-line fields (names): line breaks become spaces and the
 /// result is trimmed.
 pub fn sanitize_line(text: &str) -> String {
-    sanitize(text).replace('\n', " ").trim().to_string()
+    felund_client::text::defuse_line(text)
 }
 
 /// Display width of one grapheme cluster in terminal cells.
@@ -238,16 +215,7 @@ pub fn bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// A duration in seconds for people: `42s`, `5m 3s`, `2h 5m`, `3d 4h`.
-pub fn duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
-}
+pub use felund_client::text::duration;
 
 #[cfg(test)]
 mod tests {

@@ -6,25 +6,8 @@
 use chrono::{Local, TimeZone};
 use felund_client::api;
 
-/// Replace control characters (escape sequences, carriage returns, bidi overrides)
-/// with U+FFFD, keeping newlines and tabs.
-pub fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            if (c.is_control() && c != '\n' && c != '\t') || bidi {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// [`clean`], and newlines shown as spaces: for one-line fields such as names.
-pub fn clean_line(text: &str) -> String {
-    clean(text).replace(['\n', '\t'], " ")
-}
+/// Peer text made safe to print (one place for all clients: felund-client).
+pub use felund_client::text::{defuse as clean, defuse_line as clean_line, duration};
 
 /// `value`, or `-` when it is empty.
 pub fn or_dash(value: &str) -> String {
@@ -48,17 +31,6 @@ pub fn time(ts: i64) -> String {
     match Local.timestamp_opt(ts, 0).single() {
         Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
         None => "-".to_string(),
-    }
-}
-
-/// A duration in seconds as e.g. `3d 4h`, `2h 5m`, `5m 3s`, `42s`.
-pub fn duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
     }
 }
 
@@ -124,7 +96,7 @@ mod tests {
     #[test]
     fn clean_defuses_escapes() {
         assert_eq!(clean("a\x1b[31mb\r\n\tc"), "a\u{FFFD}[31mb\u{FFFD}\n\tc");
-        assert_eq!(clean("x\u{202E}y"), "x\u{FFFD}y");
+        assert_eq!(clean("x\u{202E}y"), "xy");
         assert_eq!(clean_line("a\nb"), "a b");
     }
 
