@@ -157,3 +157,53 @@ fn web_client_felundd_and_reference_python_node_share_a_circle_through_felund_re
     assert_eq!(from_web["display_name"], "webby");
     assert_eq!(from_web["author_node_id"], WEB_NODE);
 }
+
+#[test]
+fn a_web_client_code_naming_a_relay_is_joined_through_that_relay() {
+    let relay = RelayProcess::start(RelayKind::Felund, None);
+    // A web client made this circle: its code names the relay, not a TCP peer.
+    let secret = CircleSecret::from_bytes(vec![0x5a; 32]);
+    let circle = secret.circle_id();
+    let code = felund_wire::invite::encode_invite(&secret, &relay.url());
+    let wire = WireMessage::new_authored(
+        &secret,
+        "fedcba9876543210fedcba9876543210".into(),
+        circle.clone(),
+        "general".into(),
+        WEB_NODE.into(),
+        "webby".into(),
+        1_800_000_002,
+        "posted before felundd joined".into(),
+        [5; 12],
+    );
+    let body = json!({"circle_hint": circle_hint(&circle), "messages": [wire.seal_relay_envelope(&secret, [6; 12]).to_value()]})
+        .to_string();
+    let (status, resp) = http_request(
+        relay.port,
+        "POST",
+        "/v1/messages",
+        &[("X-Felund-Node", WEB_NODE)],
+        Some(&body),
+    )
+    .expect("relay reachable");
+    assert_eq!(status, 200, "{resp}");
+
+    // No --relay: the code alone tells felundd where to sync.
+    let d = Daemon::start_with(&["--sync-interval", "1"]);
+    let joined = d.ctl_one(&["join", &code]);
+    assert_eq!(joined["peer"], relay.url());
+    wait_until(
+        "the web client's message to arrive through the code's relay",
+        || {
+            inbox_texts(&d, &circle)
+                .iter()
+                .any(|t| t == "posted before felundd joined")
+        },
+    );
+    d.ctl_one(&["send", "--circle-id", &circle, "felundd replies"]);
+    wait_until("felundd's reply to reach the relay", || {
+        web_pull(&relay, &secret, &circle_hint(&circle))
+            .iter()
+            .any(|t| t == "felundd replies")
+    });
+}
