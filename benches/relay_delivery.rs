@@ -14,6 +14,18 @@ use felund_tests::reference::Reference;
 use felund_tests::relays::{RelayKind, RelayProcess};
 use felund_tests::Daemon;
 
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 async fn measure(
     kind: RelayKind,
     reference: Option<&Reference>,
@@ -48,6 +60,24 @@ async fn measure(
         support::percentile(&s, 0.99),
         s[s.len() - 1]
     );
+    if kind == RelayKind::Felund {
+        // Ingest through the relay and its memory: 20,000 more messages from A.
+        let t0 = Instant::now();
+        support::fill(&ca, &circle, 20_000).await?;
+        let expected = support::info(&ca).await?.message_count;
+        while support::info(&cb).await?.message_count < expected
+            && t0.elapsed() < Duration::from_secs(300)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let rss = relay.pid().map(rss_kib).unwrap_or(0);
+        println!(
+            "felund-relay end to end: 20,000 messages A → relay → B in {:.2?}; relay RSS {} MiB holding {} messages",
+            t0.elapsed(),
+            rss / 1024,
+            expected
+        );
+    }
     Ok(())
 }
 

@@ -54,6 +54,11 @@ impl RelayProcess {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The relay process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The relay's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("relay.log")).unwrap_or_default()
