@@ -230,46 +230,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn messages_dedupe_and_page() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
-        let first = store
-            .insert_messages(batch(vec![msg("aaaaaaaa"), msg("bbbbbbbb")], 10, 100))
-            .await
-            .expect("insert");
-        assert_eq!(first.len(), 2);
-        assert!(first[0].seq < first[1].seq);
-        let again = store
-            .insert_messages(batch(vec![msg("bbbbbbbb"), msg("cccccccc")], 11, 100))
-            .await
-            .expect("insert");
-        assert_eq!(again.len(), 1);
-        let page = store
-            .pull_messages("hinthint", MessageCursor::AfterSeq(0), 50, 2)
-            .await
-            .expect("pull");
-        assert_eq!(page.messages.len(), 2);
-        assert!(page.more);
-        assert_eq!(page.max_seq, again[0].seq);
-        let expired = store
-            .pull_messages("hinthint", MessageCursor::Since(0), 100, 10)
-            .await
-            .expect("pull");
-        assert!(expired.messages.is_empty());
-        let report = store
-            .prune(
-                100,
-                PrunePolicy {
-                    nonce_window_s: 300,
-                    rate_window_s: 10,
-                },
-            )
-            .await
-            .expect("prune");
-        assert_eq!(report.messages, 3);
-    }
-
-    #[tokio::test]
     async fn a_version_1_database_is_upgraded_on_open() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.sqlite");
@@ -295,71 +255,5 @@ mod tests {
             .await
             .expect("pull");
         assert_eq!(page.messages.len(), 2);
-    }
-
-    #[tokio::test]
-    async fn stored_at_never_goes_below_an_earlier_since_pull() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
-        store
-            .pull_messages("hinthint", MessageCursor::Since(0), 50, 10)
-            .await
-            .expect("pull");
-        // A batch whose request time (40) is older than that pull's (50) is stored at 50, so
-        // a client that pulled at 50 and resumes with since=49 still gets it.
-        let late = store
-            .insert_messages(batch(vec![msg("aaaaaaaa")], 40, 1000))
-            .await
-            .expect("insert");
-        assert_eq!(late[0].stored_at, 50);
-        let page = store
-            .pull_messages("hinthint", MessageCursor::Since(49), 51, 10)
-            .await
-            .expect("pull");
-        assert_eq!(page.messages.len(), 1);
-        // after_seq pulls leave the floor alone.
-        store
-            .pull_messages("hinthint", MessageCursor::AfterSeq(0), 90, 10)
-            .await
-            .expect("pull");
-        let next = store
-            .insert_messages(batch(vec![msg("bbbbbbbb")], 60, 1000))
-            .await
-            .expect("insert");
-        assert_eq!(next[0].stored_at, 60);
-    }
-
-    #[tokio::test]
-    async fn nonces_and_rate_limits() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("r.sqlite")).expect("open");
-        assert!(!store.nonce_seen("n1", 0).await.expect("seen"));
-        assert!(store.claim_nonce("n1", 1000, 700).await.expect("claim"));
-        assert!(store.nonce_seen("n1", 700).await.expect("seen"));
-        assert!(!store.claim_nonce("n1", 1000, 700).await.expect("claim"));
-        // Outside the window the nonce is forgotten and may be claimed again.
-        assert!(!store.nonce_seen("n1", 1001).await.expect("seen"));
-        assert!(store.claim_nonce("n1", 1400, 1100).await.expect("claim"));
-
-        let limit = RateLimit {
-            limit: 2,
-            window_s: 10,
-        };
-        assert!(store
-            .hit_signal_rate("node", 100, limit)
-            .await
-            .expect("hit"));
-        assert!(store
-            .hit_signal_rate("node", 105, limit)
-            .await
-            .expect("hit"));
-        assert!(!store
-            .hit_signal_rate("node", 109, limit)
-            .await
-            .expect("hit"));
-        assert!(store
-            .hit_signal_rate("node", 110, limit)
-            .await
-            .expect("hit"));
     }
 }
