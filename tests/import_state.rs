@@ -293,12 +293,13 @@ fn import_into_a_fresh_daemon_adopts_the_identity_after_restart() {
     assert_eq!(msgs[1]["display_name"], "bob");
     assert_eq!(msgs[2]["display_name"], "alice");
 
+    // The reference's peers are dial candidates, not peers, until they answer.
     let peers = d.ctl_json(&["peers", "--circle-id", &cid]);
-    let peer = peers
-        .iter()
-        .find(|p| p["node_id"] == bob.as_str())
-        .unwrap_or_else(|| panic!("bob among {peers:?}"));
-    assert_eq!(peer["addr"], "127.0.0.1:9");
+    assert!(
+        !peers.iter().any(|p| p["node_id"] == bob.as_str()),
+        "bob (never reached) listed among {peers:?}"
+    );
+    assert_eq!(d.ctl_one(&["status"])["dial_candidate_count"], 1);
     // The node can write into the imported circle as the imported identity.
     let sent = send(&d, &cid, "general", "hello after the move");
     assert_eq!(sent["author_node_id"], state.node_id.as_str());
@@ -832,10 +833,10 @@ fn felundd_with_an_imported_reference_identity_syncs_with_a_reference_peer() {
         path.to_str().expect("path"),
     ]);
     assert_eq!(node_id(&d), alice_id);
-    let peers = d.ctl_json(&["peers", "--circle-id", &cid]);
-    assert!(
-        peers.iter().any(|p| p["node_id"] == bob_id.as_str()),
-        "bob imported as a peer: {peers:?}"
+    assert_eq!(
+        d.ctl_one(&["status"])["dial_candidate_count"],
+        1,
+        "bob's address was not taken as a dial candidate"
     );
 
     // bob writes while offline, then runs: felundd gets his message, and bob gets
@@ -864,6 +865,12 @@ fn felundd_with_an_imported_reference_identity_syncs_with_a_reference_peer() {
     );
     // bob knew alice's first message before the move; nothing was duplicated.
     assert!(bob_message(&bob, &cid, "from alice before the move").is_some());
+    // Having answered, bob is now a peer.
+    let peers = d.ctl_json(&["peers", "--circle-id", &cid]);
+    assert!(
+        peers.iter().any(|p| p["node_id"] == bob_id.as_str()),
+        "bob is not a peer after syncing: {peers:?}"
+    );
 }
 
 /// bob's stored message (general or any channel) with this text, decrypting ones

@@ -1,9 +1,10 @@
 //! felundd-to-felundd extensions of the gossip protocol.
 //!
-//! Negotiation: a felundd node puts `"felundd": {"v": 1}` ([`EXT_KEY`]) in its HELLO
+//! Negotiation: a felundd node puts `"felundd": {"v": 2}` ([`EXT_KEY`]) in its HELLO
 //! and WELCOME. Reference nodes ignore unknown keys there (PROTOCOL.md §7), so the
 //! key is safe to send to anyone; the `X_*` frames of [`Frame`](crate::Frame) are sent
-//! only when both sides carried it.
+//! only when both sides carried the same version (other versions sync the reference way).
+//! Version 2 starts every session with `X_PROOF` both ways ([`crate::handshake`]).
 //!
 //! Set reconciliation: each side summarises its msg_ids as a [`SetDigest`]: a count
 //! and an XOR of per-id hashes, overall and per [`BUCKETS`] buckets (bucket = first
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 /// The HELLO/WELCOME key announcing felundd extensions.
 pub const EXT_KEY: &str = "felundd";
 /// The extension version this crate speaks.
-pub const EXT_VERSION: i64 = 1;
+pub const EXT_VERSION: i64 = 2;
 /// Number of buckets in a [`SetDigest`].
 pub const BUCKETS: usize = 256;
 /// Most ids per `X_IDS` / `X_REQ` frame.

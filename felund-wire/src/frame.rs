@@ -13,7 +13,7 @@ use crate::json::to_ascii_json_string;
 pub use crate::addr::parse_host_port;
 
 /// Every frame type this crate knows, by wire name.
-pub const FRAME_TYPES: [&str; 22] = [
+pub const FRAME_TYPES: [&str; 23] = [
     "HELLO",
     "CHALLENGE",
     "HELLO_AUTH",
@@ -36,6 +36,7 @@ pub const FRAME_TYPES: [&str; 22] = [
     "X_LINK_OK",
     "X_PUSH",
     "X_PING",
+    "X_PROOF",
 ];
 
 /// How much of an attacker-controlled string an error quotes back.
@@ -274,6 +275,14 @@ pub enum Frame {
     /// `X_PING` (extension): keep-alive on a live link.
     #[serde(rename = "X_PING")]
     XPing {},
+    /// `X_PROOF` (extension): the first encrypted frame each side sends, proving it holds the
+    /// secret and saw the same handshake ([`crate::handshake::transcript_proof`]).
+    #[serde(rename = "X_PROOF")]
+    XProof {
+        /// Hex HMAC over the transcript.
+        #[serde(default)]
+        proof: String,
+    },
 }
 
 impl Frame {
@@ -302,6 +311,7 @@ impl Frame {
             Frame::XLinkOk {} => "X_LINK_OK",
             Frame::XPush { .. } => "X_PUSH",
             Frame::XPing {} => "X_PING",
+            Frame::XProof { .. } => "X_PROOF",
         }
     }
 }

@@ -24,9 +24,6 @@ pub const DEFAULT_PORT: u16 = 9999;
 /// MSGS_SEND would exceed its own line limit; ~50 ids per session works (PROTOCOL.md §7).
 pub const REFERENCE_MAX_REQ_IDS_ENCRYPTED: usize = 50;
 
-/// The same limit for plain sessions, whose lines are half as long (PROTOCOL.md §7).
-pub const REFERENCE_MAX_REQ_IDS_PLAIN: usize = 30;
-
 /// Cap on `msg_id` in received messages. Gossip accepts any string but the relay allows at most
 /// 64 characters; 128 leaves room while refusing absurd ids before they reach storage.
 pub const MAX_MSG_ID_BYTES: usize = 128;

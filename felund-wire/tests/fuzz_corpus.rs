@@ -103,17 +103,22 @@ fn every_target_has_a_corpus_and_a_test() {
 }
 
 /// The hand-written handshake seeds reach what they were written for: the honest ones an
-/// established session (where the sync frames are checked), the hostile ones a refusal.
+/// established session (where the sync frames are checked), the hostile ones a refusal —
+/// plaintext sessions included, in both roles.
 #[test]
 fn handshake_seeds_reach_their_outcome() {
     let dir = corpus_dir("handshake");
     for (seed, established) in [
         ("seed-resp-enc-auto", true),
         ("seed-resp-enc-real-token", true),
-        ("seed-resp-plain", true),
         ("seed-resp-sealed-frames", true),
         ("seed-init-enc", true),
-        ("seed-init-plain", true),
+        ("seed-resp-ext-proof", true),
+        ("seed-init-ext-proof", true),
+        ("seed-resp-plain", false),
+        ("seed-init-plain", false),
+        ("seed-resp-ext-bad-proof", false),
+        ("seed-init-ext-no-proof", false),
         ("seed-resp-upper-token", false),
         ("seed-resp-wrong-token", false),
         ("seed-resp-unknown-circle", false),

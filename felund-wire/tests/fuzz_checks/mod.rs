@@ -18,12 +18,15 @@ use base64::Engine;
 use felund_wire::control::{effects, parse_control};
 use felund_wire::envelope::{self, Envelope, EnvelopeError};
 use felund_wire::ext::peer_ext_version;
-use felund_wire::frame::{decode_frame, encode_frame, encode_frame_line, parse_host_port, Welcome};
-use felund_wire::handshake::{hello_auth_token, parse_nonce16, verify_hello_auth};
+use felund_wire::frame::{decode_frame, encode_frame, encode_frame_line, parse_host_port};
+use felund_wire::handshake::{
+    hello_auth_token, parse_nonce16, transcript_proof, verify_hello_auth, Established,
+    HandshakeError, Initiator, LocalNode, Responder, Role, Transcript,
+};
 use felund_wire::invite::{encode_invite, parse_invite, INVITE_PREFIX};
 use felund_wire::session::{session_key, SessionCipher};
 use felund_wire::{CircleSecret, ControlEvent, Frame, WireMessage};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The fuzz targets, by name (also the corpus directory names).
 pub const TARGETS: [&str; 5] = [
@@ -413,17 +416,21 @@ fn check_control(text: &str) {
 // ---------------------------------------------------------------------------------------------
 // handshake
 
-/// The gossip handshake of `felundd/src/gossip/handshake.rs`, as pure steps over the lines a
-/// peer sends (split at `\n`). A first line `I` makes us the initiator (we sent HELLO with
-/// [`CLIENT_NONCE_HEX`]; the peer's lines are CHALLENGE, WELCOME, ...), anything else the
-/// responder (we know one circle, that of [`secret`]; the peer's lines are HELLO, HELLO_AUTH,
-/// ...). Every refusal ends the run, as it ends the connection. After the handshake the
-/// remaining lines are session frames: opened as encrypted lines when the session is encrypted,
-/// and also sealed and opened under the negotiated key, then decoded like [`frame_decode`].
+/// The gossip handshake machines of `felund_wire::handshake` (the code felundd runs), driven
+/// by the lines a peer sends (split at `\n`). A first line `I` makes us the initiator (we sent
+/// HELLO with [`CLIENT_NONCE_HEX`]; the peer's lines are CHALLENGE, WELCOME, ...), anything
+/// else the responder (we know one circle, that of [`secret`]; the peer's lines are HELLO,
+/// HELLO_AUTH, ...). Every refusal ends the run, as it ends the connection. When both sides
+/// speak the felundd extensions the next line is the peer's `X_PROOF` (plain JSON here; a
+/// proof of exactly [`AUTO_TOKEN`] stands for the correct one). The remaining lines are
+/// session frames: opened as encrypted lines, and also sealed and opened under the
+/// negotiated key, then decoded like [`frame_decode`].
 ///
-/// Asserts, besides never panicking: `verify_hello_auth` accepts exactly the correct token;
-/// the initiator's token verifies on the responder's side; both sides derive the same session
-/// key and a different secret derives another.
+/// Asserts, besides never panicking: the responder accepts exactly the correct token; the
+/// initiator's token verifies on the responder's side; no session is ever established
+/// without encryption; the session key is the one both sides derive and another secret
+/// derives another; a proof is accepted exactly when it is the peer's correct one; every
+/// responder refusal has an ERROR text.
 pub fn handshake(data: &[u8]) {
     handshake_established(data);
 }
@@ -433,164 +440,200 @@ pub fn handshake(data: &[u8]) {
 pub fn handshake_established(data: &[u8]) -> bool {
     let mut lines = data.split(|&b| b == b'\n');
     let initiator = lines.next() == Some(b"I".as_slice());
-    let cipher = if initiator {
+    let steps = if initiator {
         initiator_steps(&mut lines)
     } else {
         responder_steps(&mut lines)
     };
-    let Some(cipher) = cipher else {
+    let Some((est, nonces)) = steps else {
         return false;
     };
+    let cipher = keyed(&est, &nonces);
+    if est.ext && !proof_step(&est, &nonces, lines.next()) {
+        return false;
+    }
     for line in lines.take(16) {
-        match &cipher {
-            Some(c) => {
-                if let Ok(plain) = c.open_line(line) {
-                    frame_decode(&plain);
-                }
-                let sealed = c.seal_line(line, nonce12(line));
-                let plain = c
-                    .open_line(sealed.as_bytes())
-                    .expect("own sealed line opens");
-                assert_eq!(plain, line);
-                frame_decode(&plain);
-            }
-            None => frame_decode(line),
+        if let Ok(plain) = cipher.open_line(line) {
+            frame_decode(&plain);
         }
+        let sealed = cipher.seal_line(line, nonce12(line));
+        let plain = cipher
+            .open_line(sealed.as_bytes())
+            .expect("own sealed line opens");
+        assert_eq!(plain, line);
+        frame_decode(&plain);
     }
     true
 }
 
-/// The established session's cipher (`Some(None)` for a plain session), or `None` if the
-/// handshake was refused.
-type Outcome = Option<Option<SessionCipher>>;
+/// Client and server nonce of an established handshake.
+type Nonces = ([u8; 16], [u8; 16]);
 
-fn responder_steps<'a>(lines: &mut impl Iterator<Item = &'a [u8]>) -> Outcome {
-    let s = secret();
-    let circle_id = s.circle_id();
-    // HELLO
-    let Ok(Frame::Hello(hello)) = decode_frame(lines.next()?) else {
-        return None; // "Expected HELLO"
-    };
-    check_frame(&Frame::Hello(hello.clone()));
-    if hello.circle_id != circle_id {
-        return None; // "Unknown circle_id"
-    }
-    let client_nonce = match hello.nonce.as_deref() {
-        None => None,
-        Some(n) => {
-            check_nonce(n);
-            Some(parse_nonce16(n)?) // "Bad nonce"
-        }
-    };
-    if hello.node_id.is_empty() || hello.node_id.len() > 128 {
-        return None; // "Bad node_id"
-    }
-    // CHALLENGE, then HELLO_AUTH
-    let server_nonce = parse_nonce16(SERVER_NONCE_HEX).expect("fixed nonce");
-    let Ok(Frame::HelloAuth { token }) = decode_frame(lines.next()?) else {
-        return None; // "Expected HELLO_AUTH"
-    };
-    let expected = hello_auth_token(&s, &hello.node_id, &circle_id, SERVER_NONCE_HEX);
-    let token = if token == AUTO_TOKEN {
-        expected.clone()
-    } else {
-        token
-    };
-    let accepted = verify_hello_auth(&s, &hello.node_id, &circle_id, SERVER_NONCE_HEX, &token);
-    assert_eq!(
-        accepted,
-        token == expected,
-        "verify_hello_auth({token:?}) disagrees with the expected token"
-    );
-    if !accepted {
-        return None; // "Auth failed"
-    }
-    assert!(!verify_hello_auth(
-        &other_secret(),
-        &hello.node_id,
-        &circle_id,
-        SERVER_NONCE_HEX,
-        &token
-    ));
-    assert!(!verify_hello_auth(
-        &s,
-        &hello.node_id,
-        &circle_id,
-        CLIENT_NONCE_HEX,
-        &token
-    ));
-    if hello.node_id == OUR_NODE_ID {
-        return None; // self-connection
-    }
-    if let Some(addr) = &hello.listen_addr {
-        check_host_port(addr);
-    }
-    let _ = peer_ext_version(&hello.extensions);
-    // WELCOME
-    let (k, v) = felund_wire::ext::ext_announcement();
-    let mut extensions = Map::new();
-    extensions.insert(k, v);
-    check_frame(&Frame::Welcome(Welcome {
+fn local_node() -> LocalNode {
+    LocalNode {
         node_id: OUR_NODE_ID.to_string(),
-        enc_ready: client_nonce.is_some(),
+        listen_addr: "127.0.0.1:9999".to_string(),
         can_anchor: false,
-        extensions,
-    }));
-    Some(client_nonce.map(|cn| keyed(&s, &cn, &server_nonce)))
+        announce_ext: true,
+    }
 }
 
-fn initiator_steps<'a>(lines: &mut impl Iterator<Item = &'a [u8]>) -> Outcome {
+/// A refusal: the responder always has an ERROR text for it.
+fn refused(e: HandshakeError, responder: bool) -> Option<(Established, Nonces)> {
+    if responder && e != HandshakeError::SelfConnection {
+        assert!(e.reply().is_some(), "no ERROR text for {e:?}");
+    }
+    None
+}
+
+fn responder_steps<'a>(
+    lines: &mut impl Iterator<Item = &'a [u8]>,
+) -> Option<(Established, Nonces)> {
     let s = secret();
-    let circle_id = s.circle_id();
-    let client_nonce = parse_nonce16(CLIENT_NONCE_HEX).expect("fixed nonce");
-    // CHALLENGE (or ERROR)
-    let server_nonce_hex = match decode_frame(lines.next()?) {
-        Ok(Frame::Challenge { nonce }) => nonce,
-        _ => return None, // refused, or "expected CHALLENGE"
+    let server_nonce = parse_nonce16(SERVER_NONCE_HEX).expect("fixed nonce");
+    let hello = match decode_frame(lines.next()?) {
+        Ok(f) => f,
+        Err(_) => return None, // "Expected HELLO"
     };
-    check_nonce(&server_nonce_hex);
-    let server_nonce = parse_nonce16(&server_nonce_hex)?;
-    // HELLO_AUTH: what we send must verify on the responder's side.
-    let token = hello_auth_token(&s, OUR_NODE_ID, &circle_id, &server_nonce_hex);
-    assert!(verify_hello_auth(
-        &s,
-        OUR_NODE_ID,
-        &circle_id,
-        &server_nonce_hex,
-        &token
-    ));
-    check_frame(&Frame::HelloAuth { token });
-    // WELCOME (or ERROR)
-    let Ok(Frame::Welcome(welcome)) = decode_frame(lines.next()?) else {
-        return None;
-    };
-    check_frame(&Frame::Welcome(welcome.clone()));
-    if welcome.node_id == OUR_NODE_ID {
-        return None; // self-connection
+    check_frame(&hello);
+    if let Frame::Hello(h) = &hello {
+        if let Some(n) = &h.nonce {
+            check_nonce(n);
+        }
+        if let Some(addr) = &h.listen_addr {
+            check_host_port(addr);
+        }
+        let _ = peer_ext_version(&h.extensions);
     }
-    let _ = peer_ext_version(&welcome.extensions);
-    Some(
-        welcome
-            .enc_ready
-            .then(|| keyed(&s, &client_nonce, &server_nonce)),
-    )
+    let got = match Responder::new(local_node(), server_nonce).on_hello(hello) {
+        Ok(g) => g,
+        Err(e) => return refused(e, true),
+    };
+    let node_id = got.hello().node_id.clone();
+    let client_nonce = parse_nonce16(got.hello().nonce.as_deref().expect("checked"))
+        .expect("a HELLO is accepted only with a valid nonce");
+    let known = (got.hello().circle_id == s.circle_id()).then(secret);
+    let (awaiting, challenge) = match got.challenge(known) {
+        Ok(x) => x,
+        Err(e) => return refused(e, true),
+    };
+    assert_eq!(
+        challenge,
+        Frame::Challenge {
+            nonce: SERVER_NONCE_HEX.to_string()
+        }
+    );
+    let expected = hello_auth_token(&s, &node_id, &s.circle_id(), SERVER_NONCE_HEX);
+    let auth = match decode_frame(lines.next()?) {
+        Ok(Frame::HelloAuth { token }) if token == AUTO_TOKEN => Frame::HelloAuth {
+            token: expected.clone(),
+        },
+        Ok(f) => f,
+        Err(_) => return None, // "Expected HELLO_AUTH"
+    };
+    let honest = auth == Frame::HelloAuth { token: expected };
+    match awaiting.on_hello_auth(auth) {
+        Ok((welcome, est)) => {
+            assert!(honest, "a wrong token was accepted");
+            check_frame(&welcome);
+            assert!(matches!(welcome, Frame::Welcome(ref w) if w.enc_ready));
+            Some((est, (client_nonce, server_nonce)))
+        }
+        Err(e) => {
+            assert!(
+                !honest || (e == HandshakeError::SelfConnection && node_id == OUR_NODE_ID),
+                "the correct token was refused: {e:?}"
+            );
+            refused(e, true)
+        }
+    }
 }
 
-/// The session cipher both sides derive; checks that they agree and that the key depends on
-/// the secret and on both nonces.
-fn keyed(s: &CircleSecret, client: &[u8; 16], server: &[u8; 16]) -> SessionCipher {
-    let key = session_key(s, client, server);
-    assert_eq!(key, session_key(s, client, server));
-    assert_ne!(key, session_key(&other_secret(), client, server));
-    if client != server {
-        assert_ne!(key, session_key(s, server, client));
-    }
-    let cipher = SessionCipher::new(key);
-    let probe = cipher.seal_line(b"{\"t\":\"X_PING\"}", [1; 12]);
+fn initiator_steps<'a>(
+    lines: &mut impl Iterator<Item = &'a [u8]>,
+) -> Option<(Established, Nonces)> {
+    let s = secret();
+    let client_nonce = parse_nonce16(CLIENT_NONCE_HEX).expect("fixed nonce");
+    let (init, hello) = Initiator::start(local_node(), secret(), client_nonce);
+    check_frame(&hello);
+    let challenge = decode_frame(lines.next()?).ok()?;
+    let server_nonce_hex = match &challenge {
+        Frame::Challenge { nonce } => {
+            check_nonce(nonce);
+            nonce.clone()
+        }
+        _ => String::new(),
+    };
+    let (init, auth) = init.on_challenge(challenge).ok()?;
+    let Frame::HelloAuth { token } = &auth else {
+        panic!("the initiator answers a CHALLENGE with HELLO_AUTH, not {auth:?}")
+    };
     assert!(
-        SessionCipher::new(session_key(&other_secret(), client, server))
-            .open_line(probe.as_bytes())
-            .is_err()
+        verify_hello_auth(&s, OUR_NODE_ID, &s.circle_id(), &server_nonce_hex, token),
+        "our token does not verify on the responder's side"
     );
+    check_frame(&auth);
+    let welcome = decode_frame(lines.next()?).ok()?;
+    check_frame(&welcome);
+    let plain = matches!(&welcome, Frame::Welcome(w) if !w.enc_ready);
+    let est = init.on_welcome(welcome).ok()?;
+    assert!(!plain, "a session was established without encryption");
+    let server_nonce = parse_nonce16(&server_nonce_hex).expect("accepted, so valid");
+    Some((est, (client_nonce, server_nonce)))
+}
+
+/// The peer's `X_PROOF` line: accepted exactly when it is the correct proof.
+fn proof_step(est: &Established, nonces: &Nonces, line: Option<&[u8]>) -> bool {
+    let Some(line) = line else { return false };
+    let Ok(frame) = decode_frame(line) else {
+        return false;
+    };
+    let (initiator_id, responder_id, peer_role) = match est.role {
+        Role::Initiator => (
+            OUR_NODE_ID.to_string(),
+            est.peer_node_id.clone(),
+            Role::Responder,
+        ),
+        Role::Responder => (
+            est.peer_node_id.clone(),
+            OUR_NODE_ID.to_string(),
+            Role::Initiator,
+        ),
+    };
+    let transcript = Transcript {
+        circle_id: secret().circle_id(),
+        initiator_id,
+        responder_id,
+        client_nonce_hex: hex::encode(nonces.0),
+        server_nonce_hex: hex::encode(nonces.1),
+    };
+    let correct = transcript_proof(&secret(), peer_role, &transcript);
+    let frame = match frame {
+        Frame::XProof { proof } if proof == AUTO_TOKEN => Frame::XProof {
+            proof: correct.clone(),
+        },
+        f => f,
+    };
+    let honest = frame == Frame::XProof { proof: correct };
+    let accepted = est.check_proof(frame).is_ok();
+    assert_eq!(
+        accepted, honest,
+        "proof check disagrees with the correct proof"
+    );
+    accepted
+}
+
+/// The session cipher of `est`; checks that it is the key both sides derive from the
+/// secret and both nonces, and that another secret or swapped nonces derive another.
+fn keyed(est: &Established, (client, server): &Nonces) -> SessionCipher {
+    let s = secret();
+    let cipher = est.cipher();
+    let probe = cipher.seal_line(b"{\"t\":\"X_PING\"}", [1; 12]);
+    let opens = |key: [u8; 32]| SessionCipher::new(key).open_line(probe.as_bytes()).is_ok();
+    assert!(opens(session_key(&s, client, server)));
+    assert!(!opens(session_key(&other_secret(), client, server)));
+    if client != server {
+        assert!(!opens(session_key(&s, server, client)));
+    }
     cipher
 }

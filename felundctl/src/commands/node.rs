@@ -38,7 +38,13 @@ pub async fn status(client: &mut ApiClient, out: &Out, verbose: bool) -> anyhow:
         ("uptime", duration(info.uptime_s)),
         ("circles", info.circle_count.to_string()),
         ("messages", info.message_count.to_string()),
-        ("peers", info.peer_count.to_string()),
+        (
+            "peers",
+            format!(
+                "{} verified, {} candidates not yet reached",
+                info.peer_count, info.dial_candidate_count
+            ),
+        ),
         ("subscribers", info.subscriber_count.to_string()),
         (
             "gossip",

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::handshake::Session;
 use super::{Gossip, GossipError};
+use crate::store::candidates::Source;
 use crate::store::peers as peer_sql;
 
 /// Most entries we put in a PEERS frame.
@@ -49,15 +50,12 @@ impl Session {
         Ok(got)
     }
 
-    /// Bytes of frame JSON that fit in one line to this peer.
+    /// Bytes of frame JSON that fit in one (encrypted) line to this peer.
     pub fn json_budget(&self) -> usize {
         let line = self.max_send_line().saturating_sub(1);
-        let raw = if self.encrypted {
-            (line / 4 * 3).saturating_sub(28)
-        } else {
-            line
-        };
-        raw.saturating_sub(FRAME_SLACK)
+        (line / 4 * 3)
+            .saturating_sub(28)
+            .saturating_sub(FRAME_SLACK)
     }
 }
 
@@ -128,14 +126,18 @@ pub async fn peers_frame(g: &Gossip, s: &Session) -> Result<Frame, GossipError> 
     })
 }
 
-/// Merges a received PEERS frame (PROTOCOL.md §6 step 4): each entry becomes a member
-/// and a peer, replacing a stored one only when newer; ourselves are skipped.
+/// Merges a received PEERS frame (PROTOCOL.md §6 step 4). Unlike the reference, which
+/// makes every entry a member, the entries are only dial candidates: a member vouches
+/// for them, but they become peers only by completing a session of their own.
 pub async fn merge_peers(g: &Gossip, s: &Session, peers: &[PeerEntry]) -> Result<(), GossipError> {
-    for p in peers.iter().take(MAX_PEERS_SENT * 5) {
-        g.node()
-            .record_peer(&s.circle.circle_id, &p.node_id, Some(&p.addr), p.last_seen)
-            .await?;
-    }
+    let named = peers
+        .iter()
+        .take(MAX_PEERS_SENT)
+        .map(|p| (p.node_id.clone(), p.addr.clone()))
+        .collect();
+    g.node()
+        .add_candidates(&s.circle.circle_id, Source::PeersFrame, named)
+        .await?;
     Ok(())
 }
 

@@ -1,36 +1,28 @@
-//! The gossip handshake (PROTOCOL.md §6) in both roles: HELLO → CHALLENGE →
-//! HELLO_AUTH → WELCOME, then session encryption when the HELLO carried a nonce.
-//! felundd extensions are offered with an extra HELLO/WELCOME key.
+//! Drives the handshake machines of [`felund_wire::handshake`] over a TCP connection,
+//! in both roles, and turns the result into a [`Session`] ready for sync.
+//!
+//! Every session is encrypted under the session key (the machines refuse anything else),
+//! and with felundd peers both sides swap transcript proofs before any other frame. The
+//! peer is recorded as a member only after the sync has run on top of this (see
+//! `session`), so a peer that authenticated but cannot read or write the session never is.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use felund_wire::ext::{ext_announcement, peer_ext_version, EXT_VERSION, MAX_EXT_LINE};
-use felund_wire::frame::{parse_host_port, Hello, Welcome};
-use felund_wire::handshake::{hello_auth_token, parse_nonce16, verify_hello_auth};
+use felund_wire::ext::MAX_EXT_LINE;
+use felund_wire::handshake::{Established, HandshakeError, Initiator, LocalNode, Responder};
 use felund_wire::limits::{MAX_ENCRYPTED_LINE, MAX_PLAIN_LINE, MAX_REFERENCE_READ_LINE};
-use felund_wire::session::{session_key, SessionCipher};
 use felund_wire::Frame;
 use rand::RngCore;
-use serde_json::Map;
-use tokio::net::TcpStream;
 
-use super::conn::{split, FrameReader, FrameWriter};
+pub use felund_wire::handshake::Role;
+
+use super::conn::{split, ConnError, FrameReader, FrameWriter};
 use super::{Gossip, GossipError, HANDSHAKE_TIMEOUT};
 use crate::model::Circle;
-use crate::node::now_ts;
 use crate::store::circles as circle_sql;
 
-/// Which side of the connection we are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// We connected.
-    Initiator,
-    /// They connected.
-    Responder,
-}
-
-/// An authenticated connection, ready for sync.
+/// An authenticated, encrypted connection, ready for sync.
 pub struct Session {
     /// Frames in.
     pub reader: FrameReader,
@@ -40,46 +32,77 @@ pub struct Session {
     pub circle: Circle,
     /// The other node's id.
     pub peer_node_id: String,
+    /// Where the other node can be dialled: the address we dialled, or the address it came
+    /// from with the port it advertised. Recorded once the session has proved itself.
+    pub peer_addr: Option<String>,
     /// Both sides speak the felundd extensions.
     pub ext: bool,
     /// The other side offers the anchor role.
     pub peer_can_anchor: bool,
-    /// Frames are encrypted.
-    pub encrypted: bool,
     /// Our role.
     pub role: Role,
 }
 
 impl Session {
-    /// Longest line the other side accepts from us.
-    pub fn max_send_line(&self) -> usize {
-        match (self.ext, self.encrypted) {
-            (true, _) => MAX_EXT_LINE,
-            (false, true) => MAX_ENCRYPTED_LINE,
-            (false, false) => MAX_PLAIN_LINE,
+    /// Arms the session cipher and the line limits of the sync that follows, then (felundd
+    /// peers) swaps transcript proofs: nothing else is sent before the peer's proof holds.
+    async fn open(
+        mut reader: FrameReader,
+        mut writer: FrameWriter,
+        circle: Circle,
+        est: Established,
+        peer_addr: Option<String>,
+    ) -> Result<Self, GossipError> {
+        let cipher = Arc::new(est.cipher());
+        reader.set_cipher(Arc::clone(&cipher));
+        writer.set_cipher(cipher);
+        let (read_max, send_max) = if est.ext {
+            (MAX_EXT_LINE, MAX_EXT_LINE)
+        } else {
+            (MAX_REFERENCE_READ_LINE, MAX_ENCRYPTED_LINE)
+        };
+        reader.set_max_line(read_max);
+        writer.set_max_line(send_max);
+        if let Some(proof) = est.proof_frame() {
+            writer.write_frame(&proof).await?;
+            est.check_proof(reader.read_frame().await?)?;
         }
+        Ok(Self {
+            reader,
+            writer,
+            circle,
+            peer_node_id: est.peer_node_id.clone(),
+            peer_addr,
+            ext: est.ext,
+            peer_can_anchor: est.peer_can_anchor,
+            role: est.role,
+        })
     }
 
-    fn arm(&mut self, cipher: Option<Arc<SessionCipher>>) {
-        if let Some(c) = cipher {
-            self.reader.set_cipher(Arc::clone(&c));
-            self.writer.set_cipher(c);
-        }
-        let read_max = if self.ext {
+    /// Longest line the other side accepts from us.
+    pub fn max_send_line(&self) -> usize {
+        if self.ext {
             MAX_EXT_LINE
         } else {
-            MAX_REFERENCE_READ_LINE
-        };
-        self.reader.set_max_line(read_max);
-        self.writer.set_max_line(self.max_send_line());
+            MAX_ENCRYPTED_LINE
+        }
     }
 }
 
-fn our_extensions() -> Map<String, serde_json::Value> {
-    let (k, v) = ext_announcement();
-    let mut m = Map::new();
-    m.insert(k, v);
-    m
+impl Gossip {
+    /// What we say about ourselves in HELLO and WELCOME.
+    fn local_node(&self) -> LocalNode {
+        LocalNode {
+            node_id: self.node().node_id().to_string(),
+            listen_addr: self.config().advertise_addr.clone(),
+            can_anchor: self.config().anchor,
+            announce_ext: true,
+        }
+    }
+
+    fn refuses(&self, node_id: &str) -> bool {
+        self.config().refused.contains(node_id)
+    }
 }
 
 fn random16() -> [u8; 16] {
@@ -88,11 +111,26 @@ fn random16() -> [u8; 16] {
     n
 }
 
-/// Runs the initiator side on a fresh connection to a peer of `circle`.
+/// Reads the frame a handshake step expects; a line that is not a frame is that step's
+/// protocol error.
+async fn read_step(reader: &mut FrameReader, expected: &'static str) -> Result<Frame, GossipError> {
+    match reader.read_frame().await {
+        Ok(f) => Ok(f),
+        Err(ConnError::BadFrame(_)) => Err(HandshakeError::Unexpected {
+            expected,
+            got: "a malformed frame",
+        }
+        .into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs the initiator side on a fresh connection to `addr`, a peer of `circle`.
 pub async fn initiate(
     g: &Gossip,
-    stream: TcpStream,
+    stream: tokio::net::TcpStream,
     circle: Circle,
+    addr: &str,
 ) -> Result<Session, GossipError> {
     let (mut reader, mut writer) = split(
         stream,
@@ -100,82 +138,25 @@ pub async fn initiate(
         HANDSHAKE_TIMEOUT,
         Arc::clone(g.node().counters()),
     );
-    let node = g.node();
-    let client_nonce = random16();
-    writer
-        .write_frame(&Frame::Hello(Hello {
-            node_id: node.node_id().to_string(),
-            circle_id: circle.circle_id.clone(),
-            listen_addr: Some(g.config().advertise_addr.clone()),
-            nonce: Some(hex::encode(client_nonce)),
-            can_anchor: Some(g.config().anchor),
-            extensions: our_extensions(),
-        }))
-        .await?;
-    let server_nonce_hex = match reader.read_frame().await? {
-        Frame::Challenge { nonce } => nonce,
-        Frame::Error { err } => return Err(GossipError::Refused(err)),
-        other => {
-            return Err(GossipError::Protocol(format!(
-                "expected CHALLENGE, got {}",
-                other.type_name()
-            )))
-        }
-    };
-    let server_nonce = parse_nonce16(&server_nonce_hex)
-        .ok_or_else(|| GossipError::Protocol("CHALLENGE nonce is not 32 hex characters".into()))?;
-    let token = hello_auth_token(
-        &circle.secret,
-        node.node_id(),
-        &circle.circle_id,
-        &server_nonce_hex,
-    );
-    writer.write_frame(&Frame::HelloAuth { token }).await?;
-    let welcome = match reader.read_frame().await? {
-        Frame::Welcome(w) => w,
-        Frame::Error { err } => return Err(GossipError::Refused(err)),
-        other => {
-            return Err(GossipError::Protocol(format!(
-                "expected WELCOME, got {}",
-                other.type_name()
-            )))
-        }
-    };
-    if welcome.node_id == node.node_id() {
-        return Err(GossipError::SelfConnection);
-    }
-    if g.config().refused.contains(&welcome.node_id) {
+    let (init, hello) = Initiator::start(g.local_node(), circle.secret.clone(), random16());
+    writer.write_frame(&hello).await?;
+    let (init, auth) = init.on_challenge(read_step(&mut reader, "CHALLENGE").await?)?;
+    writer.write_frame(&auth).await?;
+    let est = init.on_welcome(read_step(&mut reader, "WELCOME").await?)?;
+    if g.refuses(&est.peer_node_id) {
         return Err(GossipError::Refused(format!(
             "{} is refused by local policy",
-            welcome.node_id
+            est.peer_node_id
         )));
     }
-    let cipher = welcome.enc_ready.then(|| {
-        Arc::new(SessionCipher::new(session_key(
-            &circle.secret,
-            &client_nonce,
-            &server_nonce,
-        )))
-    });
-    let mut session = Session {
-        reader,
-        writer,
-        circle,
-        peer_node_id: welcome.node_id.clone(),
-        ext: peer_ext_version(&welcome.extensions) == Some(EXT_VERSION),
-        peer_can_anchor: welcome.can_anchor,
-        encrypted: welcome.enc_ready,
-        role: Role::Initiator,
-    };
-    session.arm(cipher);
-    Ok(session)
+    Session::open(reader, writer, circle, est, Some(addr.to_string())).await
 }
 
 /// Runs the responder side on an accepted connection from `observed_ip`. Protocol
 /// violations are answered with an `ERROR` frame before the error is returned.
 pub async fn respond(
     g: &Gossip,
-    stream: TcpStream,
+    stream: tokio::net::TcpStream,
     observed_ip: IpAddr,
 ) -> Result<Session, GossipError> {
     let (mut reader, mut writer) = split(
@@ -184,118 +165,45 @@ pub async fn respond(
         HANDSHAKE_TIMEOUT,
         Arc::clone(g.node().counters()),
     );
-    match respond_inner(g, &mut reader, &mut writer, observed_ip).await {
-        Ok((circle, hello, cipher, enc)) => {
-            let mut session = Session {
-                reader,
-                writer,
-                circle,
-                peer_node_id: hello.node_id.clone(),
-                ext: peer_ext_version(&hello.extensions) == Some(EXT_VERSION),
-                peer_can_anchor: hello.can_anchor.unwrap_or(false),
-                encrypted: enc,
-                role: Role::Responder,
-            };
-            session.arm(cipher);
-            Ok(session)
+    match respond_steps(g, &mut reader, &mut writer).await {
+        Ok((circle, est)) => {
+            let addr = est.peer_listen_port.map(|port| match observed_ip {
+                IpAddr::V4(v4) => format!("{v4}:{port}"),
+                IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+            });
+            Session::open(reader, writer, circle, est, addr).await
         }
         Err(e) => {
-            if let GossipError::Protocol(msg) = &e {
-                writer.write_error(msg).await;
+            if let Some(reply) = e.reply() {
+                writer.write_error(&reply).await;
             }
             Err(e)
         }
     }
 }
 
-type Accepted = (Circle, Hello, Option<Arc<SessionCipher>>, bool);
-
-async fn respond_inner(
+async fn respond_steps(
     g: &Gossip,
     reader: &mut FrameReader,
     writer: &mut FrameWriter,
-    observed_ip: IpAddr,
-) -> Result<Accepted, GossipError> {
-    let node = g.node();
-    let hello = match reader.read_frame().await {
-        Ok(Frame::Hello(h)) => h,
-        Ok(_) | Err(super::conn::ConnError::BadFrame(_)) => {
-            return Err(GossipError::Protocol("Expected HELLO".into()))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let cid = hello.circle_id.clone();
-    let circle = node
+) -> Result<(Circle, Established), GossipError> {
+    let got =
+        Responder::new(g.local_node(), random16()).on_hello(read_step(reader, "HELLO").await?)?;
+    if g.refuses(&got.hello().node_id) {
+        return Err(GossipError::Protocol("Refused".into()));
+    }
+    let cid = got.hello().circle_id.clone();
+    let circle = g
+        .node()
         .store()
         .read(move |conn| circle_sql::get(conn, &cid))
         .await
-        .map_err(|e| GossipError::Node(e.into()))?
-        .ok_or_else(|| GossipError::Protocol("Unknown circle_id".into()))?;
-    let client_nonce = match hello.nonce.as_deref() {
-        None => None,
-        Some(n) => Some(parse_nonce16(n).ok_or_else(|| GossipError::Protocol("Bad nonce".into()))?),
-    };
-    if hello.node_id.is_empty() || hello.node_id.len() > 128 {
-        return Err(GossipError::Protocol("Bad node_id".into()));
-    }
-    if g.config().refused.contains(&hello.node_id) {
-        return Err(GossipError::Protocol("Refused".into()));
-    }
-    let server_nonce = random16();
-    let server_nonce_hex = hex::encode(server_nonce);
-    writer
-        .write_frame(&Frame::Challenge {
-            nonce: server_nonce_hex.clone(),
-        })
-        .await?;
-    let token = match reader.read_frame().await {
-        Ok(Frame::HelloAuth { token }) => token,
-        Ok(_) | Err(super::conn::ConnError::BadFrame(_)) => {
-            return Err(GossipError::Protocol("Expected HELLO_AUTH".into()))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if !verify_hello_auth(
-        &circle.secret,
-        &hello.node_id,
-        &circle.circle_id,
-        &server_nonce_hex,
-        &token,
-    ) {
-        return Err(GossipError::Protocol("Auth failed".into()));
-    }
-    if hello.node_id == node.node_id() {
-        return Err(GossipError::SelfConnection);
-    }
-    // The initiator is a member; it is reachable at the address we saw it come from,
-    // on the port it advertises.
-    let addr = hello
-        .listen_addr
-        .as_deref()
-        .and_then(parse_host_port)
-        .map(|(_, port)| match observed_ip {
-            IpAddr::V4(v4) => format!("{v4}:{port}"),
-            IpAddr::V6(v6) => format!("[{v6}]:{port}"),
-        });
-    g.node()
-        .record_peer(&circle.circle_id, &hello.node_id, addr.as_deref(), now_ts())
-        .await
-        .map_err(GossipError::Node)?;
-    writer
-        .write_frame(&Frame::Welcome(Welcome {
-            node_id: node.node_id().to_string(),
-            enc_ready: client_nonce.is_some(),
-            can_anchor: g.config().anchor,
-            extensions: our_extensions(),
-        }))
-        .await?;
-    let cipher = client_nonce.map(|cn| {
-        Arc::new(SessionCipher::new(session_key(
-            &circle.secret,
-            &cn,
-            &server_nonce,
-        )))
-    });
-    let enc = cipher.is_some();
-    Ok((circle, hello, cipher, enc))
+        .map_err(|e| GossipError::Node(e.into()))?;
+    let (awaiting, challenge) = got.challenge(circle.as_ref().map(|c| c.secret.clone()))?;
+    writer.write_frame(&challenge).await?;
+    let (welcome, est) = awaiting.on_hello_auth(read_step(reader, "HELLO_AUTH").await?)?;
+    writer.write_frame(&welcome).await?;
+    // `challenge` succeeded, so the circle was found.
+    let circle = circle.ok_or(GossipError::Handshake(HandshakeError::UnknownCircle))?;
+    Ok((circle, est))
 }

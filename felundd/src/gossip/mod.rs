@@ -73,12 +73,23 @@ pub enum GossipError {
     /// The peer broke the protocol (the text is what we answer in an ERROR frame).
     #[error("protocol error: {0}")]
     Protocol(String),
-    /// We reached ourselves.
-    #[error("connected to ourselves")]
-    SelfConnection,
+    /// The handshake failed (includes reaching ourselves).
+    #[error("handshake: {0}")]
+    Handshake(#[from] felund_wire::handshake::HandshakeError),
     /// The node failed (store).
     #[error(transparent)]
     Node(#[from] NodeError),
+}
+
+impl GossipError {
+    /// The `ERROR` frame text to answer this error with, if any.
+    pub fn reply(&self) -> Option<String> {
+        match self {
+            GossipError::Protocol(msg) => Some(msg.clone()),
+            GossipError::Handshake(e) => e.reply().map(str::to_string),
+            _ => None,
+        }
+    }
 }
 
 /// Shared state of the gossip edge. Cheap to clone.

@@ -3,13 +3,13 @@
 //!
 //! Talking to a reference node we keep every frame within its limits (§7): we
 //! advertise only as many ids as fit one line — newest first, and first of all the
-//! ids this peer did not have last time — ask for at most 50 (encrypted) or 30
-//! (plain) ids, and send only the requested messages that fit. A reference newcomer
-//! therefore converges over successive sessions instead of failing every one.
+//! ids this peer did not have last time — ask for at most 50 ids, and send only the
+//! requested messages that fit. A reference newcomer therefore converges over
+//! successive sessions instead of failing every one.
 
 use std::collections::HashSet;
 
-use felund_wire::limits::{REFERENCE_MAX_REQ_IDS_ENCRYPTED, REFERENCE_MAX_REQ_IDS_PLAIN};
+use felund_wire::limits::REFERENCE_MAX_REQ_IDS_ENCRYPTED;
 use felund_wire::Frame;
 
 use super::common::{fit_ids, fit_values, open_sync};
@@ -62,10 +62,8 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
     // 5–6: what we lack, within what the peer can answer in one frame.
     let cap = if s.ext {
         usize::MAX
-    } else if s.encrypted {
-        REFERENCE_MAX_REQ_IDS_ENCRYPTED
     } else {
-        REFERENCE_MAX_REQ_IDS_PLAIN
+        REFERENCE_MAX_REQ_IDS_ENCRYPTED
     };
     let mut want: Vec<String> = their_have
         .iter()

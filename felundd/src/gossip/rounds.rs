@@ -1,14 +1,16 @@
-//! Who to sync with, and when. Every `sync_interval` each circle's peers are synced
-//! (all of them over time, least recently tried first, at most
+//! Who to sync with, and when. Every `sync_interval` each circle's peers and dial
+//! candidates are synced (all of them over time, least recently tried first, at most
 //! [`PEERS_PER_ROUND`] per circle per round), plus the bootstrap peer from the
 //! invite code. A peer that fails is retried after a backoff that doubles up to
-//! [`MAX_BACKOFF`]; joining a circle triggers an immediate bootstrap round for it.
+//! [`MAX_BACKOFF`]; a candidate that keeps failing is given up (see
+//! `store::candidates`); joining a circle triggers an immediate bootstrap round for it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use felund_wire::frame::parse_host_port;
+use felund_wire::handshake::HandshakeError;
 use rand::Rng;
 use tokio::sync::{broadcast, Semaphore};
 use tokio::time::Instant;
@@ -16,7 +18,7 @@ use tokio::time::Instant;
 use super::{session, Gossip, GossipError, MAX_OUTBOUND};
 use crate::events::{CircleChange, NodeEvent};
 use crate::model::Circle;
-use crate::store::{circles as circle_sql, peers as peer_sql};
+use crate::store::{candidates as candidate_sql, circles as circle_sql, peers as peer_sql};
 
 /// Most peers dialled per circle per round.
 const PEERS_PER_ROUND: usize = 8;
@@ -127,16 +129,28 @@ async fn targets(
     ignore_backoff: bool,
 ) -> Result<Vec<String>, crate::store::StoreError> {
     let cid = circle.circle_id.clone();
-    let peers = g
+    let (peers, candidates) = g
         .node()
         .store()
-        .read(move |conn| peer_sql::list(conn, Some(&cid)))
+        .read(move |conn| {
+            Ok((
+                peer_sql::list(conn, Some(&cid))?,
+                candidate_sql::dialable(conn, &cid)?,
+            ))
+        })
         .await?;
     let me = g.node().node_id();
+    let refused = &g.config().refused;
     let mut addrs: Vec<String> = peers
         .into_iter()
-        .filter(|p| p.node_id != me && !g.config().refused.contains(&p.node_id))
+        .filter(|p| p.node_id != me && !refused.contains(&p.node_id))
         .map(|p| p.addr)
+        .chain(
+            candidates
+                .into_iter()
+                .filter(|c| !refused.contains(&c.node_id))
+                .map(|c| c.addr),
+        )
         .collect();
     if parse_host_port(&circle.bootstrap_peer).is_some()
         && !felund_wire::invite::is_relay_url(&circle.bootstrap_peer)
@@ -168,6 +182,7 @@ fn spawn_session(
     addr: String,
 ) {
     let key = (circle.circle_id.clone(), addr.clone());
+    let circle_id = circle.circle_id.clone();
     if let Ok(mut s) = schedule.lock() {
         s.in_flight.insert(key.clone());
         s.last_attempt.insert(addr.clone(), Instant::now());
@@ -187,10 +202,16 @@ fn spawn_session(
                     tracing::info!(%addr, "peer reachable again");
                 }
             }
-            Err(GossipError::SelfConnection) => {
+            Err(GossipError::Handshake(HandshakeError::SelfConnection)) => {
                 s.own.insert(addr);
             }
             Err(e) => {
+                let (node, cid, a) = (g.node().clone(), circle_id, addr.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = node.candidate_failed(&cid, &a).await {
+                        tracing::warn!("cannot count a failed dial candidate: {e}");
+                    }
+                });
                 let fails = s.failures.get(&addr).map_or(1, |(f, _)| f + 1);
                 if fails == 1 {
                     tracing::info!(%addr, "sync with peer failed (will retry with backoff): {e}");

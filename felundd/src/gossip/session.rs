@@ -56,13 +56,9 @@ async fn initiate_inner(g: &Gossip, addr: &str, circle: Circle) -> Result<String
     let _ = stream.set_nodelay(true);
     // Subscribe before syncing so nothing stored meanwhile escapes a live link.
     let bus = g.node().subscribe_wire();
-    let mut s = handshake::initiate(g, stream, circle).await?;
+    let mut s = handshake::initiate(g, stream, circle, addr).await?;
     let peer = s.peer_node_id.clone();
-    // The responder is reachable where we dialled it.
-    g.node()
-        .record_peer(&s.circle.circle_id, &peer, Some(addr), now_ts())
-        .await?;
-    sync(g, &mut s).await?;
+    sync_and_record(g, &mut s).await?;
     if s.ext {
         link::after_sync(g, s, bus).await?;
     } else {
@@ -84,7 +80,7 @@ async fn respond_inner(
     let bus = g.node().subscribe_wire();
     let mut s = handshake::respond(g, stream, ip).await?;
     authenticated.store(true, Ordering::Relaxed);
-    sync(g, &mut s).await?;
+    sync_and_record(g, &mut s).await?;
     if s.ext {
         link::after_sync(g, s, bus).await
     } else {
@@ -94,6 +90,23 @@ async fn respond_inner(
         s.writer.shutdown().await;
         Ok(())
     }
+}
+
+/// Runs the sync, then records the peer as a member of the circle at the address the
+/// session established. Only now: a whole encrypted exchange has shown that the peer
+/// holds the secret, so a node that merely got through HELLO_AUTH (a relayed token) or
+/// was only named by a PEERS frame or a relay is never listed as a member.
+async fn sync_and_record(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
+    let received = sync(g, s).await?;
+    g.node()
+        .record_peer(
+            &s.circle.circle_id,
+            &s.peer_node_id,
+            s.peer_addr.as_deref(),
+            now_ts(),
+        )
+        .await?;
+    Ok(received)
 }
 
 /// Runs the sync both sides speak; a protocol error is told to the peer in an
@@ -111,10 +124,11 @@ async fn sync(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
             }
             Ok(r)
         }
-        Err(GossipError::Protocol(msg)) => {
-            s.writer.write_error(&msg).await;
-            Err(GossipError::Protocol(msg))
+        Err(e) => {
+            if let Some(reply) = e.reply() {
+                s.writer.write_error(&reply).await;
+            }
+            Err(e)
         }
-        Err(e) => Err(e),
     }
 }

@@ -37,6 +37,7 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         circle_count: i.circle_count,
         message_count: i.message_count,
         peer_count: i.peer_count,
+        dial_candidate_count: i.dial_candidate_count,
         state_dir: i.settings.state_dir.display().to_string(),
         socket_path: i.settings.socket_path.display().to_string(),
         relay_url: i.relay_url.unwrap_or_default(),

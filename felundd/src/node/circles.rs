@@ -11,7 +11,10 @@ use super::{channels::ensure_general, now_ts, Node};
 use crate::error::{NodeError, NodeResult};
 use crate::events::{CircleChange, NodeEvent};
 use crate::model::{Circle, CircleSummary, Member, Peer};
-use crate::store::{channels as channel_sql, circles as circle_sql, meta, peers as peer_sql};
+use crate::store::{
+    candidates as candidate_sql, channels as channel_sql, circles as circle_sql, meta,
+    peers as peer_sql,
+};
 
 /// What `join_circle` did.
 #[derive(Debug, Clone)]
@@ -211,8 +214,9 @@ impl Node {
         Ok(peers.into_iter().filter(|p| p.node_id != me).collect())
     }
 
-    /// Records a member of a circle and, with an address, a peer (ignoring
-    /// ourselves); publishes a peer event when the record changed.
+    /// Records a node that has just completed an encrypted session in a circle as a
+    /// member and, with an address, as a peer (ignoring ourselves); publishes a peer
+    /// event when the record changed. Nothing else may make a node a peer.
     pub async fn record_peer(
         &self,
         circle_id: &str,
@@ -228,19 +232,69 @@ impl Node {
             node_id.to_string(),
             addr.map(str::to_string),
         );
+        // The peer's name rides along when its record changed (for the event).
         let changed = self
             .store()
-            .write(move |conn| peer_sql::record(conn, &cid, &nid, a.as_deref(), last_seen))
+            .write(move |conn| {
+                if peer_sql::record_verified(conn, &cid, &nid, a.as_deref(), last_seen)? {
+                    peer_sql::display_name(conn, &nid).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
             .await?;
-        if let (true, Some(addr)) = (changed, addr) {
+        if let (Some(display_name), Some(addr)) = (changed, addr) {
             self.publish(vec![NodeEvent::Peer(Peer {
                 node_id: node_id.to_string(),
                 circle_id: circle_id.to_string(),
                 addr: addr.to_string(),
                 last_seen,
-                display_name: String::new(),
+                display_name,
             })]);
         }
+        Ok(())
+    }
+
+    /// Takes addresses someone named as peers of a circle (a PEERS frame, a relay) as
+    /// dial candidates: they are dialled, but become peers only through
+    /// [`Self::record_peer`]. Ourselves and peers already known at that address are
+    /// skipped; the candidate table bounds the rest. Returns how many were added.
+    pub async fn add_candidates(
+        &self,
+        circle_id: &str,
+        source: candidate_sql::Source,
+        named: Vec<(String, String)>,
+    ) -> NodeResult<usize> {
+        let me = self.node_id().to_string();
+        let cid = circle_id.to_string();
+        let added = self
+            .store()
+            .write(move |conn| {
+                let now = now_ts();
+                let mut added = 0;
+                for (node_id, addr) in named
+                    .iter()
+                    .take(candidate_sql::MAX_CANDIDATES_PER_CIRCLE * 4)
+                {
+                    if *node_id == me || peer_sql::is_verified_at(conn, &cid, node_id, addr)? {
+                        continue;
+                    }
+                    if candidate_sql::add(conn, &cid, node_id, addr, source, now)? {
+                        added += 1;
+                    }
+                }
+                Ok(added)
+            })
+            .await?;
+        Ok(added)
+    }
+
+    /// Counts a failed session with the candidate at `addr`, if it is one.
+    pub async fn candidate_failed(&self, circle_id: &str, addr: &str) -> NodeResult<()> {
+        let (cid, a) = (circle_id.to_string(), addr.to_string());
+        self.store()
+            .write(move |conn| candidate_sql::record_failure(conn, &cid, &a, now_ts()))
+            .await?;
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use super::{now_ts, Node};
 use crate::error::{NodeError, NodeResult};
 use crate::events::NodeEvent;
 use crate::model::Circle;
+use crate::store::candidates::{self as candidate_sql, Source};
 use crate::store::channels::{self as channel_sql, NodeSet};
 use crate::store::{
     circles as circle_sql, messages as message_sql, meta, peers as peer_sql, StateStore,
@@ -32,7 +33,7 @@ pub struct ImportReport {
     pub circles: u64,
     /// Messages added.
     pub messages: u64,
-    /// Peers added or updated.
+    /// Peer addresses taken as dial candidates (they become peers once reached).
     pub peers: u64,
     /// Channels added.
     pub channels: u64,
@@ -197,21 +198,28 @@ pub fn import(
     }
     let known = |cid: &str| circles.iter().find(|c| c.circle_id == cid).cloned();
 
+    // The reference made members of whoever a PEERS frame named, so its members and
+    // peers are only dial candidates here: they become members by completing a session
+    // (or by authoring one of the messages imported below).
+    let peers = obj(state, "peers").cloned().unwrap_or_default();
     for (cid, members) in obj(state, "circle_members").cloned().unwrap_or_default() {
-        if known(&cid).is_some() {
-            for m in str_list(&members) {
-                circle_sql::add_member(conn, &cid, &m)?;
-            }
-        }
-    }
-    for (nid, p) in obj(state, "peers").cloned().unwrap_or_default() {
-        let addr = p.get("addr").and_then(Value::as_str).unwrap_or_default();
-        if nid == ref_id || felund_wire::frame::parse_host_port(addr).is_none() {
+        if known(&cid).is_none() {
             continue;
         }
-        let last_seen = p.get("last_seen").and_then(Value::as_i64).unwrap_or(0);
-        if peer_sql::upsert(conn, &nid, addr, last_seen)? {
-            r.peers += 1;
+        for nid in str_list(&members) {
+            let Some(addr) = peers
+                .get(&nid)
+                .and_then(|p| p.get("addr"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            if nid == ref_id || felund_wire::frame::parse_host_port(addr).is_none() {
+                continue;
+            }
+            if candidate_sql::add(conn, &cid, &nid, addr, Source::Import, now_ts())? {
+                r.peers += 1;
+            }
         }
     }
     for (nid, name) in obj(state, "node_display_names")

@@ -119,6 +119,8 @@ pub struct NodeInfo {
     pub message_count: u64,
     /// Distinct peers known.
     pub peer_count: u64,
+    /// Dial candidates still waiting for a first session.
+    pub dial_candidate_count: u64,
     /// Attached event subscribers.
     pub subscriber_count: u64,
     /// Sync counters.
@@ -270,13 +272,14 @@ impl Node {
 
     /// Node info with counts.
     pub async fn info(&self) -> NodeResult<NodeInfo> {
-        let (circle_count, message_count, peer_count) = self
+        let (circle_count, message_count, peer_count, dial_candidate_count) = self
             .store()
             .read(|conn| {
                 Ok((
                     circle_sql::count(conn)?,
                     crate::store::messages::count_chat(conn)?,
                     crate::store::peers::count(conn)?,
+                    crate::store::candidates::count_dialable(conn)?,
                 ))
             })
             .await?;
@@ -288,6 +291,7 @@ impl Node {
             circle_count,
             message_count,
             peer_count,
+            dial_candidate_count,
             subscriber_count: self
                 .inner
                 .counters

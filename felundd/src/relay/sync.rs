@@ -21,6 +21,7 @@ use super::client::{PullCursor, RelayClient, RelayError, PUSH_BATCH};
 use crate::counters::RelayHealth;
 use crate::model::Circle;
 use crate::node::{now_ts, random_nonce12, receive, Node};
+use crate::store::candidates::Source;
 use crate::store::{cursors, messages as message_sql};
 
 /// Poll interval without WebSocket push (the reference TUI polls every 8 s).
@@ -168,14 +169,20 @@ impl RelaySync {
         can_anchor: bool,
     ) -> Result<(), RelayError> {
         self.client.register(advertise, can_anchor, TTL_S).await?;
-        for p in self.client.peers().await? {
-            if let Err(e) = self
-                .node
-                .record_peer(&self.circle.circle_id, &p.node_id, Some(&p.addr), now_ts())
-                .await
-            {
-                tracing::warn!("cannot record a relay peer: {e}");
-            }
+        // A relay's list is hearsay: its entries are only dial candidates.
+        let named = self
+            .client
+            .peers()
+            .await?
+            .into_iter()
+            .map(|p| (p.node_id, p.addr))
+            .collect();
+        if let Err(e) = self
+            .node
+            .add_candidates(&self.circle.circle_id, Source::Relay, named)
+            .await
+        {
+            tracing::warn!("cannot record the relay's peers as dial candidates: {e}");
         }
         Ok(())
     }

@@ -135,6 +135,7 @@ pub fn delete(conn: &Connection, circle_id: &str) -> StoreResult<bool> {
         "channel_requests",
         "anchor_records",
         "relay_cursors",
+        "dial_candidates",
     ] {
         conn.execute(
             &format!("DELETE FROM {table} WHERE circle_id = ?1"),

@@ -10,6 +10,7 @@
 //! `peers`, `meta`); each takes a plain `&Connection` so it runs inside the writer's
 //! transaction or on the read connection alike.
 
+pub mod candidates;
 pub mod channels;
 pub mod circles;
 pub mod cursors;

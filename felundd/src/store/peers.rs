@@ -77,9 +77,10 @@ pub fn display_name(conn: &Connection, node_id: &str) -> StoreResult<String> {
         .unwrap_or_else(|| ANON.to_string()))
 }
 
-/// Records `node_id` as a member of `circle_id` and, with an address, as a peer.
-/// Returns whether the peer record changed.
-pub fn record(
+/// Records `node_id`, which has just completed an encrypted session in `circle_id`, as a
+/// member and, with an address, as a peer there (no longer a dial candidate). Returns
+/// whether the peer record changed.
+pub fn record_verified(
     conn: &Connection,
     circle_id: &str,
     node_id: &str,
@@ -88,7 +89,25 @@ pub fn record(
 ) -> StoreResult<bool> {
     super::circles::add_member(conn, circle_id, node_id)?;
     match addr {
-        Some(a) => upsert(conn, node_id, a, last_seen),
+        Some(a) => {
+            super::candidates::remove(conn, circle_id, a)?;
+            upsert(conn, node_id, a, last_seen)
+        }
         None => Ok(false),
     }
+}
+
+/// Whether `node_id` is a member of `circle_id` known to be at `addr`.
+pub fn is_verified_at(
+    conn: &Connection,
+    circle_id: &str,
+    node_id: &str,
+    addr: &str,
+) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM peers p JOIN circle_members m ON m.node_id = p.node_id
+                        WHERE m.circle_id = ?1 AND p.node_id = ?2 AND p.addr = ?3)",
+        params![circle_id, node_id, addr],
+        |r| r.get(0),
+    )?)
 }

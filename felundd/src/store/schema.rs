@@ -111,6 +111,38 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO messages_fts (rowid, text)
         SELECT seq, text FROM messages WHERE channel_id != '__control';
     "#,
+    // v3: dial candidates (see `candidates`). Members and peer addresses used to be
+    // recorded from unverified sources too (PEERS frames, relays, and sessions that had
+    // not proved the secret), so every address recorded so far becomes a candidate and
+    // only nodes that authored a stored (verified) message stay members. Nodes that are
+    // still around prove themselves again at the next session.
+    r#"
+    CREATE TABLE dial_candidates (
+        circle_id      TEXT NOT NULL,
+        addr           TEXT NOT NULL,
+        -- The node id it was named with; unverified.
+        node_id        TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        last_change_ts INTEGER NOT NULL,
+        failures       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (circle_id, addr)
+    );
+    INSERT OR IGNORE INTO dial_candidates (circle_id, addr, node_id, source, last_change_ts)
+        SELECT m.circle_id, p.addr, p.node_id, 'import', p.last_seen
+        FROM circle_members m JOIN peers p ON p.node_id = m.node_id;
+    DELETE FROM dial_candidates WHERE rowid IN (
+        SELECT rowid FROM (
+            SELECT rowid, ROW_NUMBER() OVER (
+                PARTITION BY circle_id ORDER BY last_change_ts DESC) AS rank
+            FROM dial_candidates)
+        WHERE rank > 32);
+    DELETE FROM circle_members
+        WHERE node_id != COALESCE((SELECT value FROM meta WHERE key = 'node_id'), '')
+          AND NOT EXISTS (SELECT 1 FROM messages
+                          WHERE messages.circle_id = circle_members.circle_id
+                            AND messages.author_node_id = circle_members.node_id);
+    DELETE FROM peers;
+    "#,
 ];
 
 /// Brings the database up to the newest schema.
