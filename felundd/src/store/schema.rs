@@ -164,3 +164,44 @@ pub(super) fn migrate(conn: &Connection) -> StoreResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A v2 file whose members and peers came partly from hearsay: after v3 only the node
+    /// itself and authors of stored messages are members, and every recorded address is a
+    /// dial candidate instead of a peer.
+    #[test]
+    fn v3_turns_recorded_peers_into_candidates_and_keeps_only_proven_members() {
+        let conn = Connection::open_in_memory().expect("db");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("v1..v2");
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO meta VALUES ('node_id', 'me');
+             INSERT INTO circle_members VALUES ('c', 'me'), ('c', 'author'), ('c', 'named');
+             INSERT INTO peers VALUES ('author', '10.0.0.1:1', 5), ('named', '10.0.0.2:2', 6);
+             INSERT INTO messages (msg_id, circle_id, channel_id, author_node_id, display_name,
+                                   created_ts, text, mac, schema_version, received_ts)
+                 VALUES ('m', 'c', 'general', 'author', '', 1, 't', '', 1, 1);",
+        )
+        .expect("v2 rows");
+        migrate(&conn).expect("migrate");
+        let members: Vec<String> = conn
+            .prepare("SELECT node_id FROM circle_members ORDER BY node_id")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("members");
+        assert_eq!(members, ["author", "me"]);
+        let peers: i64 = conn
+            .query_row("SELECT COUNT(*) FROM peers", [], |r| r.get(0))
+            .expect("peers");
+        assert_eq!(peers, 0);
+        let candidates: Vec<String> = conn
+            .prepare("SELECT addr FROM dial_candidates ORDER BY addr")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("candidates");
+        assert_eq!(candidates, ["10.0.0.1:1", "10.0.0.2:2"]);
+    }
+}
