@@ -77,6 +77,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -84,11 +85,14 @@ pub mod hub;
 pub mod input;
 pub mod limits;
 pub mod presence;
+pub mod ratelimit;
 pub mod routes;
+mod serve;
 pub mod server;
 pub mod signal;
 pub mod state;
 pub mod store;
+pub mod subscribers;
 pub mod ws;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -308,7 +308,11 @@ async fn validation(backend: Backend) {
 }
 
 async fn poll_returns_at_most_200(backend: Backend) {
-    let relay = start_with(&backend, |c| c.signal_rate_limit = 1000).await;
+    let relay = start_with(&backend, |c| {
+        c.signal_rate_limit = 1000;
+        c.signal_posts_per_address = 0;
+    })
+    .await;
     for i in 0..205 {
         post(
             &relay,

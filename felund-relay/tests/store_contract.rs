@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use common::{deps_for, Backend};
 use felund_relay::store::{
-    MessageBatch, MessageCursor, NewMessage, NewSignal, PrunePolicy, RateLimit, RelayStore,
+    MessageBatch, MessageCursor, NewMessage, NewSignal, PageLimit, PrunePolicy, RateLimit,
+    RelayStore,
 };
 
 struct Opened {
@@ -66,26 +67,46 @@ async fn messages_dedupe_page_and_expire(backend: Backend) {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].payload, "{\"msg_id\":\"cccccccc\"}");
     let page = s
-        .pull_messages("hinthint", MessageCursor::AfterSeq(0), 50, 2)
+        .pull_messages(
+            "hinthint",
+            MessageCursor::AfterSeq(0),
+            50,
+            PageLimit::rows(2),
+        )
         .await
         .expect("pull");
     assert_eq!(page.messages.len(), 2);
     assert!(page.more);
     assert_eq!(page.max_seq, again[0].seq);
     let rest = s
-        .pull_messages("hinthint", MessageCursor::AfterSeq(first[1].seq), 50, 2)
+        .pull_messages(
+            "hinthint",
+            MessageCursor::AfterSeq(first[1].seq),
+            50,
+            PageLimit::rows(2),
+        )
         .await
         .expect("pull");
     assert_eq!(rest.messages.len(), 1);
     assert!(!rest.more);
     let other = s
-        .pull_messages("otherhint", MessageCursor::Since(0), 50, 10)
+        .pull_messages(
+            "otherhint",
+            MessageCursor::Since(0),
+            50,
+            PageLimit::rows(10),
+        )
         .await
         .expect("pull");
     assert!(other.messages.is_empty());
     assert_eq!(other.max_seq, 0);
     let expired = s
-        .pull_messages("hinthint", MessageCursor::Since(0), 100, 10)
+        .pull_messages(
+            "hinthint",
+            MessageCursor::Since(0),
+            100,
+            PageLimit::rows(10),
+        )
         .await
         .expect("pull");
     assert!(expired.messages.is_empty());
@@ -99,7 +120,7 @@ async fn messages_dedupe_page_and_expire(backend: Backend) {
 
 async fn stored_at_never_goes_below_an_earlier_since_pull(backend: Backend) {
     let s = open(&backend).await.store;
-    s.pull_messages("hinthint", MessageCursor::Since(0), 50, 10)
+    s.pull_messages("hinthint", MessageCursor::Since(0), 50, PageLimit::rows(10))
         .await
         .expect("pull");
     // A batch whose request time (40) is older than that pull's (50), e.g. from an instance
@@ -111,14 +132,24 @@ async fn stored_at_never_goes_below_an_earlier_since_pull(backend: Backend) {
         .expect("insert");
     assert_eq!(late[0].stored_at, 50);
     let page = s
-        .pull_messages("hinthint", MessageCursor::Since(49), 51, 10)
+        .pull_messages(
+            "hinthint",
+            MessageCursor::Since(49),
+            51,
+            PageLimit::rows(10),
+        )
         .await
         .expect("pull");
     assert_eq!(page.messages.len(), 1);
     // stored_at never decreases along seq; after_seq pulls leave the floor alone.
-    s.pull_messages("hinthint", MessageCursor::AfterSeq(0), 90, 10)
-        .await
-        .expect("pull");
+    s.pull_messages(
+        "hinthint",
+        MessageCursor::AfterSeq(0),
+        90,
+        PageLimit::rows(10),
+    )
+    .await
+    .expect("pull");
     let next = s
         .insert_messages(batch(vec![msg("bbbbbbbb")], 60, 1000))
         .await
