@@ -24,10 +24,9 @@ use tower::ServiceExt;
 use crate::config::Timeouts;
 use crate::limits::MAX_ACCEPT_BACKOFF_MS;
 
-/// Largest request head (request line and headers) hyper buffers, bytes.
+/// Largest request head (request line and headers), bytes; more is answered 431. (hyper also
+/// caps a request at 100 header lines.)
 const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// Most header lines in one request.
-const MAX_HEADERS: usize = 64;
 
 /// One open connection as the table sees it.
 struct Entry {
@@ -207,8 +206,7 @@ async fn connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .max_headers(MAX_HEADERS);
+        .max_header_size(MAX_HEAD_BYTES);
     let conn = builder.serve_connection(io, service).with_upgrades();
     tokio::pin!(conn);
     let evict = Arc::clone(&slot.evict);
@@ -220,8 +218,12 @@ async fn connection(
         }
         _ = evict.notified() => tracing::debug!(%peer, "idle connection evicted"),
         _ = stopped(shutdown) => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            // A request in flight may finish; a connection between requests (or one still
+            // sending its head, which hyper would wait for) is closed at once.
+            if slot.in_flight.load(Ordering::SeqCst) > 0 {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
         }
     }
     drop(slot);
