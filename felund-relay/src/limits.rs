@@ -91,7 +91,7 @@ pub const DEFAULT_MAX_NODES_PER_KEY: u32 = 256;
 /// Default: most signing keys one client address may register under in one hint.
 pub const DEFAULT_MAX_KEYS_PER_ADDRESS: u32 = 1;
 /// Default: most payload bytes in one `GET /v1/messages` answer (`more`/`cursor` page on).
-pub const DEFAULT_PULL_MAX_BYTES: usize = 2 * 1024 * 1024;
+pub const DEFAULT_PULL_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Default: most payload bytes in the WebSocket replay on connect.
 pub const DEFAULT_WS_REPLAY_MAX_BYTES: usize = 1024 * 1024;
 /// Default: most WebSocket subscribers per circle hint and signing key (unsigned ones count as

@@ -53,3 +53,9 @@ fn an_ordinary_4096_byte_text_makes_about_17_kb() {
     assert!((16_000..18_500).contains(&len), "{len}");
     assert!(len < MAX_RELAY_OBJECT_BYTES);
 }
+
+#[test]
+fn the_documented_figure_is_the_constant() {
+    // README's felund-relay limits table quotes this number.
+    assert_eq!(MAX_RELAY_OBJECT_BYTES, 44_279);
+}

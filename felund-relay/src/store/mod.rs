@@ -330,7 +330,7 @@ pub trait RelayStore: Send + Sync + 'static {
     async fn insert_messages(&self, batch: MessageBatch) -> StoreResult<Vec<StoredMessage>>;
 
     /// Unexpired messages of a circle after `cursor`, oldest first, within `limit` (rows and
-    /// payload bytes, see [`take_page`]); never reads much more than the page from the backend.
+    /// payload bytes; the first message always fits); never reads much more than the page.
     ///
     /// A `Since` pull first raises the store's time floor to `now` (waiting for a batch that
     /// is being committed), so every message this pull does not see gets `stored_at >= now`:
