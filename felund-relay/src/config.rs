@@ -94,7 +94,8 @@ pub struct Cli {
     #[arg(long, env = "FELUND_RELAY_SIGNAL_POSTS_PER_ADDRESS", default_value_t = limits::DEFAULT_SIGNAL_POSTS_PER_ADDRESS)]
     pub signal_posts_per_address: u32,
 
-    /// Seconds a client may take to send a request's headers.
+    /// Seconds a client may take to send a request's headers (also how long a keep-alive
+    /// connection may wait for its next request).
     #[arg(long, env = "FELUND_RELAY_HEADER_TIMEOUT_S", default_value_t = limits::DEFAULT_HEADER_TIMEOUT_S)]
     pub header_timeout_s: u64,
 

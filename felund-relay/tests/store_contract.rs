@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::{deps_for, Backend};
 use felund_relay::store::{
-    MessageBatch, MessageCursor, NewMessage, NewSignal, PageLimit, PrunePolicy, RateLimit,
-    RelayStore,
+    MessageBatch, MessageCursor, NewMessage, NewSignal, PageLimit, PresenceLimits, PresenceOutcome,
+    PresenceRecord, PrunePolicy, RateLimit, RelayStore,
 };
 
 struct Opened {
@@ -232,7 +232,100 @@ async fn signal_ids_increase_and_expire(backend: Backend) {
     assert_eq!(s.prune(60, policy).await.expect("prune").signals, 1);
 }
 
+fn record(node: &str, key: &str, addr: &str, now: i64) -> PresenceRecord {
+    PresenceRecord {
+        circle_hint: "hinthint".into(),
+        node_id: node.into(),
+        endpoints: "[]".into(),
+        capabilities: "{}".into(),
+        observed_at: now,
+        expires_at: now + 100,
+        signing_key: key.into(),
+        client_addr: addr.into(),
+    }
+}
+
+async fn presence_is_partitioned_by_key(backend: Backend) {
+    let s = open(&backend).await.store;
+    let limits = PresenceLimits {
+        max_keys_per_hint: 2,
+        max_nodes_per_key: 2,
+        max_keys_per_address: 1,
+    };
+    let put = |r: PresenceRecord| {
+        let s = s.clone();
+        async move { s.put_presence(r, limits).await.expect("put") }
+    };
+    assert_eq!(
+        put(record("node-a", "k1", "10.0.0.1", 10)).await,
+        PresenceOutcome::Stored
+    );
+    // The same node under another key is another record; the first one is untouched.
+    assert_eq!(
+        put(record("node-a", "k2", "10.0.0.2", 11)).await,
+        PresenceOutcome::Stored
+    );
+    let keys = s
+        .signing_keys("hinthint", "node-a", 12, 10)
+        .await
+        .expect("keys");
+    assert_eq!(keys, vec!["k2".to_owned(), "k1".to_owned()]);
+    // A third key is refused; so is a second key from one address.
+    assert_eq!(
+        put(record("node-b", "k3", "10.0.0.3", 12)).await,
+        PresenceOutcome::TooManyKeys
+    );
+    assert_eq!(
+        put(record("node-b", "k2", "10.0.0.1", 12)).await,
+        PresenceOutcome::AddressUsesOtherKeys
+    );
+    // Unsigned records are a group of their own and never a key.
+    assert_eq!(
+        put(record("node-a", "", "10.0.0.9", 12)).await,
+        PresenceOutcome::Stored
+    );
+    assert_eq!(
+        s.signing_keys("hinthint", "node-a", 13, 10)
+            .await
+            .expect("keys")
+            .len(),
+        2
+    );
+    // A full group displaces its own least recently refreshed record only.
+    put(record("node-b", "k1", "10.0.0.1", 13)).await;
+    put(record("node-c", "k1", "10.0.0.1", 14)).await;
+    let k1: Vec<String> = s
+        .live_peers("hinthint", "k1", None, 15, 10)
+        .await
+        .expect("peers")
+        .into_iter()
+        .map(|r| r.node_id)
+        .collect();
+    assert_eq!(k1, vec!["node-c".to_owned(), "node-b".to_owned()]);
+    assert_eq!(
+        s.live_peers("hinthint", "k2", None, 15, 10)
+            .await
+            .expect("peers")
+            .len(),
+        1
+    );
+    // Removal is per key; expiry frees a key's place.
+    assert!(s
+        .remove_presence("hinthint", "node-a", "k2")
+        .await
+        .expect("rm"));
+    assert!(!s
+        .remove_presence("hinthint", "node-a", "k2")
+        .await
+        .expect("rm"));
+    assert_eq!(
+        put(record("node-d", "k3", "10.0.0.3", 200)).await,
+        PresenceOutcome::Stored
+    );
+}
+
 on_both_backends!(
+    presence_is_partitioned_by_key,
     messages_dedupe_page_and_expire,
     stored_at_never_goes_below_an_earlier_since_pull,
     nonces_and_rate_limits,
