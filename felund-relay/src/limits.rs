@@ -64,6 +64,9 @@ pub const SIGNAL_TTL_OTHER_S: i64 = 120;
 pub const SIGNAL_TTL_MIN_S: i64 = 10;
 /// At most this many signals per `GET /v1/signal`.
 pub const SIGNAL_POLL_LIMIT: u32 = 200;
+/// At most this many payload bytes per `GET /v1/signal` (sixteen of the largest payloads;
+/// clients page on with `since_id`).
+pub const SIGNAL_POLL_MAX_BYTES: usize = 16 * SIGNAL_PAYLOAD_MAX;
 /// Default signal rate limit: this many POSTs per window per from_node_id...
 pub const SIGNAL_RATE_LIMIT: u32 = 20;
 /// ...per window of this many seconds (also the `Retry-After` value).

@@ -432,7 +432,55 @@ async fn id_fields_are_bounded(backend: Backend) {
     relay.stop().await;
 }
 
+/// Polls are bounded in bytes as well as count (200 signals of 64 KB were 12.8 MB per poll):
+/// the `since_id` cursor pages through the rest, each signal exactly once.
+async fn polls_are_bounded_in_bytes_and_page_on(backend: Backend) {
+    let relay = start_with(&backend, |c| {
+        c.signal_rate_limit = 1000;
+        c.signal_posts_per_address = 0;
+    })
+    .await;
+    let big = "p".repeat(60_000);
+    for i in 0..40 {
+        let body = signal(
+            &format!("sender-{i:06}"),
+            BOB,
+            "session-big1",
+            "offer",
+            &big,
+        );
+        assert_eq!(post(&relay, &body).await.status, 200);
+    }
+    let (mut seen, mut since, mut polls) = (Vec::new(), 0, 0);
+    loop {
+        let got = poll(&relay, &format!("to_node_id={BOB}&since_id={since}")).await;
+        if got.is_empty() {
+            break;
+        }
+        let bytes: usize = got
+            .iter()
+            .map(|s| s["payload"].as_str().expect("p").len())
+            .sum();
+        assert!(
+            bytes <= felund_relay::limits::SIGNAL_POLL_MAX_BYTES,
+            "{bytes}"
+        );
+        seen.extend(
+            got.iter()
+                .map(|s| s["from_node"].as_str().expect("from").to_owned()),
+        );
+        since = got.last().expect("last")["id"].as_i64().expect("id");
+        polls += 1;
+        assert!(polls < 10, "runaway polling");
+    }
+    assert!(polls >= 3, "{polls}");
+    let expected: Vec<String> = (0..40).map(|i| format!("sender-{i:06}")).collect();
+    assert_eq!(seen, expected);
+    relay.stop().await;
+}
+
 on_both_backends!(
+    polls_are_bounded_in_bytes_and_page_on,
     rotating_from_node_id_is_limited_per_address,
     five_web_clients_behind_one_address_fit_the_signal_budget,
     id_fields_are_bounded,

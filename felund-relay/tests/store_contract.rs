@@ -210,18 +210,18 @@ async fn signal_ids_increase_and_expire(backend: Backend) {
         .expect("c");
     assert!(a < b && b < c);
     let all = s
-        .pending_signals("to-node", 0, None, 20, 10)
+        .pending_signals("to-node", 0, None, 20, PageLimit::rows(10))
         .await
         .expect("poll");
     assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a, b]);
     let s2 = s
-        .pending_signals("to-node", 0, Some("s2"), 20, 10)
+        .pending_signals("to-node", 0, Some("s2"), 20, PageLimit::rows(10))
         .await
         .expect("poll");
     assert_eq!(s2.len(), 1);
     assert_eq!(s2[0].kind, "offer");
     let later = s
-        .pending_signals("to-node", a, None, 60, 10)
+        .pending_signals("to-node", a, None, 60, PageLimit::rows(10))
         .await
         .expect("poll");
     assert!(later.is_empty(), "b expired at 50");

@@ -7,10 +7,12 @@ use serde_json::{json, Value};
 
 use crate::error::{json_response, ApiError};
 use crate::input::Ctx;
-use crate::limits::{SIGNAL_ID_MAX, SIGNAL_ID_MIN, SIGNAL_POLL_LIMIT, SIGNAL_SESSION_MAX};
+use crate::limits::{
+    SIGNAL_ID_MAX, SIGNAL_ID_MIN, SIGNAL_POLL_LIMIT, SIGNAL_POLL_MAX_BYTES, SIGNAL_SESSION_MAX,
+};
 use crate::signal::{parse_post, parse_since_id};
 use crate::state::AppState;
-use crate::store::{NewSignal, RateLimit};
+use crate::store::{NewSignal, PageLimit, RateLimit};
 
 /// Stores one signal for its recipient, rate-limited per client address and per
 /// `from_node_id`.
@@ -53,7 +55,8 @@ pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     ))
 }
 
-/// Unexpired signals for `to_node_id` after `since_id` (optionally of one session), by id.
+/// Unexpired signals for `to_node_id` after `since_id` (optionally of one session), by id; at
+/// most 200 and [`SIGNAL_POLL_MAX_BYTES`] of payload (the next poll's `since_id` gets the rest).
 pub(super) async fn poll(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     let to_node = ctx.query("to_node_id").unwrap_or("").to_owned();
     if to_node.chars().count() < SIGNAL_ID_MIN {
@@ -72,9 +75,14 @@ pub(super) async fn poll(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         )));
     }
     let now = state.now();
+    // The cursor is the largest id a client has seen, so a cut page loses nothing.
+    let limit = PageLimit {
+        rows: SIGNAL_POLL_LIMIT,
+        bytes: SIGNAL_POLL_MAX_BYTES,
+    };
     let records = state
         .store
-        .pending_signals(&to_node, since_id, session_id, now, SIGNAL_POLL_LIMIT)
+        .pending_signals(&to_node, since_id, session_id, now, limit)
         .await?;
     let signals: Vec<Value> = records
         .into_iter()

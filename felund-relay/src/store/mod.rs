@@ -101,24 +101,34 @@ impl PageLimit {
     }
 }
 
-/// Cuts a page from rows in cursor order: at most `limit.rows` messages and `limit.bytes`
-/// payload bytes (but at least one message); `more` when a row was left over.
+/// Cuts a page from rows in cursor order: at most `limit.rows` of them and `limit.bytes` of
+/// `size` (but at least one row); `more` when a row was left over.
+pub(crate) fn take_within<T>(
+    rows: impl IntoIterator<Item = T>,
+    limit: PageLimit,
+    size: impl Fn(&T) -> usize,
+) -> (Vec<T>, bool) {
+    let mut page = Vec::new();
+    let mut bytes = 0_usize;
+    for row in rows {
+        let len = size(&row);
+        let full = page.len() >= limit.rows as usize
+            || (!page.is_empty() && bytes.saturating_add(len) > limit.bytes);
+        if full {
+            return (page, true);
+        }
+        bytes = bytes.saturating_add(len);
+        page.push(row);
+    }
+    (page, false)
+}
+
+/// [`take_within`] for messages, sized by payload.
 pub(crate) fn take_page(
     rows: impl IntoIterator<Item = StoredMessage>,
     limit: PageLimit,
 ) -> (Vec<StoredMessage>, bool) {
-    let mut page = Vec::new();
-    let mut bytes = 0_usize;
-    for m in rows {
-        let full = page.len() >= limit.rows as usize
-            || (!page.is_empty() && bytes.saturating_add(m.payload.len()) > limit.bytes);
-        if full {
-            return (page, true);
-        }
-        bytes = bytes.saturating_add(m.payload.len());
-        page.push(m);
-    }
-    (page, false)
+    take_within(rows, limit, |m| m.payload.len())
 }
 
 /// A message to store: its id, the author's created_ts and the exact JSON object received.
@@ -352,14 +362,15 @@ pub trait RelayStore: Send + Sync + 'static {
     async fn insert_signal(&self, signal: NewSignal) -> StoreResult<i64>;
 
     /// Unexpired signals for `to_node` with `id > since_id` (and the given session, if any),
-    /// by id, at most `limit`.
+    /// by id, within `limit` (rows, and payload bytes: the first signal always fits); never
+    /// reads much more than that from the backend.
     async fn pending_signals(
         &self,
         to_node: &str,
         since_id: i64,
         session_id: Option<&str>,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>>;
 
     /// Removes expired registrations, messages and signals, old nonces and rate buckets.

@@ -245,7 +245,7 @@ impl RelayStore for PgStore {
         since_id: i64,
         session_id: Option<&str>,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>> {
         queries::pending_signals(&self.pool, to_node, since_id, session_id, now, limit).await
     }

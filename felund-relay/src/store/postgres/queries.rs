@@ -8,9 +8,9 @@ use sqlx::PgPool;
 
 use super::{map_err, PRESENCE_LOCK_SPACE, PRUNE_LOCK, PUSH_CHANNEL, SIGNAL_LOCK};
 use crate::store::{
-    take_page, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit, PresenceLimits,
-    PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit, SignalRecord,
-    StoreResult, StoredMessage,
+    take_page, take_within, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit,
+    PresenceLimits, PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit,
+    SignalRecord, StoreResult, StoredMessage,
 };
 
 /// A sender node longer than this is left out of the notification (its own sockets on other
@@ -480,35 +480,42 @@ pub(super) async fn pending_signals(
     since_id: i64,
     session_id: Option<&str>,
     now: i64,
-    limit: u32,
+    limit: PageLimit,
 ) -> StoreResult<Vec<SignalRecord>> {
+    // As for message pages: only rows whose predecessors hold at most the byte budget leave
+    // the database; take_within makes the exact cut.
     let rows: Vec<SignalRow> = sqlx::query_as(
-        "SELECT id, session_id, from_node, to_node, type, payload, created_at
-         FROM signal_messages
-         WHERE to_node = $1 AND id > $2 AND expires_at > $3
-               AND ($4::text IS NULL OR session_id = $4)
-         ORDER BY id ASC LIMIT $5",
+        "SELECT id, session_id, from_node, to_node, type, payload, created_at FROM (
+             SELECT *, SUM(octet_length(payload)) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING)
+                           - octet_length(payload) AS before
+             FROM (SELECT id, session_id, from_node, to_node, type, payload, created_at
+                   FROM signal_messages
+                   WHERE to_node = $1 AND id > $2 AND expires_at > $3
+                         AND ($4::text IS NULL OR session_id = $4)
+                   ORDER BY id ASC LIMIT $5) p
+         ) w
+         WHERE w.before <= $6
+         ORDER BY id ASC",
     )
     .bind(to_node)
     .bind(since_id)
     .bind(now)
     .bind(session_id)
-    .bind(i64::from(limit))
+    .bind(i64::from(limit.rows))
+    .bind(i64::try_from(limit.bytes).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await
     .map_err(map_err)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SignalRecord {
-            id: r.0,
-            session_id: r.1,
-            from_node: r.2,
-            to_node: r.3,
-            kind: r.4,
-            payload: r.5,
-            created_at: r.6,
-        })
-        .collect())
+    let records = rows.into_iter().map(|r| SignalRecord {
+        id: r.0,
+        session_id: r.1,
+        from_node: r.2,
+        to_node: r.3,
+        kind: r.4,
+        payload: r.5,
+        created_at: r.6,
+    });
+    Ok(take_within(records, limit, |s| s.payload.len()).0)
 }
 
 pub(super) async fn prune(

@@ -187,7 +187,7 @@ impl RelayStore for SqliteStore {
         since_id: i64,
         session_id: Option<&str>,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>> {
         let to = to_node.to_owned();
         let session = session_id.map(str::to_owned);

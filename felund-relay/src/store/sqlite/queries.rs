@@ -3,9 +3,9 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::store::{
-    take_page, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit, PresenceLimits,
-    PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit, SignalRecord,
-    StoredMessage,
+    take_page, take_within, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit,
+    PresenceLimits, PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit,
+    SignalRecord, StoredMessage,
 };
 
 pub(super) fn put_presence(
@@ -350,7 +350,7 @@ pub(super) fn pending_signals(
     since_id: i64,
     session_id: Option<&str>,
     now: i64,
-    limit: u32,
+    limit: PageLimit,
 ) -> rusqlite::Result<Vec<SignalRecord>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, session_id, from_node, to_node, type, payload, created_at
@@ -358,18 +358,29 @@ pub(super) fn pending_signals(
          WHERE to_node = ?1 AND id > ?2 AND expires_at > ?3 AND (?4 IS NULL OR session_id = ?4)
          ORDER BY id ASC LIMIT ?5",
     )?;
-    let rows = stmt.query_map(params![to_node, since_id, now, session_id, limit], |row| {
-        Ok(SignalRecord {
-            id: row.get(0)?,
-            session_id: row.get(1)?,
-            from_node: row.get(2)?,
-            to_node: row.get(3)?,
-            kind: row.get(4)?,
-            payload: row.get(5)?,
-            created_at: row.get(6)?,
-        })
-    })?;
-    rows.collect()
+    let mut error = None;
+    // Read lazily: the cut stops one row past the byte budget.
+    let rows = stmt
+        .query_map(
+            params![to_node, since_id, now, session_id, limit.rows],
+            |row| {
+                Ok(SignalRecord {
+                    id: row.get(0)?,
+                    session_id: row.get(1)?,
+                    from_node: row.get(2)?,
+                    to_node: row.get(3)?,
+                    kind: row.get(4)?,
+                    payload: row.get(5)?,
+                    created_at: row.get(6)?,
+                })
+            },
+        )?
+        .map_while(|row| row.map_err(|e| error = Some(e)).ok());
+    let (signals, _more) = take_within(rows, limit, |s| s.payload.len());
+    match error {
+        Some(err) => Err(err),
+        None => Ok(signals),
+    }
 }
 
 pub(super) fn prune(
