@@ -4,17 +4,27 @@
 //!    else 401 `INVALID_SIGNATURE`;
 //! 2. `|now − ts| ≤ 300`, else 400 `EXPIRED_TIMESTAMP`;
 //! 3. nonce not used in the last 300 s, else 409 `NONCE_REPLAY`;
-//! 4. a signing key is known (given in the register body, or stored for
-//!    `(circle_hint, X-Felund-Node)` by a live registration), else 401;
-//! 5. the signature matches, else 401;
+//! 4. a signing key is known (given in the register body, or one of the keys that live
+//!    registrations of `(circle_hint, X-Felund-Node)` were made with), else 401;
+//! 5. the signature matches (that key, or one of those keys), else 401;
 //! 6. the nonce is claimed in the store — atomically, so that a concurrent replay (also through
 //!    another relay instance sharing the database) gets 409.
+//!
+//! Every header is bounded before it is used: a nonce over [`MAX_NONCE_LEN`], a timestamp over
+//! [`MAX_TS_HEADER_LEN`], a signature that is not [`SIGNATURE_HEX_LEN`] hex digits or a node id
+//! over [`ID_MAX_LEN`] is refused with 401 at step 1, before the store is asked anything.
+//!
+//! Presence is partitioned by key, so a node id registered by an outsider with another key
+//! does not lock the member out: the member's request verifies with the member's key, and the
+//! verified key tells the handler whose records the caller may see or remove.
 
 use axum::http::{HeaderMap, Method};
 
 use crate::error::ApiError;
 use crate::input::header_str;
-use crate::limits::SIGNATURE_WINDOW_S;
+use crate::limits::{
+    ID_MAX_LEN, MAX_NONCE_LEN, MAX_TS_HEADER_LEN, SIGNATURE_HEX_LEN, SIGNATURE_WINDOW_S,
+};
 use crate::state::AppState;
 
 /// The node header.
@@ -31,7 +41,7 @@ pub const HDR_SIGNATURE: &str = "x-felund-signature";
 pub enum KeySource<'a> {
     /// A key given in the request itself (register with `signing_key`), lowercase hex.
     Given(&'a str),
-    /// The key stored for `(circle_hint, node_id)`; `None` node means no key.
+    /// The keys of the live registrations of `(circle_hint, node_id)`; `None` node means none.
     Stored {
         /// The circle hint of the request.
         circle_hint: &'a str,
@@ -66,22 +76,39 @@ pub fn has_signature_headers(headers: &HeaderMap) -> bool {
         .any(|h| non_empty(headers, h).is_some())
 }
 
-/// `X-Felund-Node`, if present and non-empty.
+/// `X-Felund-Node`, if present, non-empty and at most [`ID_MAX_LEN`] bytes.
 pub fn node_header(headers: &HeaderMap) -> Option<&str> {
-    non_empty(headers, HDR_NODE)
+    non_empty(headers, HDR_NODE).filter(|n| n.len() <= ID_MAX_LEN)
 }
 
-/// Verifies a signed request (see the module docs for the order of checks).
+/// The three signature headers, if all are present and within their bounds.
+fn signature_headers(headers: &HeaderMap) -> Option<(&str, &str, &str)> {
+    let ts = non_empty(headers, HDR_TS).filter(|t| t.len() <= MAX_TS_HEADER_LEN)?;
+    let nonce = non_empty(headers, HDR_NONCE).filter(|n| n.len() <= MAX_NONCE_LEN)?;
+    let signature = non_empty(headers, HDR_SIGNATURE)
+        .filter(|s| s.len() == SIGNATURE_HEX_LEN && s.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    // A node header that is there but out of bounds is refused, not ignored.
+    if non_empty(headers, HDR_NODE).is_some_and(|n| n.len() > ID_MAX_LEN) {
+        return None;
+    }
+    Some((ts, nonce, signature))
+}
+
+/// A hex key as its 32 bytes.
+fn key_bytes(hex_key: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_key)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+}
+
+/// Verifies a signed request (see the module docs for the order of checks); returns the
+/// (lowercase hex) key it was signed with.
 pub async fn enforce(
     state: &AppState,
     req: Signed<'_>,
     key: KeySource<'_>,
-) -> Result<(), ApiError> {
-    let (Some(ts_text), Some(nonce), Some(signature)) = (
-        non_empty(req.headers, HDR_TS),
-        non_empty(req.headers, HDR_NONCE),
-        non_empty(req.headers, HDR_SIGNATURE),
-    ) else {
+) -> Result<String, ApiError> {
+    let Some((ts_text, nonce, signature)) = signature_headers(req.headers) else {
         return Err(ApiError::InvalidSignature);
     };
     let ts = crate::input::php_int(ts_text);
@@ -93,53 +120,61 @@ pub async fn enforce(
     if state.store.nonce_seen(nonce, not_before).await? {
         return Err(ApiError::NonceReplay);
     }
-    let key_hex = match key {
-        KeySource::Given(hex) => Some(hex.to_owned()),
+    let candidates = match key {
+        KeySource::Given(hex) => vec![hex.to_owned()],
         KeySource::Stored {
             circle_hint,
             node_id: Some(node),
-        } => state.store.signing_key(circle_hint, node, now).await?,
-        KeySource::Stored { node_id: None, .. } => None,
+        } => {
+            let limit = state.config.presence.max_keys_per_hint;
+            state
+                .store
+                .signing_keys(circle_hint, node, now, limit)
+                .await?
+        }
+        KeySource::Stored { node_id: None, .. } => Vec::new(),
     };
-    let key = key_hex
-        .and_then(|hex_key| hex::decode(hex_key).ok())
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        .ok_or(ApiError::InvalidSignature)?;
-    let valid = felund_wire::api_sign::verify_request_signature(
-        &key,
-        req.method.as_str(),
-        req.path,
-        req.body,
-        ts,
-        nonce,
-        &signature.to_ascii_lowercase(),
-    );
-    if !valid {
+    let signature = signature.to_ascii_lowercase();
+    let verified = candidates.into_iter().find(|hex_key| {
+        key_bytes(hex_key).is_some_and(|key| {
+            felund_wire::api_sign::verify_request_signature(
+                &key,
+                req.method.as_str(),
+                req.path,
+                req.body,
+                ts,
+                nonce,
+                &signature,
+            )
+        })
+    });
+    let Some(verified) = verified else {
         return Err(ApiError::InvalidSignature);
-    }
+    };
     if !state.store.claim_nonce(nonce, ts, not_before).await? {
         return Err(ApiError::NonceReplay);
     }
-    Ok(())
+    Ok(verified)
 }
 
 /// For message push/pull and WebSocket subscriptions: a request with signature headers is
-/// verified with the key stored for `(circle_hint, X-Felund-Node)` (a bad one is refused, never
-/// treated as unsigned); one without is served, unless the relay requires signatures (401).
+/// verified with the keys registered for `(circle_hint, X-Felund-Node)` (a bad one is refused,
+/// never treated as unsigned) and yields its key; one without is served as `None`, unless the
+/// relay requires signatures (401).
 pub async fn enforce_if_signed(
     state: &AppState,
     req: Signed<'_>,
     circle_hint: &str,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     if has_signature_headers(req.headers) {
         let key = KeySource::Stored {
             circle_hint,
             node_id: node_header(req.headers),
         };
-        enforce(state, req, key).await
+        enforce(state, req, key).await.map(Some)
     } else if state.config.require_signatures {
         Err(ApiError::InvalidSignature)
     } else {
-        Ok(())
+        Ok(None)
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Parser};
 
 use crate::limits;
-use crate::store::PgOptions;
+use crate::store::{PgOptions, PresenceLimits};
 
 /// Default body limit: larger request bodies are refused with 413 before they are read whole.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -46,6 +46,71 @@ pub struct Cli {
     /// Refuse message push/pull (and WebSocket subscriptions) that carry no signature headers.
     #[arg(long, env = "FELUND_RELAY_REQUIRE_SIGNATURES")]
     pub require_signatures: bool,
+
+    /// Take the client address from the last `X-Forwarded-For` entry (else `X-Real-IP`) instead
+    /// of the TCP peer. Only behind a reverse proxy that sets it; otherwise clients could pick
+    /// their own address and escape the per-address limits.
+    #[arg(long, env = "FELUND_RELAY_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Most distinct signing keys registered at once in one circle (an honest circle has one).
+    #[arg(long, env = "FELUND_RELAY_MAX_KEYS_PER_CIRCLE", default_value_t = limits::DEFAULT_MAX_KEYS_PER_HINT)]
+    pub max_keys_per_circle: u32,
+
+    /// Most registrations (nodes) under one signing key in one circle.
+    #[arg(long, env = "FELUND_RELAY_MAX_NODES_PER_KEY", default_value_t = limits::DEFAULT_MAX_NODES_PER_KEY)]
+    pub max_nodes_per_key: u32,
+
+    /// Most signing keys one client address may register under in one circle.
+    #[arg(long, env = "FELUND_RELAY_MAX_KEYS_PER_ADDRESS", default_value_t = limits::DEFAULT_MAX_KEYS_PER_ADDRESS)]
+    pub max_keys_per_address: u32,
+
+    /// Most message bytes in one pull answer (the rest follows with `more`/`cursor`).
+    #[arg(long, env = "FELUND_RELAY_PULL_MAX_BYTES", default_value_t = limits::DEFAULT_PULL_MAX_BYTES)]
+    pub pull_max_bytes: usize,
+
+    /// Most message bytes replayed to a new WebSocket subscriber.
+    #[arg(long, env = "FELUND_RELAY_WS_REPLAY_MAX_BYTES", default_value_t = limits::DEFAULT_WS_REPLAY_MAX_BYTES)]
+    pub ws_replay_max_bytes: usize,
+
+    /// Most WebSocket subscribers per circle and signing key (unsigned ones count apart).
+    #[arg(long, env = "FELUND_RELAY_WS_MAX_PER_CIRCLE", default_value_t = limits::DEFAULT_WS_MAX_PER_HINT)]
+    pub ws_max_per_circle: u32,
+
+    /// Most WebSocket subscribers per client address.
+    #[arg(long, env = "FELUND_RELAY_WS_MAX_PER_ADDRESS", default_value_t = limits::DEFAULT_WS_MAX_PER_ADDRESS)]
+    pub ws_max_per_address: u32,
+
+    /// Write requests (register, unregister, message push, signal post) per client address per
+    /// minute; 0 = no limit.
+    #[arg(long, env = "FELUND_RELAY_WRITE_REQUESTS_PER_MINUTE", default_value_t = limits::DEFAULT_WRITE_REQUESTS_PER_MINUTE)]
+    pub write_requests_per_minute: u32,
+
+    /// Request body bytes of write requests per client address per minute; 0 = no limit.
+    #[arg(long, env = "FELUND_RELAY_WRITE_BYTES_PER_MINUTE", default_value_t = limits::DEFAULT_WRITE_BYTES_PER_MINUTE)]
+    pub write_bytes_per_minute: u32,
+
+    /// Signal POSTs per client address per signal window (10 s); 0 = no limit.
+    #[arg(long, env = "FELUND_RELAY_SIGNAL_POSTS_PER_ADDRESS", default_value_t = limits::DEFAULT_SIGNAL_POSTS_PER_ADDRESS)]
+    pub signal_posts_per_address: u32,
+
+    /// Seconds a client may take to send a request's headers (also how long a keep-alive
+    /// connection may wait for its next request).
+    #[arg(long, env = "FELUND_RELAY_HEADER_TIMEOUT_S", default_value_t = limits::DEFAULT_HEADER_TIMEOUT_S)]
+    pub header_timeout_s: u64,
+
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "FELUND_RELAY_BODY_TIMEOUT_S", default_value_t = limits::DEFAULT_BODY_TIMEOUT_S)]
+    pub body_timeout_s: u64,
+
+    /// Seconds a connection may make no progress reading or writing before it is closed.
+    #[arg(long, env = "FELUND_RELAY_IDLE_TIMEOUT_S", default_value_t = limits::DEFAULT_IDLE_TIMEOUT_S)]
+    pub idle_timeout_s: u64,
+
+    /// Most open connections (HTTP and WebSocket together); default and upper bound: the open
+    /// file limit (RLIMIT_NOFILE) minus a reserve for the database and the process.
+    #[arg(long, env = "FELUND_RELAY_MAX_CONNECTIONS")]
+    pub max_connections: Option<u64>,
 }
 
 impl Cli {
@@ -59,16 +124,63 @@ impl Cli {
 
     /// The runtime configuration these arguments describe.
     pub fn relay_config(&self) -> RelayConfig {
+        // The database pool (and its push feed) holds descriptors the connections cannot use.
+        let pool_fds = match self.database_url {
+            Some(_) => u64::from(self.database_pool_size) + 1,
+            None => 0,
+        };
         RelayConfig {
             listen: self.listen,
             require_signatures: self.require_signatures,
+            trust_forwarded_for: self.trust_forwarded_for,
+            presence: PresenceLimits {
+                max_keys_per_hint: self.max_keys_per_circle.max(1),
+                max_nodes_per_key: self.max_nodes_per_key.max(1),
+                max_keys_per_address: self.max_keys_per_address.max(1),
+            },
+            pull_max_bytes: self.pull_max_bytes,
+            ws_replay_max_bytes: self.ws_replay_max_bytes,
+            ws_max_per_hint: self.ws_max_per_circle,
+            ws_max_per_address: self.ws_max_per_address,
+            write_requests_per_minute: self.write_requests_per_minute,
+            write_bytes_per_minute: self.write_bytes_per_minute,
+            signal_posts_per_address: self.signal_posts_per_address,
+            timeouts: Timeouts {
+                header: Duration::from_secs(self.header_timeout_s.max(1)),
+                body: Duration::from_secs(self.body_timeout_s.max(1)),
+                idle: Duration::from_secs(self.idle_timeout_s.max(1)),
+            },
+            max_connections: self.max_connections,
+            reserved_fds: limits::RESERVED_FDS + pool_fds,
             ..RelayConfig::default()
         }
     }
 }
 
+/// How long a client may take, per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To send a request's headers (from the connection's start or the previous response).
+    pub header: Duration,
+    /// To send a request's whole body (408 after it).
+    pub body: Duration,
+    /// Without any progress reading or writing (a stalled reader or writer is closed).
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header: Duration::from_secs(limits::DEFAULT_HEADER_TIMEOUT_S),
+            body: Duration::from_secs(limits::DEFAULT_BODY_TIMEOUT_S),
+            idle: Duration::from_secs(limits::DEFAULT_IDLE_TIMEOUT_S),
+        }
+    }
+}
+
 /// How a relay instance behaves. `Default` gives the reference relays' behaviour on
-/// `127.0.0.1:8000`.
+/// `127.0.0.1:8000`, with the hostile-client limits of [`crate::limits`]. A limit of 0 on a
+/// per-minute rate means no limit.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     /// Address to listen on.
@@ -85,6 +197,30 @@ pub struct RelayConfig {
     pub signal_rate_limit: u32,
     /// Signal rate-limit window, seconds (also the `Retry-After` value).
     pub signal_rate_window_s: i64,
+    /// Take the client address from `X-Forwarded-For`/`X-Real-IP` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Registration bounds.
+    pub presence: PresenceLimits,
+    /// Most message bytes in one pull answer.
+    pub pull_max_bytes: usize,
+    /// Most message bytes replayed to a new WebSocket subscriber.
+    pub ws_replay_max_bytes: usize,
+    /// Most WebSocket subscribers per circle hint and signing key (unsigned apart).
+    pub ws_max_per_hint: u32,
+    /// Most WebSocket subscribers per client address.
+    pub ws_max_per_address: u32,
+    /// Write requests per client address per minute (0: no limit).
+    pub write_requests_per_minute: u32,
+    /// Write body bytes per client address per minute (0: no limit).
+    pub write_bytes_per_minute: u32,
+    /// Signal POSTs per client address per signal window (0: no limit).
+    pub signal_posts_per_address: u32,
+    /// Connection timeouts.
+    pub timeouts: Timeouts,
+    /// Most open connections; `None` derives it from RLIMIT_NOFILE (and it never exceeds that).
+    pub max_connections: Option<u64>,
+    /// Descriptors kept back from the connection budget.
+    pub reserved_fds: u64,
 }
 
 impl Default for RelayConfig {
@@ -97,6 +233,22 @@ impl Default for RelayConfig {
             prune_interval: Duration::from_secs(60),
             signal_rate_limit: limits::SIGNAL_RATE_LIMIT,
             signal_rate_window_s: limits::SIGNAL_RATE_WINDOW_S,
+            trust_forwarded_for: false,
+            presence: PresenceLimits {
+                max_keys_per_hint: limits::DEFAULT_MAX_KEYS_PER_HINT,
+                max_nodes_per_key: limits::DEFAULT_MAX_NODES_PER_KEY,
+                max_keys_per_address: limits::DEFAULT_MAX_KEYS_PER_ADDRESS,
+            },
+            pull_max_bytes: limits::DEFAULT_PULL_MAX_BYTES,
+            ws_replay_max_bytes: limits::DEFAULT_WS_REPLAY_MAX_BYTES,
+            ws_max_per_hint: limits::DEFAULT_WS_MAX_PER_HINT,
+            ws_max_per_address: limits::DEFAULT_WS_MAX_PER_ADDRESS,
+            write_requests_per_minute: limits::DEFAULT_WRITE_REQUESTS_PER_MINUTE,
+            write_bytes_per_minute: limits::DEFAULT_WRITE_BYTES_PER_MINUTE,
+            signal_posts_per_address: limits::DEFAULT_SIGNAL_POSTS_PER_ADDRESS,
+            timeouts: Timeouts::default(),
+            max_connections: None,
+            reserved_fds: limits::RESERVED_FDS,
         }
     }
 }
@@ -119,6 +271,11 @@ mod tests {
         assert_eq!(cli.listen.port(), 0);
         assert!(cli.relay_config().require_signatures);
         assert!(cli.database_url.is_none());
+        // Defaults are the documented limits.
+        let config = cli.relay_config();
+        assert_eq!(config.presence.max_keys_per_address, 1);
+        assert_eq!(config.write_requests_per_minute, 1200);
+        assert!(!config.trust_forwarded_for);
     }
 
     #[test]

@@ -68,6 +68,15 @@ pub enum ApiError {
     /// 413: the request body is larger than the configured limit.
     #[error("Request body too large")]
     PayloadTooLarge,
+    /// 413 with a detail message: one part of the request is too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 409 with a detail message: the request conflicts with what is registered.
+    #[error("{0}")]
+    Conflict(String),
+    /// 408: the request body did not arrive in time.
+    #[error("Request body not received in time")]
+    RequestTimeout,
     /// 429 with a detail message and a `Retry-After` header.
     #[error("{detail}")]
     RateLimited {
@@ -98,7 +107,9 @@ impl ApiError {
             Self::ExpiredTimestamp | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NonceReplay => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -10,10 +10,13 @@ use axum::extract::{ConnectInfo, FromRequest, Query, Request};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::{Map, Value};
 
+use crate::client::client_ip;
 use crate::error::ApiError;
+use crate::state::AppState;
 
-/// Everything a handler reads from a request. The body is read through the body limit: an
-/// oversized one is refused with 413 without being read whole.
+/// Everything a handler reads from a request. The body is read through the body limit and the
+/// body timeout: an oversized one is refused with 413 without being read whole, a slow one
+/// with 408.
 #[derive(Debug)]
 pub struct Ctx {
     /// The method.
@@ -28,12 +31,14 @@ pub struct Ctx {
     pub body: Bytes,
     /// The peer's address, when the server was started with connect info.
     pub remote_ip: Option<IpAddr>,
+    /// The client address per-address limits count (see [`client_ip`]).
+    pub client: Option<IpAddr>,
 }
 
-impl<S: Send + Sync> FromRequest<S> for Ctx {
+impl FromRequest<AppState> for Ctx {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let headers = req.headers().clone();
@@ -42,7 +47,10 @@ impl<S: Send + Sync> FromRequest<S> for Ctx {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip().to_canonical());
-        let body = match Bytes::from_request(req, state).await {
+        let client = client_ip(&headers, remote_ip, state.config.trust_forwarded_for);
+        let read =
+            tokio::time::timeout(state.config.timeouts.body, Bytes::from_request(req, state));
+        let body = match read.await.map_err(|_| ApiError::RequestTimeout)? {
             Ok(body) => body,
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 return Err(ApiError::PayloadTooLarge)
@@ -61,6 +69,7 @@ impl<S: Send + Sync> FromRequest<S> for Ctx {
             query,
             body,
             remote_ip,
+            client,
         })
     }
 }

@@ -7,8 +7,8 @@
 //! |---|---|---|
 //! | `GET /v1/health` | `{"ok":true,"version":"0.1.0","time":ts}` | none |
 //! | `POST /v1/register` | presence (rendezvous) | signed with the body's `signing_key` when it has one |
-//! | `DELETE /v1/register` | remove presence | signed |
-//! | `GET /v1/peers` | live peers of a circle | signed |
+//! | `DELETE /v1/register` | remove presence (of the signing key) | signed |
+//! | `GET /v1/peers` | live peers of a circle registered with the caller's key | signed |
 //! | `POST /v1/messages` | store-and-forward push | verified if signed; unsigned served unless `--require-signatures` |
 //! | `GET /v1/messages` | pull | as push |
 //! | `POST /v1/signal`, `GET /v1/signal` | WebRTC signalling | none (as the aiohttp relay) |
@@ -19,6 +19,41 @@
 //! the reference CORS headers; `OPTIONS` answers 204. Errors are `{"ok":false,"code":CODE}`
 //! for signature failures and `{"ok":false,"detail":msg}` otherwise. Bodies over the limit
 //! (1 MiB by default) are refused with 413 before they are read whole.
+//!
+//! One deliberate difference from the reference relays: a register without `signing_key` no
+//! longer erases a node's stored key (that let anyone lock a node out); see "Hostile clients".
+//!
+//! # Hostile clients
+//!
+//! Everything a client sends is bounded in size, count, rate and time, and the relay keeps
+//! serving everyone else:
+//!
+//! - **Presence is partitioned by signing key.** A record is `(circle_hint, node_id, key)`;
+//!   a register only creates or refreshes the record of its own key, so an outsider (who does
+//!   not know the circle secret, hence not the members' key) can neither replace, erase nor
+//!   redirect a member's registration, even under the member's node id. A signed request for
+//!   `(hint, node)` verifies against that node's keys in the hint; `GET /v1/peers` lists only
+//!   records of the caller's key, and `DELETE /v1/register` removes only those. Unsigned
+//!   registrations are stored apart and never listed. Every member of a circle derives the
+//!   same key, so a second key in a hint is an outsider's: one client address may use only one
+//!   key per hint, a hint holds at most 32 keys (new ones are refused with 409, existing ones
+//!   are never displaced) and a key at most 256 nodes (a new node displaces the least recently
+//!   refreshed record *of the same key*).
+//! - **Sizes.** A stored message object is at most [`limits::MAX_OBJECT_BYTES`] (the largest
+//!   relay envelope a client can make, from felund-wire), else 413 for the whole batch; pull
+//!   answers and the WebSocket replay are bounded in bytes as well as rows (`more`/`cursor`
+//!   page on); every header read is bounded (nonce 64, node id 128, signature 64 hex...).
+//! - **Rates.** Per client address (the TCP peer, or `X-Forwarded-For` with
+//!   `--trust-forwarded-for`; IPv6 by /64): write requests and written bytes per minute on every
+//!   write endpoint, and signal POSTs per 10 s besides the reference's per-`from_node_id`
+//!   limit; 429 with `Retry-After`. WebSocket subscribers are capped per (hint, key) —
+//!   unsigned ones apart, so outsiders never fill the members' share — and per address.
+//! - **Slow clients.** Own accept loop ([`server`]): header, body (408) and idle timeouts, at
+//!   most as many connections as the open-file limit allows (less a reserve), the oldest idle
+//!   connection evicted for a new one when full, and accept errors backed off.
+//!
+//! Every limit is a field of [`RelayConfig`] and a flag (see `--help`); defaults are in
+//! [`limits`] and fit several honest nodes behind one address.
 //!
 //! # Running
 //!
@@ -70,13 +105,16 @@
 //! [`routes`] (one module per endpoint group), [`ws`] (WebSocket push), [`signal`]
 //! (signalling rules), [`presence`] (registration rules), [`auth`] (signatures),
 //! [`store`] ([`store::RelayStore`], [`store::SqliteStore`], [`store::PgStore`] and
-//! [`store::PgHub`]), [`hub`] (push fan-out seam),
-//! [`clock`] (injectable time), [`config`], [`error`], [`server`].
+//! [`store::PgHub`]), [`hub`] (push fan-out seam), [`client`] (the client address),
+//! [`ratelimit`] (per-address write limits), [`subscribers`] (WebSocket caps),
+//! [`clock`] (injectable time), [`config`], [`error`], [`server`] (start, stop, connection
+//! budget; the hardened accept loop is the private `serve` module).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -84,11 +122,14 @@ pub mod hub;
 pub mod input;
 pub mod limits;
 pub mod presence;
+pub mod ratelimit;
 pub mod routes;
+mod serve;
 pub mod server;
 pub mod signal;
 pub mod state;
 pub mod store;
+pub mod subscribers;
 pub mod ws;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -64,7 +64,63 @@ pub const SIGNAL_TTL_OTHER_S: i64 = 120;
 pub const SIGNAL_TTL_MIN_S: i64 = 10;
 /// At most this many signals per `GET /v1/signal`.
 pub const SIGNAL_POLL_LIMIT: u32 = 200;
+/// At most this many payload bytes per `GET /v1/signal` (sixteen of the largest payloads;
+/// clients page on with `since_id`).
+pub const SIGNAL_POLL_MAX_BYTES: usize = 16 * SIGNAL_PAYLOAD_MAX;
 /// Default signal rate limit: this many POSTs per window per from_node_id...
 pub const SIGNAL_RATE_LIMIT: u32 = 20;
 /// ...per window of this many seconds (also the `Retry-After` value).
 pub const SIGNAL_RATE_WINDOW_S: i64 = 10;
+
+/// Longest `X-Felund-Nonce` accepted (bytes); the reference sends 32 hex characters.
+pub const MAX_NONCE_LEN: usize = 64;
+/// Longest `X-Felund-Ts` accepted (bytes).
+pub const MAX_TS_HEADER_LEN: usize = 24;
+/// Length of `X-Felund-Signature`: hex HMAC-SHA256.
+pub const SIGNATURE_HEX_LEN: usize = 64;
+/// Longest client-address header (`X-Forwarded-For`, `X-Real-IP`) read (bytes).
+pub const MAX_FORWARDED_LEN: usize = 512;
+/// Upper bound of the signal id fields (`from_node_id`, `to_node_id`, `circle_hint`; characters).
+pub const SIGNAL_ID_MAX: usize = ID_MAX_LEN;
+
+/// Largest stored message object (bytes): the largest relay envelope a client can legitimately
+/// make (see [`felund_wire::limits::MAX_RELAY_OBJECT_BYTES`]).
+pub const MAX_OBJECT_BYTES: usize = felund_wire::limits::MAX_RELAY_OBJECT_BYTES;
+
+/// Default: most distinct signing keys live in one circle hint (an honest circle has one).
+pub const DEFAULT_MAX_KEYS_PER_HINT: u32 = 32;
+/// Default: most live registrations under one key in one hint.
+pub const DEFAULT_MAX_NODES_PER_KEY: u32 = 256;
+/// Default: most signing keys one client address may register under in one hint.
+pub const DEFAULT_MAX_KEYS_PER_ADDRESS: u32 = 1;
+/// Default: most payload bytes in one `GET /v1/messages` answer (`more`/`cursor` page on).
+pub const DEFAULT_PULL_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Default: most payload bytes in the WebSocket replay on connect.
+pub const DEFAULT_WS_REPLAY_MAX_BYTES: usize = 1024 * 1024;
+/// Default: most WebSocket subscribers per circle hint and signing key (unsigned ones count as
+/// one key of their own).
+pub const DEFAULT_WS_MAX_PER_HINT: u32 = 256;
+/// Default: most WebSocket subscribers per client address.
+pub const DEFAULT_WS_MAX_PER_ADDRESS: u32 = 128;
+/// Default: write requests (register, unregister, message push, signal post) per client
+/// address per minute.
+pub const DEFAULT_WRITE_REQUESTS_PER_MINUTE: u32 = 1200;
+/// Default: request body bytes written per client address per minute.
+pub const DEFAULT_WRITE_BYTES_PER_MINUTE: u32 = 32 * 1024 * 1024;
+/// Default: signal POSTs per client address per signal window (five web clients' budget).
+pub const DEFAULT_SIGNAL_POSTS_PER_ADDRESS: u32 = 5 * SIGNAL_RATE_LIMIT;
+/// Default: seconds a client may take to send a request's headers.
+pub const DEFAULT_HEADER_TIMEOUT_S: u64 = 10;
+/// Default: seconds a client may take to send a request's whole body.
+pub const DEFAULT_BODY_TIMEOUT_S: u64 = 30;
+/// Default: seconds a connection may make no progress reading or writing before it is closed.
+pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 60;
+/// File descriptors kept back from the connection budget (database files, stdio, listener,
+/// runtime), besides one per database pool connection.
+pub const RESERVED_FDS: u64 = 64;
+/// Share of the connection budget (percent) for HTTP connections; the rest is for WebSockets.
+pub const HTTP_SHARE_PERCENT: u64 = 75;
+/// Longest pause of the accept loop after an accept error.
+pub const MAX_ACCEPT_BACKOFF_MS: u64 = 1000;
+/// How long a WebSocket send may take before the subscriber is dropped (seconds).
+pub const WS_SEND_TIMEOUT_S: u64 = 10;

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
 use crate::input::header_str;
-use crate::limits::{MAX_ENDPOINTS, MAX_HOST_LEN};
+use crate::limits::{MAX_ENDPOINTS, MAX_FORWARDED_LEN, MAX_HOST_LEN};
 
 const TRANSPORTS: [&str; 2] = ["tcp", "ws"];
 const FAMILIES: [&str; 2] = ["ipv4", "ipv6"];
@@ -115,16 +115,18 @@ pub fn is_hex_key(text: &str) -> bool {
 }
 
 /// `observed_host`: the first `X-Forwarded-For` entry, else `X-Real-IP`, else the peer
-/// address, as `{"host","family"}`; `null` when that is empty.
+/// address, as `{"host","family"}`; `null` when that is empty or longer than a host may be.
+/// Headers longer than [`MAX_FORWARDED_LEN`] are ignored.
 pub fn observed_host(headers: &HeaderMap, remote_ip: Option<IpAddr>) -> Value {
     let remote = remote_ip.map(|ip| ip.to_string());
-    let raw = header_str(headers, "x-forwarded-for")
-        .or_else(|| header_str(headers, "x-real-ip"))
+    let bounded = |name| header_str(headers, name).filter(|v| v.len() <= MAX_FORWARDED_LEN);
+    let raw = bounded("x-forwarded-for")
+        .or_else(|| bounded("x-real-ip"))
         .map(str::to_owned)
         .or(remote)
         .unwrap_or_default();
     let host = raw.split(',').next().unwrap_or("").trim();
-    if host.is_empty() {
+    if host.is_empty() || host.len() > MAX_HOST_LEN {
         return Value::Null;
     }
     let family = if host.contains(':') { "ipv6" } else { "ipv4" };

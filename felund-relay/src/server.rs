@@ -11,7 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::hub::{LocalHub, PushHub};
-use crate::limits::SIGNATURE_WINDOW_S;
+use crate::limits::{HTTP_SHARE_PERCENT, SIGNATURE_WINDOW_S};
 use crate::state::AppState;
 use crate::store::{PrunePolicy, PruneReport, RelayStore, StoreResult};
 
@@ -111,13 +111,48 @@ async fn prune_loop(state: AppState) {
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            _ = tick.tick() => match prune_once(&state).await {
-                Ok(report) if report.total() > 0 => tracing::debug!(?report, "pruned"),
-                Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "retention pass failed"),
-            },
+            _ = tick.tick() => {
+                state.limits.forget_idle();
+                match prune_once(&state).await {
+                    Ok(report) if report.total() > 0 => tracing::debug!(?report, "pruned"),
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "retention pass failed"),
+                }
+            }
         }
     }
+}
+
+/// The open-file limit, raised to its hard limit first (a relay wants every descriptor it may
+/// have); `None` when it cannot be read.
+fn open_file_limit() -> Option<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    // "Infinite" still means the kernel's per-process maximum; a million is plenty.
+    let ceiling = if hard == RLIM_INFINITY { 1 << 20 } else { hard };
+    if soft < ceiling && setrlimit(Resource::RLIMIT_NOFILE, ceiling, hard).is_ok() {
+        return Some(ceiling);
+    }
+    Some(soft)
+}
+
+/// How many connections (HTTP, WebSocket) this relay serves at once: the open-file limit
+/// minus `config.reserved_fds`, or `config.max_connections` if that is lower, split
+/// [`HTTP_SHARE_PERCENT`] to HTTP and the rest to WebSockets. Staying below the file limit is
+/// what keeps `accept` from failing with "Too many open files".
+pub fn connection_budget(config: &RelayConfig) -> (usize, usize) {
+    let files = open_file_limit().unwrap_or(1024);
+    let mut budget = files.saturating_sub(config.reserved_fds);
+    if let Some(max) = config.max_connections {
+        budget = budget.min(max);
+    }
+    let budget = budget.max(2);
+    let http = (budget * HTTP_SHARE_PERCENT / 100).max(1);
+    let ws = budget.saturating_sub(http).max(1);
+    (
+        usize::try_from(http).unwrap_or(usize::MAX),
+        usize::try_from(ws).unwrap_or(usize::MAX),
+    )
 }
 
 /// Binds `config.listen` and starts serving; returns once the socket is bound.
@@ -125,31 +160,26 @@ pub async fn spawn(config: RelayConfig, deps: RelayDeps) -> Result<RelayHandle, 
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let state = AppState {
-        store: deps.store,
-        clock: deps.clock,
-        hub: deps.hub,
-        config: Arc::new(config),
-        shutdown: shutdown_rx.clone(),
-    };
+    let (http_cap, ws_cap) = connection_budget(&config);
+    let timeouts = config.timeouts;
+    let state = AppState::new(
+        deps.store,
+        deps.clock,
+        deps.hub,
+        config,
+        shutdown_rx.clone(),
+        ws_cap,
+    );
     let app = crate::routes::app(state.clone());
-    // Small frames (pushes, JSON answers) go out at once instead of waiting for an ACK.
-    let listener =
-        axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-            if let Err(err) = stream.set_nodelay(true) {
-                tracing::debug!(error = %err, "could not set TCP_NODELAY");
-            }
-        });
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(wait_for_shutdown(shutdown_rx))
-        .await
-    });
+    let server = tokio::spawn(crate::serve::serve(
+        listener,
+        app,
+        http_cap,
+        timeouts,
+        shutdown_rx,
+    ));
     let pruner = tokio::spawn(prune_loop(state));
-    tracing::info!(addr = %local_addr, "felund-relay listening");
+    tracing::info!(addr = %local_addr, http_cap, ws_cap, "felund-relay listening");
     Ok(RelayHandle {
         local_addr,
         shutdown: shutdown_tx,

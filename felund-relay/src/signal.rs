@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::limits::{
-    SIGNAL_ID_MIN, SIGNAL_PAYLOAD_MAX, SIGNAL_SESSION_MAX, SIGNAL_SESSION_MIN,
+    SIGNAL_ID_MAX, SIGNAL_ID_MIN, SIGNAL_PAYLOAD_MAX, SIGNAL_SESSION_MAX, SIGNAL_SESSION_MIN,
     SIGNAL_TTL_CANDIDATE_S, SIGNAL_TTL_MIN_S, SIGNAL_TTL_OTHER_S,
 };
 
@@ -24,11 +24,11 @@ pub const SIGNAL_TYPES: [&str; 6] = [
 pub struct SignalPost {
     /// Call session id (8–256 characters).
     pub session_id: String,
-    /// Sender (8+ characters).
+    /// Sender (8–128 characters).
     pub from_node: String,
-    /// Recipient (8+ characters).
+    /// Recipient (8–128 characters).
     pub to_node: String,
-    /// Circle hint (8+ characters).
+    /// Circle hint (8–128 characters).
     pub circle_hint: String,
     /// One of [`SIGNAL_TYPES`].
     pub kind: String,
@@ -50,6 +50,18 @@ fn text_field(data: &Map<String, Value>, key: &str, min: usize, max: usize) -> O
         Some(_) => None,
     }
     .filter(|s| (min..=max).contains(&chars(s)))
+}
+
+/// An id field of 8–128 characters, with the reference's message when it is too short.
+fn id_field(data: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
+    let value = text_field(data, key, SIGNAL_ID_MIN, usize::MAX)
+        .ok_or_else(|| ApiError::bad(format!("{key} required (8+ chars)")))?;
+    if chars(&value) > SIGNAL_ID_MAX {
+        return Err(ApiError::bad(format!(
+            "{key} too long (max {SIGNAL_ID_MAX} chars)"
+        )));
+    }
+    Ok(value)
 }
 
 /// The longest TTL of a signal type: 60 s for candidates, 120 s for the others.
@@ -81,12 +93,9 @@ pub fn parse_post(body: &[u8]) -> Result<SignalPost, ApiError> {
     };
     let session_id = text_field(&data, "session_id", SIGNAL_SESSION_MIN, SIGNAL_SESSION_MAX)
         .ok_or_else(|| ApiError::bad("session_id must be a string (8–256 chars)"))?;
-    let from_node = text_field(&data, "from_node_id", SIGNAL_ID_MIN, usize::MAX)
-        .ok_or_else(|| ApiError::bad("from_node_id required (8+ chars)"))?;
-    let to_node = text_field(&data, "to_node_id", SIGNAL_ID_MIN, usize::MAX)
-        .ok_or_else(|| ApiError::bad("to_node_id required (8+ chars)"))?;
-    let circle_hint = text_field(&data, "circle_hint", SIGNAL_ID_MIN, usize::MAX)
-        .ok_or_else(|| ApiError::bad("circle_hint required (8+ chars)"))?;
+    let from_node = id_field(&data, "from_node_id")?;
+    let to_node = id_field(&data, "to_node_id")?;
+    let circle_hint = id_field(&data, "circle_hint")?;
     let kind = match data.get("type") {
         Some(Value::String(t)) if SIGNAL_TYPES.contains(&t.as_str()) => t.clone(),
         _ => return Err(ApiError::bad(

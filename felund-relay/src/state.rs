@@ -7,9 +7,12 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::config::RelayConfig;
 use crate::hub::PushHub;
+use crate::ratelimit::AddressLimits;
 use crate::store::RelayStore;
+use crate::subscribers::Subscribers;
 
-/// Shared handler state: storage, clock, push hub, configuration and the shutdown signal.
+/// Shared handler state: storage, clock, push hub, configuration, the shutdown signal and the
+/// per-client limits.
 #[derive(Clone)]
 pub struct AppState {
     /// The storage backend.
@@ -22,9 +25,39 @@ pub struct AppState {
     pub config: Arc<RelayConfig>,
     /// Becomes `true` when the relay shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// Per-client-address write limits.
+    pub limits: Arc<AddressLimits>,
+    /// WebSocket subscriber caps.
+    pub subscribers: Arc<Subscribers>,
 }
 
 impl AppState {
+    /// The state of a relay with `config`, allowing `max_websockets` subscribers in total.
+    pub fn new(
+        store: Arc<dyn RelayStore>,
+        clock: Arc<dyn Clock>,
+        hub: Arc<dyn PushHub>,
+        config: RelayConfig,
+        shutdown: watch::Receiver<bool>,
+        max_websockets: usize,
+    ) -> Self {
+        let limits = Arc::new(AddressLimits::new(&config, Arc::clone(&clock)));
+        let subscribers = Subscribers::new(
+            config.ws_max_per_hint,
+            config.ws_max_per_address,
+            max_websockets,
+        );
+        Self {
+            store,
+            clock,
+            hub,
+            config: Arc::new(config),
+            shutdown,
+            limits,
+            subscribers,
+        }
+    }
+
     /// The current server time.
     pub fn now(&self) -> i64 {
         self.clock.now()

@@ -1,6 +1,7 @@
 //! `GET /v1/relay/ws?circle_hint=..&node_id=..`: WebSocket push (PROTOCOL.md §9).
 //!
-//! On connect the socket gets the messages stored in the last 120 s (at most 200) as one
+//! On connect the socket gets the messages stored in the last 120 s (at most 200, and at most
+//! the configured replay bytes — a client pages the rest with `after_seq`) as one
 //! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}` frame (only if there are
 //! any); afterwards every message newly stored by `POST /v1/messages` for its circle is pushed
 //! the same way, except to sockets opened with the poster's `X-Felund-Node`. `cursor` is the
@@ -13,26 +14,34 @@
 //! ("try again later") and a reason (`database unavailable`, `push lagged`), so the client
 //! reconnects and catches up through the replay or its `after_seq` cursor. While the push feed
 //! is down, new subscriptions are refused with 503.
+//!
+//! Subscribers are capped per circle and signing key (unsigned subscribers count apart, so an
+//! outsider's sockets never take the members' share), per client address and in total (429 or
+//! 503 on the upgrade request); a socket that does not take a frame within
+//! [`WS_SEND_TIMEOUT_S`] is dropped, so a stalled reader cannot hold pushes back.
 
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::auth::{self, Signed};
+use crate::client::client_ip;
 use crate::error::ApiError;
 use crate::hub::{HubEvent, PushEvent};
 use crate::input::query_map;
-use crate::limits::{ID_MIN_LEN, WS_REPLAY_MAX, WS_REPLAY_WINDOW_S};
+use crate::limits::{ID_MAX_LEN, ID_MIN_LEN, WS_REPLAY_MAX, WS_REPLAY_WINDOW_S, WS_SEND_TIMEOUT_S};
 use crate::state::AppState;
-use crate::store::{MessageCursor, StoreError};
+use crate::store::{MessageCursor, PageLimit, StoreError};
+use crate::subscribers::Subscription;
 
 /// Largest frame accepted from a client (they only send `PONG`s).
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
@@ -55,13 +64,15 @@ fn frame_text(messages: Vec<&RawValue>, server_time: i64, cursor: i64) -> Option
     .ok()
 }
 
-/// The upgrade handler: 400 without `circle_hint` (8+ chars) and `node_id`; signature headers,
-/// when present, are verified like a message pull (and required with `--require-signatures`).
+/// The upgrade handler: 400 without `circle_hint` (8–128 chars) and `node_id` (1–128);
+/// signature headers, when present, are verified like a message pull (and required with
+/// `--require-signatures`); 429/503 when a subscriber cap is reached.
 pub async fn subscribe(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let query = query_map(&uri);
@@ -70,13 +81,18 @@ pub async fn subscribe(
     if circle_hint.chars().count() < ID_MIN_LEN || node_id.is_empty() {
         return Err(ApiError::bad("circle_hint and node_id required"));
     }
+    if circle_hint.len() > ID_MAX_LEN || node_id.len() > ID_MAX_LEN {
+        return Err(ApiError::bad(format!(
+            "circle_hint and node_id must be at most {ID_MAX_LEN} bytes"
+        )));
+    }
     let signed = Signed {
         method: &method,
         path: uri.path(),
         headers: &headers,
         body: b"",
     };
-    auth::enforce_if_signed(&state, signed, &circle_hint).await?;
+    let key = auth::enforce_if_signed(&state, signed, &circle_hint).await?;
     if !state.hub.is_live() {
         return Err(ApiError::Unavailable("push feed is down".into()));
     }
@@ -86,14 +102,38 @@ pub async fn subscribe(
             rejection.body_text()
         ))
     })?;
+    let client = client_ip(
+        &headers,
+        peer.map(|p| p.0 .0.ip()),
+        state.config.trust_forwarded_for,
+    );
+    let admitted = state
+        .subscribers
+        .admit(&circle_hint, key.as_deref().unwrap_or(""), client)?;
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| session(state, socket, circle_hint, node_id))
+        .on_upgrade(move |socket| session(state, socket, circle_hint, node_id, admitted))
         .into_response())
 }
 
-/// One subscriber's life: replay, then live pushes, pings and shutdown.
-async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, node_id: String) {
+/// Sends one frame, giving up after [`WS_SEND_TIMEOUT_S`] (a reader that stalls is dropped).
+async fn send(socket: &mut WebSocket, message: Message) -> bool {
+    let wait = Duration::from_secs(WS_SEND_TIMEOUT_S);
+    matches!(
+        tokio::time::timeout(wait, socket.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// One subscriber's life: replay, then live pushes, pings and shutdown; `_admitted` holds its
+/// place under the subscriber caps until it ends.
+async fn session(
+    state: AppState,
+    mut socket: WebSocket,
+    circle_hint: String,
+    node_id: String,
+    _admitted: Subscription,
+) {
     tracing::debug!(circle = %circle_hint, node = %node_id, "ws connect");
     // Subscribe before reading the replay so nothing stored in between is lost; the seq
     // filter below drops what the replay already carried.
@@ -113,7 +153,10 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
             &circle_hint,
             MessageCursor::Since(now - WS_REPLAY_WINDOW_S),
             now,
-            WS_REPLAY_MAX,
+            PageLimit {
+                rows: WS_REPLAY_MAX,
+                bytes: state.config.ws_replay_max_bytes,
+            },
         )
         .await;
     match replay {
@@ -127,7 +170,7 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
                 last_seq = last.seq;
                 let refs = raws.iter().map(AsRef::as_ref).collect();
                 if let Some(text) = frame_text(refs, now, last_seq) {
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    if !send(&mut socket, Message::Text(text.into())).await {
                         return;
                     }
                 }
@@ -166,14 +209,15 @@ async fn session(state: AppState, mut socket: WebSocket, circle_hint: String, no
                     tracing::debug!(circle = %circle_hint, node = %node_id, "ws idle, closing");
                     break;
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                if !send(&mut socket, Message::Ping(Default::default())).await {
                     break;
                 }
             }
             event = events.recv() => match event {
                 Ok(HubEvent::Messages(event)) => {
                     if let Some((text, seq)) = push_frame(&event, &circle_hint, &node_id, last_seq) {
-                        if socket.send(Message::Text(text.into())).await.is_err() {
+                        if !send(&mut socket, Message::Text(text.into())).await {
+                            tracing::debug!(circle = %circle_hint, node = %node_id, "ws send failed or stalled");
                             break;
                         }
                         last_seq = seq;

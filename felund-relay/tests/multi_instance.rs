@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use common::{message, msg_ids, next_event, start_instance, Backend, Member, Relay, WsEvent};
 use felund_relay::store::postgres::migrate;
 use felund_relay::store::{
-    MessageBatch, MessageCursor, NewMessage, PgStore, PrunePolicy, RelayStore, StoreError,
+    MessageBatch, MessageCursor, NewMessage, PageLimit, PgStore, PrunePolicy, RelayStore,
+    StoreError,
 };
 use felund_relay::ManualClock;
 use reqwest::Method;
@@ -161,7 +162,12 @@ async fn concurrent_writers_on_two_stores_never_let_an_after_seq_reader_skip_a_s
             for turn in 0.. {
                 let finished = done.load(Ordering::SeqCst);
                 let page = stores[turn % 2]
-                    .pull_messages("circle-hint-1", MessageCursor::AfterSeq(cursor), now, 50)
+                    .pull_messages(
+                        "circle-hint-1",
+                        MessageCursor::AfterSeq(cursor),
+                        now,
+                        PageLimit::rows(50),
+                    )
                     .await
                     .expect("pull");
                 for m in &page.messages {

@@ -94,12 +94,17 @@ async fn path_prefix_and_signature_use_the_routed_path(backend: Backend) {
     relay.stop().await;
 }
 
-async fn unsigned_register_erases_the_key(backend: Backend) {
+/// The reference relays let an unsigned register erase the stored key (locking the node out);
+/// here it only lands in the unsigned partition (answered 200 as before) and the key stays.
+async fn unsigned_register_cannot_erase_the_key(backend: Backend) {
     let relay = start(&backend).await;
     let alice = Member::new(3, "alice-node-0001");
+    let bob = Member::new(3, "bob-node-000002");
     relay.register(&alice).await;
+    relay.register(&bob).await;
     let mut body = alice.register_body();
     body.as_object_mut().expect("obj").remove("signing_key");
+    body["endpoints"] = json!([{"transport": "tcp", "host": "6.6.6.6", "port": 666}]);
     let reply = relay
         .send(
             Method::POST,
@@ -111,7 +116,14 @@ async fn unsigned_register_erases_the_key(backend: Backend) {
     assert_eq!(reply.status, 200);
     let q = format!("?circle_hint={}", alice.hint);
     let reply = relay.signed(&alice, Method::GET, "/peers", &q, None).await;
-    reply.assert_code(401, "INVALID_SIGNATURE");
+    assert_eq!(peer_ids(&reply.json), vec![bob.node_id.as_str()]);
+    // Bob still sees Alice at her own endpoint, not the unsigned one.
+    let reply = relay.signed(&bob, Method::GET, "/peers", &q, None).await;
+    assert_eq!(peer_ids(&reply.json), vec![alice.node_id.as_str()]);
+    assert_eq!(
+        reply.json["peers"][0]["endpoints"][0]["host"],
+        json!("10.1.2.3")
+    );
     relay.stop().await;
 }
 
@@ -354,7 +366,7 @@ async fn register_validation(backend: Backend) {
 on_both_backends!(
     register_lookup_unregister,
     path_prefix_and_signature_use_the_routed_path,
-    unsigned_register_erases_the_key,
+    unsigned_register_cannot_erase_the_key,
     signature_failures_in_reference_order,
     register_must_be_signed_with_the_given_key,
     register_validation,

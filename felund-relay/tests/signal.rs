@@ -19,12 +19,16 @@ fn signal(from: &str, to: &str, session: &str, kind: &str, payload: &str) -> Val
 }
 
 async fn post(relay: &Relay, body: &Value) -> common::Reply {
+    post_with(relay, body, HeaderMap::new()).await
+}
+
+async fn post_with(relay: &Relay, body: &Value, headers: HeaderMap) -> common::Reply {
     relay
         .send(
             Method::POST,
             "/v1/signal",
             Some(serde_json::to_vec(body).expect("json")),
-            HeaderMap::new(),
+            headers,
         )
         .await
 }
@@ -308,7 +312,11 @@ async fn validation(backend: Backend) {
 }
 
 async fn poll_returns_at_most_200(backend: Backend) {
-    let relay = start_with(&backend, |c| c.signal_rate_limit = 1000).await;
+    let relay = start_with(&backend, |c| {
+        c.signal_rate_limit = 1000;
+        c.signal_posts_per_address = 0;
+    })
+    .await;
     for i in 0..205 {
         post(
             &relay,
@@ -324,7 +332,158 @@ async fn poll_returns_at_most_200(backend: Backend) {
     relay.stop().await;
 }
 
+/// The reference limits only per caller-chosen `from_node_id`: rotating it let one client post
+/// without end. The client address is limited too.
+async fn rotating_from_node_id_is_limited_per_address(backend: Backend) {
+    let relay = start_with(&backend, |c| {
+        c.trust_forwarded_for = true;
+        c.signal_posts_per_address = 30;
+    })
+    .await;
+    let outsider = common::header_map(&[("X-Forwarded-For", "203.0.113.66")]);
+    let big = "p".repeat(60_000);
+    for i in 0..30 {
+        let body = signal(
+            &format!("rotating-{i:06}"),
+            BOB,
+            "session-flood",
+            "offer",
+            &big,
+        );
+        let reply = post_with(&relay, &body, outsider.clone()).await;
+        assert_eq!(reply.status, 200, "post {i}");
+    }
+    let body = signal("rotating-999999", BOB, "session-flood", "offer", &big);
+    let reply = post_with(&relay, &body, outsider).await;
+    assert_eq!(reply.status, 429);
+    assert!(reply.json["detail"]
+        .as_str()
+        .expect("detail")
+        .starts_with("Too many signals"));
+    assert!(reply.header("retry-after").is_some());
+    // Another address is not affected.
+    let other = common::header_map(&[("X-Forwarded-For", "198.51.100.10")]);
+    let reply = post_with(
+        &relay,
+        &signal(ALICE, BOB, "session-0001", "offer", "p"),
+        other,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    relay.stop().await;
+}
+
+/// Positive control for the defaults: five web clients behind one address (127.0.0.1 here)
+/// each spend their whole budget (20 posts per 10 s), and no more fits.
+async fn five_web_clients_behind_one_address_fit_the_signal_budget(backend: Backend) {
+    let relay = start(&backend).await;
+    for node in 0..5 {
+        for i in 0..20 {
+            let from = format!("web-client-{node:04}");
+            let reply = post(
+                &relay,
+                &signal(&from, BOB, "session-nat1", "candidate", &i.to_string()),
+            )
+            .await;
+            assert_eq!(reply.status, 200, "node {node} post {i}");
+        }
+    }
+    let reply = post(
+        &relay,
+        &signal("web-client-0005", BOB, "session-nat1", "offer", "x"),
+    )
+    .await;
+    assert_eq!(reply.status, 429);
+    relay.clock.advance(10);
+    let reply = post(
+        &relay,
+        &signal("web-client-0005", BOB, "session-nat1", "offer", "x"),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    relay.stop().await;
+}
+
+async fn id_fields_are_bounded(backend: Backend) {
+    let relay = start(&backend).await;
+    let long = "n".repeat(129);
+    for (key, detail) in [
+        ("from_node_id", "from_node_id too long (max 128 chars)"),
+        ("to_node_id", "to_node_id too long (max 128 chars)"),
+        ("circle_hint", "circle_hint too long (max 128 chars)"),
+    ] {
+        let mut body = signal(ALICE, BOB, "session-0001", "offer", "p");
+        body[key] = json!(long);
+        post(&relay, &body).await.assert_detail(400, detail);
+        body[key] = json!("n".repeat(128));
+        assert_eq!(post(&relay, &body).await.status, 200, "{key} of 128");
+    }
+    relay
+        .get(&format!("/v1/signal?to_node_id={long}"))
+        .await
+        .assert_detail(400, "to_node_id too long (max 128 chars)");
+    relay
+        .get(&format!(
+            "/v1/signal?to_node_id={BOB}&session_id={}",
+            "s".repeat(257)
+        ))
+        .await
+        .assert_detail(400, "session_id too long (max 256 chars)");
+    relay.stop().await;
+}
+
+/// Polls are bounded in bytes as well as count (200 signals of 64 KB were 12.8 MB per poll):
+/// the `since_id` cursor pages through the rest, each signal exactly once.
+async fn polls_are_bounded_in_bytes_and_page_on(backend: Backend) {
+    let relay = start_with(&backend, |c| {
+        c.signal_rate_limit = 1000;
+        c.signal_posts_per_address = 0;
+    })
+    .await;
+    let big = "p".repeat(60_000);
+    for i in 0..40 {
+        let body = signal(
+            &format!("sender-{i:06}"),
+            BOB,
+            "session-big1",
+            "offer",
+            &big,
+        );
+        assert_eq!(post(&relay, &body).await.status, 200);
+    }
+    let (mut seen, mut since, mut polls) = (Vec::new(), 0, 0);
+    loop {
+        let got = poll(&relay, &format!("to_node_id={BOB}&since_id={since}")).await;
+        if got.is_empty() {
+            break;
+        }
+        let bytes: usize = got
+            .iter()
+            .map(|s| s["payload"].as_str().expect("p").len())
+            .sum();
+        assert!(
+            bytes <= felund_relay::limits::SIGNAL_POLL_MAX_BYTES,
+            "{bytes}"
+        );
+        seen.extend(
+            got.iter()
+                .map(|s| s["from_node"].as_str().expect("from").to_owned()),
+        );
+        since = got.last().expect("last")["id"].as_i64().expect("id");
+        polls += 1;
+        assert!(polls < 10, "runaway polling");
+    }
+    assert!(polls >= 3, "{polls}");
+    let expected: Vec<String> = (0..40).map(|i| format!("sender-{i:06}")).collect();
+    assert_eq!(seen, expected);
+    relay.stop().await;
+}
+
 on_both_backends!(
+    polls_are_bounded_in_bytes_and_page_on,
+    rotating_from_node_id_is_limited_per_address,
+    five_web_clients_behind_one_address_fit_the_signal_budget,
+    id_fields_are_bounded,
     round_trip_between_two_nodes,
     session_filter_and_media_types,
     ttl_rules_and_expiry,

@@ -51,3 +51,45 @@ pub const MAX_ENC_FIELD_BYTES: usize = 64;
 /// a [`MAX_DISPLAY_NAME_BYTES`] name even when every byte needs a six-character JSON escape,
 /// after base64's 4/3 growth (about 530 KB), rounded up to 1 MiB.
 pub const MAX_ENC_CIPHERTEXT_BYTES: usize = 1_048_576;
+
+/// Longest `created_ts` in JSON: a non-negative `i64` has at most 19 digits.
+const MAX_TS_DIGITS: usize = 19;
+
+/// JSON escaping can grow a string six-fold: Python's `ensure_ascii` (and serde_json for
+/// control characters) writes one byte as `\u00XX`; no character grows more per byte.
+const JSON_ESCAPE_GROWTH: usize = 6;
+
+/// AES-GCM tag appended to the ciphertext.
+const GCM_TAG_BYTES: usize = 16;
+
+/// Standard base64 of a 12-byte nonce.
+const NONCE_BASE64_BYTES: usize = 16;
+
+/// Length of standard (padded) base64 for `n` bytes.
+const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// The largest envelope plaintext `{"display_name":…,"text":…}`: a [`MAX_DISPLAY_NAME_BYTES`]
+/// name and a [`MAX_TEXT_BYTES`] text, every byte escaped.
+const MAX_ENVELOPE_PLAINTEXT_BYTES: usize = r#"{"display_name":"","text":""}"#.len()
+    + JSON_ESCAPE_GROWTH * (MAX_DISPLAY_NAME_BYTES + MAX_TEXT_BYTES);
+
+/// The largest `enc` object sealing [`MAX_ENVELOPE_PLAINTEXT_BYTES`].
+const MAX_ENVELOPE_JSON_BYTES: usize =
+    r#"{"alg":"AES-256-GCM","key_id":"epoch-0","nonce":"","ciphertext":""}"#.len()
+        + NONCE_BASE64_BYTES
+        + base64_len(MAX_ENVELOPE_PLAINTEXT_BYTES + GCM_TAG_BYTES);
+
+/// The largest message object a relay must store: the relay envelope
+/// `{msg_id, circle_id, channel_id, author_node_id, created_ts, enc}` that reference clients
+/// and felundd push (PROTOCOL.md §3–4), as compact JSON, with a [`MAX_TEXT_BYTES`] text and a
+/// [`MAX_DISPLAY_NAME_BYTES`] name sealed inside and every id at its cap, all escaped
+/// six-fold. About 44 KB; an ordinary 4,096-byte text of two-byte characters makes ~17 KB.
+/// felund-relay refuses larger objects, so a client must not push them.
+pub const MAX_RELAY_OBJECT_BYTES: usize =
+    r#"{"msg_id":"","circle_id":"","channel_id":"","author_node_id":"","created_ts":,"enc":}"#
+        .len()
+        + JSON_ESCAPE_GROWTH * (MAX_MSG_ID_BYTES + 3 * MAX_ID_BYTES)
+        + MAX_TS_DIGITS
+        + MAX_ENVELOPE_JSON_BYTES;

@@ -14,11 +14,11 @@ use crate::error::{json_response, ApiError};
 use crate::hub::{PushEvent, PushedMessage};
 use crate::input::{clamped_query_int, json_object, require_query_id, require_str, Ctx};
 use crate::limits::{
-    ID_MAX_LEN, ID_MIN_LEN, MAX_MESSAGES_PER_POST, MAX_TEXT_BYTES, MESSAGE_RETENTION_S,
-    MSG_ID_MAX_LEN, MSG_ID_MIN_LEN, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX,
+    ID_MAX_LEN, ID_MIN_LEN, MAX_MESSAGES_PER_POST, MAX_OBJECT_BYTES, MAX_TEXT_BYTES,
+    MESSAGE_RETENTION_S, MSG_ID_MAX_LEN, MSG_ID_MIN_LEN, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX,
 };
 use crate::state::AppState;
-use crate::store::{MessageBatch, MessageCursor, NewMessage, StoredMessage};
+use crate::store::{MessageBatch, MessageCursor, NewMessage, PageLimit, StoredMessage};
 
 fn signed(ctx: &Ctx) -> Signed<'_> {
     Signed {
@@ -31,6 +31,7 @@ fn signed(ctx: &Ctx) -> Signed<'_> {
 
 /// Stores a batch of opaque message objects and pushes the new ones to WebSocket subscribers.
 pub(super) async fn push(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    state.limits.write(ctx.client, ctx.body.len())?;
     let data = json_object(&ctx.body)?;
     let circle_hint = require_str(&data, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
     auth::enforce_if_signed(&state, signed(&ctx), &circle_hint).await?;
@@ -54,6 +55,12 @@ pub(super) async fn push(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
             Some(text) => (*text).to_owned(),
             None => item.to_string(),
         };
+        // The whole object, as stored, not only its text.
+        if payload.len() > MAX_OBJECT_BYTES {
+            return Err(ApiError::TooLarge(format!(
+                "messages[{i}] is larger than {MAX_OBJECT_BYTES} bytes"
+            )));
+        }
         batch.push(NewMessage {
             msg_id,
             created_ts,
@@ -155,7 +162,8 @@ struct PullBody {
     more: bool,
 }
 
-/// Messages of a circle after `since` (reference) or `after_seq` (extension), oldest first.
+/// Messages of a circle after `since` (reference) or `after_seq` (extension), oldest first;
+/// at most `limit` of them and the configured number of bytes (`more` says there are more).
 pub(super) async fn pull(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     let circle_hint = require_query_id(&ctx, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
     auth::enforce_if_signed(&state, signed(&ctx), &circle_hint).await?;
@@ -175,7 +183,10 @@ pub(super) async fn pull(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     };
 
     let now = state.now();
-    let limit = u32::try_from(limit).unwrap_or(1);
+    let limit = PageLimit {
+        rows: u32::try_from(limit).unwrap_or(1),
+        bytes: state.config.pull_max_bytes,
+    };
     let page = state
         .store
         .pull_messages(&circle_hint, cursor, now, limit)

@@ -16,7 +16,7 @@ use crate::limits::{
 };
 use crate::presence::{is_hex_key, normalize_capabilities, observed_host, validate_endpoints};
 use crate::state::AppState;
-use crate::store::PresenceRecord;
+use crate::store::{PresenceOutcome, PresenceRecord};
 
 fn signed(ctx: &Ctx) -> Signed<'_> {
     Signed {
@@ -27,12 +27,14 @@ fn signed(ctx: &Ctx) -> Signed<'_> {
     }
 }
 
-/// Registers (replaces) a node's presence. With `signing_key` the request must be signed with
-/// that key; without one it is accepted unsigned and the stored key is erased.
+/// Registers (replaces) a node's presence under its key. With `signing_key` the request must
+/// be signed with that key; without one it is accepted unsigned into the unsigned partition,
+/// which signed callers never see and which never touches a keyed record.
 pub(super) async fn register(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
+    state.limits.write(ctx.client, ctx.body.len())?;
     let data = json_object(&ctx.body)?;
     let node_id = require_str(&data, "node_id", ID_MIN_LEN, ID_MAX_LEN)?;
     let circle_hint = require_str(&data, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
@@ -54,18 +56,31 @@ pub(super) async fn register(
 
     let now = state.now();
     let expires_at = now + ttl_s;
-    state
-        .store
-        .put_presence(PresenceRecord {
-            circle_hint,
-            node_id,
-            endpoints: endpoints.to_string(),
-            capabilities: capabilities.to_string(),
-            observed_at: now,
-            expires_at,
-            signing_key,
-        })
-        .await?;
+    let record = PresenceRecord {
+        circle_hint,
+        node_id,
+        endpoints: endpoints.to_string(),
+        capabilities: capabilities.to_string(),
+        observed_at: now,
+        expires_at,
+        signing_key,
+        client_addr: ctx.client.map(|ip| ip.to_string()).unwrap_or_default(),
+    };
+    let limits = state.config.presence;
+    match state.store.put_presence(record, limits).await? {
+        PresenceOutcome::Stored => {}
+        PresenceOutcome::TooManyKeys => {
+            return Err(ApiError::Conflict(format!(
+                "Too many signing keys registered in this circle (max {})",
+                limits.max_keys_per_hint
+            )))
+        }
+        PresenceOutcome::AddressUsesOtherKeys => {
+            return Err(ApiError::Conflict(
+                "Your address already registered another signing key in this circle".into(),
+            ))
+        }
+    }
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -77,11 +92,13 @@ pub(super) async fn register(
     ))
 }
 
-/// Removes a node's presence; signed with the key stored for the body's node.
+/// Removes a node's presence under the key the request is signed with (one of the keys the
+/// body's node registered with).
 pub(super) async fn unregister(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
+    state.limits.write(ctx.client, ctx.body.len())?;
     let data = json_object(&ctx.body)?;
     let node_id = require_str(&data, "node_id", ID_MIN_LEN, ID_MAX_LEN)?;
     let circle_hint = require_str(&data, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
@@ -89,30 +106,35 @@ pub(super) async fn unregister(
         circle_hint: &circle_hint,
         node_id: Some(&node_id),
     };
-    auth::enforce(&state, signed(&ctx), key).await?;
-    let removed = state.store.remove_presence(&circle_hint, &node_id).await?;
+    let verified = auth::enforce(&state, signed(&ctx), key).await?;
+    let removed = state
+        .store
+        .remove_presence(&circle_hint, &node_id, &verified)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"ok": true, "removed": removed}),
     ))
 }
 
-/// Live peers of a circle, newest first, without the (signed) caller.
+/// Live peers of a circle registered with the key the request is signed with (members see
+/// members; an outsider sees only what it registered itself), newest first, without the
+/// caller.
 pub(super) async fn peers(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     let circle_hint = require_query_id(&ctx, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
     let limit = clamped_query_int(&ctx, "limit", PEERS_LIMIT_DEFAULT, 1, PEERS_LIMIT_MAX);
-    let exclude = ctx.header(auth::HDR_NODE).map(str::to_owned);
+    let exclude = auth::node_header(&ctx.headers).map(str::to_owned);
     let key = KeySource::Stored {
         circle_hint: &circle_hint,
-        node_id: exclude.as_deref().filter(|n| !n.is_empty()),
+        node_id: exclude.as_deref(),
     };
-    auth::enforce(&state, signed(&ctx), key).await?;
+    let verified = auth::enforce(&state, signed(&ctx), key).await?;
 
     let now = state.now();
     let limit = u32::try_from(limit).unwrap_or(1);
     let records = state
         .store
-        .live_peers(&circle_hint, exclude.as_deref(), now, limit)
+        .live_peers(&circle_hint, &verified, exclude.as_deref(), now, limit)
         .await?;
     let peers: Vec<Value> = records
         .into_iter()

@@ -7,14 +7,19 @@ use serde_json::{json, Value};
 
 use crate::error::{json_response, ApiError};
 use crate::input::Ctx;
-use crate::limits::{SIGNAL_ID_MIN, SIGNAL_POLL_LIMIT};
+use crate::limits::{
+    SIGNAL_ID_MAX, SIGNAL_ID_MIN, SIGNAL_POLL_LIMIT, SIGNAL_POLL_MAX_BYTES, SIGNAL_SESSION_MAX,
+};
 use crate::signal::{parse_post, parse_since_id};
 use crate::state::AppState;
-use crate::store::{NewSignal, RateLimit};
+use crate::store::{NewSignal, PageLimit, RateLimit};
 
-/// Stores one signal for its recipient, rate-limited per `from_node_id`.
+/// Stores one signal for its recipient, rate-limited per client address and per
+/// `from_node_id`.
 pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    state.limits.write(ctx.client, ctx.body.len())?;
     let post = parse_post(&ctx.body)?;
+    state.limits.signal(ctx.client)?;
     let now = state.now();
     let limit = RateLimit {
         limit: state.config.signal_rate_limit,
@@ -50,18 +55,34 @@ pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     ))
 }
 
-/// Unexpired signals for `to_node_id` after `since_id` (optionally of one session), by id.
+/// Unexpired signals for `to_node_id` after `since_id` (optionally of one session), by id; at
+/// most 200 and [`SIGNAL_POLL_MAX_BYTES`] of payload (the next poll's `since_id` gets the rest).
 pub(super) async fn poll(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     let to_node = ctx.query("to_node_id").unwrap_or("").to_owned();
     if to_node.chars().count() < SIGNAL_ID_MIN {
         return Err(ApiError::bad("to_node_id required (8+ chars)"));
     }
+    if to_node.chars().count() > SIGNAL_ID_MAX {
+        return Err(ApiError::bad(format!(
+            "to_node_id too long (max {SIGNAL_ID_MAX} chars)"
+        )));
+    }
     let since_id = ctx.query("since_id").map_or(0, parse_since_id);
     let session_id = ctx.query("session_id").filter(|s| !s.is_empty());
+    if session_id.is_some_and(|s| s.chars().count() > SIGNAL_SESSION_MAX) {
+        return Err(ApiError::bad(format!(
+            "session_id too long (max {SIGNAL_SESSION_MAX} chars)"
+        )));
+    }
     let now = state.now();
+    // The cursor is the largest id a client has seen, so a cut page loses nothing.
+    let limit = PageLimit {
+        rows: SIGNAL_POLL_LIMIT,
+        bytes: SIGNAL_POLL_MAX_BYTES,
+    };
     let records = state
         .store
-        .pending_signals(&to_node, since_id, session_id, now, SIGNAL_POLL_LIMIT)
+        .pending_signals(&to_node, since_id, session_id, now, limit)
         .await?;
     let signals: Vec<Value> = records
         .into_iter()

@@ -35,7 +35,9 @@ pub enum StoreError {
     Config(String),
 }
 
-/// One node's presence in one circle (the whole record is replaced on every register).
+/// One node's presence in one circle under one signing key (the whole record is replaced on
+/// every register with that key). Records are partitioned by key: `(circle_hint, node_id,
+/// signing_key)` is the identity, so a registration never touches the records of other keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceRecord {
     /// The circle hint.
@@ -52,6 +54,81 @@ pub struct PresenceRecord {
     pub expires_at: i64,
     /// Lowercase hex API signing key, or empty when registered without one.
     pub signing_key: String,
+    /// The client address that registered (refreshed) it; empty when unknown.
+    pub client_addr: String,
+}
+
+/// The bounds a registration is checked against (see [`RelayStore::put_presence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresenceLimits {
+    /// Most distinct live signing keys in one circle hint. An honest circle has one (every
+    /// member derives the same key), so further keys are outsiders'.
+    pub max_keys_per_hint: u32,
+    /// Most live records (nodes) under one key in one hint (unsigned records count as one key).
+    pub max_nodes_per_key: u32,
+    /// Most distinct live signing keys one client address may register under in one hint.
+    pub max_keys_per_address: u32,
+}
+
+/// What became of a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceOutcome {
+    /// Stored or refreshed.
+    Stored,
+    /// Refused: the hint already has [`PresenceLimits::max_keys_per_hint`] other live keys.
+    TooManyKeys,
+    /// Refused: this client address already registered
+    /// [`PresenceLimits::max_keys_per_address`] other keys in the hint.
+    AddressUsesOtherKeys,
+}
+
+/// How much one pull page may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit {
+    /// Most messages.
+    pub rows: u32,
+    /// Most payload bytes (the first message is always returned, whatever its size).
+    pub bytes: usize,
+}
+
+impl PageLimit {
+    /// At most `rows` messages, whatever their size.
+    pub fn rows(rows: u32) -> Self {
+        Self {
+            rows,
+            bytes: usize::MAX,
+        }
+    }
+}
+
+/// Cuts a page from rows in cursor order: at most `limit.rows` of them and `limit.bytes` of
+/// `size` (but at least one row); `more` when a row was left over.
+pub(crate) fn take_within<T>(
+    rows: impl IntoIterator<Item = T>,
+    limit: PageLimit,
+    size: impl Fn(&T) -> usize,
+) -> (Vec<T>, bool) {
+    let mut page = Vec::new();
+    let mut bytes = 0_usize;
+    for row in rows {
+        let len = size(&row);
+        let full = page.len() >= limit.rows as usize
+            || (!page.is_empty() && bytes.saturating_add(len) > limit.bytes);
+        if full {
+            return (page, true);
+        }
+        bytes = bytes.saturating_add(len);
+        page.push(row);
+    }
+    (page, false)
+}
+
+/// [`take_within`] for messages, sized by payload.
+pub(crate) fn take_page(
+    rows: impl IntoIterator<Item = StoredMessage>,
+    limit: PageLimit,
+) -> (Vec<StoredMessage>, bool) {
+    take_within(rows, limit, |m| m.payload.len())
 }
 
 /// A message to store: its id, the author's created_ts and the exact JSON object received.
@@ -201,28 +278,46 @@ impl PruneReport {
 /// [`insert_messages`](Self::insert_messages)) atomic across instances.
 #[async_trait]
 pub trait RelayStore: Send + Sync + 'static {
-    /// Inserts or wholly replaces the presence record of `(circle_hint, node_id)`.
-    async fn put_presence(&self, record: PresenceRecord) -> StoreResult<()>;
+    /// Inserts or wholly replaces the record `(circle_hint, node_id, signing_key)`, atomically
+    /// with its checks (`record.observed_at` is now): expired records of the hint are dropped;
+    /// a new key is refused when the hint already has `max_keys_per_hint` live keys or the
+    /// client address already registered `max_keys_per_address` other keys there; a new node
+    /// in a full key group evicts the least recently refreshed record **of the same key**, so
+    /// only holders of a key can displace its records.
+    async fn put_presence(
+        &self,
+        record: PresenceRecord,
+        limits: PresenceLimits,
+    ) -> StoreResult<PresenceOutcome>;
 
-    /// The signing key of a live registration (`expires_at > now`) with a non-empty key.
-    async fn signing_key(
+    /// The non-empty signing keys of the live registrations of `(circle_hint, node_id)`,
+    /// most recently refreshed first, at most `limit`.
+    async fn signing_keys(
         &self,
         circle_hint: &str,
         node_id: &str,
         now: i64,
-    ) -> StoreResult<Option<String>>;
+        limit: u32,
+    ) -> StoreResult<Vec<String>>;
 
-    /// Live records of a circle, newest `observed_at` first, without `exclude_node`.
+    /// Live records of a circle registered with `signing_key`, newest `observed_at` first,
+    /// without `exclude_node`.
     async fn live_peers(
         &self,
         circle_hint: &str,
+        signing_key: &str,
         exclude_node: Option<&str>,
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<PresenceRecord>>;
 
-    /// Deletes a presence record; true if one existed.
-    async fn remove_presence(&self, circle_hint: &str, node_id: &str) -> StoreResult<bool>;
+    /// Deletes the record `(circle_hint, node_id, signing_key)`; true if one existed.
+    async fn remove_presence(
+        &self,
+        circle_hint: &str,
+        node_id: &str,
+        signing_key: &str,
+    ) -> StoreResult<bool>;
 
     /// True if `nonce` was claimed with a `ts >= not_before`.
     async fn nonce_seen(&self, nonce: &str, not_before: i64) -> StoreResult<bool>;
@@ -244,7 +339,8 @@ pub trait RelayStore: Send + Sync + 'static {
     /// stored_at never decreases along seq.
     async fn insert_messages(&self, batch: MessageBatch) -> StoreResult<Vec<StoredMessage>>;
 
-    /// Unexpired messages of a circle after `cursor`, oldest first, at most `limit`.
+    /// Unexpired messages of a circle after `cursor`, oldest first, within `limit` (rows and
+    /// payload bytes; the first message always fits); never reads much more than the page.
     ///
     /// A `Since` pull first raises the store's time floor to `now` (waiting for a batch that
     /// is being committed), so every message this pull does not see gets `stored_at >= now`:
@@ -255,7 +351,7 @@ pub trait RelayStore: Send + Sync + 'static {
         circle_hint: &str,
         cursor: MessageCursor,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<MessagePage>;
 
     /// Counts one signal POST of `node` in its fixed window; false (and not counted) when the
@@ -266,14 +362,15 @@ pub trait RelayStore: Send + Sync + 'static {
     async fn insert_signal(&self, signal: NewSignal) -> StoreResult<i64>;
 
     /// Unexpired signals for `to_node` with `id > since_id` (and the given session, if any),
-    /// by id, at most `limit`.
+    /// by id, within `limit` (rows, and payload bytes: the first signal always fits); never
+    /// reads much more than that from the backend.
     async fn pending_signals(
         &self,
         to_node: &str,
         since_id: i64,
         session_id: Option<&str>,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>>;
 
     /// Removes expired registrations, messages and signals, old nonces and rate buckets.

@@ -342,15 +342,56 @@ impl Relay {
         query: &str,
         body: Option<&Value>,
     ) -> Reply {
+        self.signed_from(None, member, method, route, query, body)
+            .await
+    }
+
+    /// [`Relay::signed`] as if from client address `from` (an `X-Forwarded-For`, which relays
+    /// started with `trust_forwarded_for` take as the client address).
+    pub async fn signed_from(
+        &self,
+        from: Option<&str>,
+        member: &Member,
+        method: Method,
+        route: &str,
+        query: &str,
+        body: Option<&Value>,
+    ) -> Reply {
         let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
-        let headers = member.headers(
+        let mut headers = member.headers(
             method.as_str(),
             route,
             bytes.as_deref().unwrap_or(b""),
             self.now(),
         );
+        if let Some(addr) = from {
+            headers.insert(
+                "x-forwarded-for",
+                HeaderValue::from_str(addr).expect("addr"),
+            );
+        }
         self.send(method, &format!("/v1{route}{query}"), bytes, headers)
             .await
+    }
+
+    /// Registers `member` (signed, with its key) from client address `from`; any answer.
+    pub async fn register_from(&self, from: Option<&str>, member: &Member) -> Reply {
+        let body = member.register_body();
+        self.signed_from(from, member, Method::POST, "/register", "", Some(&body))
+            .await
+    }
+
+    /// `GET /v1/peers` of `member`'s circle, signed by it; the listed node ids.
+    pub async fn peer_ids(&self, member: &Member) -> Vec<String> {
+        let q = format!("?circle_hint={}", member.hint);
+        let reply = self.signed(member, Method::GET, "/peers", &q, None).await;
+        assert_eq!(reply.status, 200, "peers: {:?}", reply.json);
+        reply.json["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .map(|p| p["node_id"].as_str().expect("node_id").to_owned())
+            .collect()
     }
 
     pub async fn register(&self, member: &Member) -> Reply {
@@ -380,12 +421,22 @@ impl Relay {
     }
 
     pub async fn push_unsigned(&self, hint: &str, messages: &[Value], node: Option<&str>) -> Reply {
-        let body =
-            serde_json::to_vec(&json!({"circle_hint": hint, "messages": messages})).expect("json");
         let headers = match node {
             Some(n) => header_map(&[("X-Felund-Node", n)]),
             None => HeaderMap::new(),
         };
+        self.push_unsigned_with(hint, messages, headers).await
+    }
+
+    /// An unsigned push with the given headers (e.g. an `X-Forwarded-For`).
+    pub async fn push_unsigned_with(
+        &self,
+        hint: &str,
+        messages: &[Value],
+        headers: HeaderMap,
+    ) -> Reply {
+        let body =
+            serde_json::to_vec(&json!({"circle_hint": hint, "messages": messages})).expect("json");
         self.send(Method::POST, "/v1/messages", Some(body), headers)
             .await
     }
@@ -415,12 +466,34 @@ pub enum WsEvent {
 impl Relay {
     /// Opens `/v1/relay/ws` for `hint` as `node`; the HTTP status on refusal.
     pub async fn try_ws(&self, hint: &str, node: &str) -> Result<Socket, u16> {
+        self.try_ws_with(hint, node, HeaderMap::new()).await
+    }
+
+    /// [`Relay::try_ws`] with extra request headers (signature, `X-Forwarded-For`).
+    pub async fn try_ws_with(
+        &self,
+        hint: &str,
+        node: &str,
+        headers: HeaderMap,
+    ) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         use tokio_tungstenite::tungstenite::Error;
         let url = format!(
             "{}/v1/relay/ws?circle_hint={hint}&node_id={node}",
             self.ws_base()
         );
-        match tokio_tungstenite::connect_async(url).await {
+        let mut request = url.into_client_request().expect("ws request");
+        for (name, value) in &headers {
+            let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(
+                name.as_str().as_bytes(),
+            )
+            .expect("name");
+            let value =
+                tokio_tungstenite::tungstenite::http::HeaderValue::from_bytes(value.as_bytes())
+                    .expect("value");
+            request.headers_mut().insert(name, value);
+        }
+        match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => Ok(socket),
             Err(Error::Http(resp)) => Err(resp.status().as_u16()),
             Err(other) => panic!("ws connect: {other}"),

@@ -68,6 +68,9 @@ pub const NOW: i64 = 1_763_900_000;
 /// The body limit of the fuzzed relay: small, so that oversized bodies are reachable.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
+/// WebSockets the fuzzed relay allows (none are opened in process).
+pub const MAX_WEBSOCKETS: usize = 16;
+
 /// The header that asks for a valid signature.
 pub const SIGN_HEADER: &str = "x-fuzz-sign";
 
@@ -95,16 +98,17 @@ impl Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("relay.sqlite")).expect("store");
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
-        let state = AppState {
-            store: Arc::new(store),
-            clock: Arc::new(ManualClock::new(NOW)),
-            hub: Arc::new(LocalHub::default()),
-            config: Arc::new(RelayConfig {
+        let state = AppState::new(
+            Arc::new(store),
+            Arc::new(ManualClock::new(NOW)),
+            Arc::new(LocalHub::default()),
+            RelayConfig {
                 max_body_bytes: MAX_BODY_BYTES,
                 ..RelayConfig::default()
-            }),
-            shutdown: shutdown_rx,
-        };
+            },
+            shutdown_rx,
+            MAX_WEBSOCKETS,
+        );
         Self {
             runtime,
             app: felund_relay::routes::app(state),

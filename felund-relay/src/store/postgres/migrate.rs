@@ -22,11 +22,18 @@ pub struct Migration {
 }
 
 /// Every migration this binary knows, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "presence_per_key",
+        sql: include_str!("migrations/0002_presence_per_key.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i32 {

@@ -32,8 +32,9 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::{
-    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
-    RateLimit, RelayStore, SignalRecord, StoreError, StoreResult, StoredMessage,
+    MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit, PresenceLimits,
+    PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit, RelayStore, SignalRecord,
+    StoreError, StoreResult, StoredMessage,
 };
 
 pub use hub::PgHub;
@@ -49,6 +50,9 @@ const MIGRATION_LOCK: i64 = LOCK_BASE + 1;
 const SIGNAL_LOCK: i64 = LOCK_BASE + 2;
 /// Held by the instance running a retention pass.
 const PRUNE_LOCK: i64 = LOCK_BASE + 3;
+/// First key of the two-key advisory locks that serialise registrations per circle hint (the
+/// second is `hashtext(circle_hint)`); two-key locks never collide with the one-key ones above.
+const PRESENCE_LOCK_SPACE: i32 = 0x6665_6c75;
 
 /// Connection settings of a [`PgStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,31 +163,50 @@ impl PgStore {
 
 #[async_trait]
 impl RelayStore for PgStore {
-    async fn put_presence(&self, record: PresenceRecord) -> StoreResult<()> {
-        queries::put_presence(&self.pool, &record).await
+    async fn put_presence(
+        &self,
+        record: PresenceRecord,
+        limits: PresenceLimits,
+    ) -> StoreResult<PresenceOutcome> {
+        queries::put_presence(&self.pool, &record, limits).await
     }
 
-    async fn signing_key(
+    async fn signing_keys(
         &self,
         circle_hint: &str,
         node_id: &str,
         now: i64,
-    ) -> StoreResult<Option<String>> {
-        queries::signing_key(&self.pool, circle_hint, node_id, now).await
+        limit: u32,
+    ) -> StoreResult<Vec<String>> {
+        queries::signing_keys(&self.pool, circle_hint, node_id, now, limit).await
     }
 
     async fn live_peers(
         &self,
         circle_hint: &str,
+        signing_key: &str,
         exclude_node: Option<&str>,
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<PresenceRecord>> {
-        queries::live_peers(&self.pool, circle_hint, exclude_node, now, limit).await
+        queries::live_peers(
+            &self.pool,
+            circle_hint,
+            signing_key,
+            exclude_node,
+            now,
+            limit,
+        )
+        .await
     }
 
-    async fn remove_presence(&self, circle_hint: &str, node_id: &str) -> StoreResult<bool> {
-        queries::remove_presence(&self.pool, circle_hint, node_id).await
+    async fn remove_presence(
+        &self,
+        circle_hint: &str,
+        node_id: &str,
+        signing_key: &str,
+    ) -> StoreResult<bool> {
+        queries::remove_presence(&self.pool, circle_hint, node_id, signing_key).await
     }
 
     async fn nonce_seen(&self, nonce: &str, not_before: i64) -> StoreResult<bool> {
@@ -203,7 +226,7 @@ impl RelayStore for PgStore {
         circle_hint: &str,
         cursor: MessageCursor,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<MessagePage> {
         queries::pull_messages(&self.pool, circle_hint, cursor, now, limit).await
     }
@@ -222,7 +245,7 @@ impl RelayStore for PgStore {
         since_id: i64,
         session_id: Option<&str>,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>> {
         queries::pending_signals(&self.pool, to_node, since_id, session_id, now, limit).await
     }

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::{map_err, PRUNE_LOCK, PUSH_CHANNEL, SIGNAL_LOCK};
+use super::{map_err, PRESENCE_LOCK_SPACE, PRUNE_LOCK, PUSH_CHANNEL, SIGNAL_LOCK};
 use crate::store::{
-    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
-    RateLimit, SignalRecord, StoreResult, StoredMessage,
+    take_page, take_within, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit,
+    PresenceLimits, PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit,
+    SignalRecord, StoreResult, StoredMessage,
 };
 
 /// A sender node longer than this is left out of the notification (its own sockets on other
@@ -32,65 +33,163 @@ pub(super) struct PushNote {
     pub hi: i64,
 }
 
-pub(super) async fn put_presence(pool: &PgPool, r: &PresenceRecord) -> StoreResult<()> {
+async fn count(tx: &mut sqlx::PgConnection, sql: &str, args: &[&str]) -> StoreResult<i64> {
+    let mut query = sqlx::query_scalar::<_, i64>(sql);
+    for arg in args {
+        query = query.bind(*arg);
+    }
+    query.fetch_one(tx).await.map_err(map_err)
+}
+
+pub(super) async fn put_presence(
+    pool: &PgPool,
+    r: &PresenceRecord,
+    limits: PresenceLimits,
+) -> StoreResult<PresenceOutcome> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    // Registrations of one hint run one at a time (on any instance), so the checks below and
+    // the insert are atomic together.
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(PRESENCE_LOCK_SPACE)
+        .bind(&r.circle_hint)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let (hint, key, node) = (
+        r.circle_hint.as_str(),
+        r.signing_key.as_str(),
+        r.node_id.as_str(),
+    );
+    sqlx::query("DELETE FROM presence WHERE circle_hint = $1 AND expires_at <= $2")
+        .bind(hint)
+        .bind(r.observed_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let exists = count(
+        &mut tx,
+        "SELECT COUNT(*) FROM presence WHERE circle_hint = $1 AND node_id = $2 AND signing_key = $3",
+        &[hint, node, key],
+    )
+    .await?
+        > 0;
+    if !exists {
+        if !key.is_empty() {
+            let group = count(
+                &mut tx,
+                "SELECT COUNT(*) FROM presence WHERE circle_hint = $1 AND signing_key = $2",
+                &[hint, key],
+            )
+            .await?;
+            let keys = count(
+                &mut tx,
+                "SELECT COUNT(DISTINCT signing_key) FROM presence
+                 WHERE circle_hint = $1 AND signing_key <> ''",
+                &[hint],
+            )
+            .await?;
+            if group == 0 && keys >= i64::from(limits.max_keys_per_hint) {
+                return Ok(PresenceOutcome::TooManyKeys);
+            }
+            let from_addr = count(
+                &mut tx,
+                "SELECT COUNT(DISTINCT signing_key) FROM presence
+                 WHERE circle_hint = $1 AND client_addr = $2 AND signing_key NOT IN ('', $3)",
+                &[hint, &r.client_addr, key],
+            )
+            .await?;
+            if !r.client_addr.is_empty() && from_addr >= i64::from(limits.max_keys_per_address) {
+                return Ok(PresenceOutcome::AddressUsesOtherKeys);
+            }
+        }
+        let nodes = count(
+            &mut tx,
+            "SELECT COUNT(*) FROM presence WHERE circle_hint = $1 AND signing_key = $2",
+            &[hint, key],
+        )
+        .await?;
+        if nodes >= i64::from(limits.max_nodes_per_key) {
+            // Only records of the same key are displaced (see RelayStore::put_presence).
+            sqlx::query(
+                "DELETE FROM presence WHERE (circle_hint, node_id, signing_key) IN (
+                     SELECT circle_hint, node_id, signing_key FROM presence
+                     WHERE circle_hint = $1 AND signing_key = $2
+                     ORDER BY observed_at ASC, node_id COLLATE \"C\" ASC LIMIT $3)",
+            )
+            .bind(hint)
+            .bind(key)
+            .bind(nodes + 1 - i64::from(limits.max_nodes_per_key))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+    }
     sqlx::query(
-        "INSERT INTO presence
-             (circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (circle_hint, node_id) DO UPDATE SET
+        "INSERT INTO presence (circle_hint, node_id, signing_key, endpoints, capabilities,
+                               observed_at, expires_at, client_addr)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (circle_hint, node_id, signing_key) DO UPDATE SET
              endpoints = EXCLUDED.endpoints, capabilities = EXCLUDED.capabilities,
              observed_at = EXCLUDED.observed_at, expires_at = EXCLUDED.expires_at,
-             signing_key = EXCLUDED.signing_key",
+             client_addr = EXCLUDED.client_addr",
     )
-    .bind(&r.circle_hint)
-    .bind(&r.node_id)
+    .bind(hint)
+    .bind(node)
+    .bind(key)
     .bind(&r.endpoints)
     .bind(&r.capabilities)
     .bind(r.observed_at)
     .bind(r.expires_at)
-    .bind(&r.signing_key)
-    .execute(pool)
+    .bind(&r.client_addr)
+    .execute(&mut *tx)
     .await
     .map_err(map_err)?;
-    Ok(())
+    tx.commit().await.map_err(map_err)?;
+    Ok(PresenceOutcome::Stored)
 }
 
-pub(super) async fn signing_key(
+pub(super) async fn signing_keys(
     pool: &PgPool,
     circle_hint: &str,
     node_id: &str,
     now: i64,
-) -> StoreResult<Option<String>> {
-    let key: Option<String> = sqlx::query_scalar(
+    limit: u32,
+) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar(
         "SELECT signing_key FROM presence
-         WHERE circle_hint = $1 AND node_id = $2 AND expires_at > $3",
+         WHERE circle_hint = $1 AND node_id = $2 AND expires_at > $3 AND signing_key <> ''
+         ORDER BY observed_at DESC LIMIT $4",
     )
     .bind(circle_hint)
     .bind(node_id)
     .bind(now)
-    .fetch_optional(pool)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
     .await
-    .map_err(map_err)?;
-    Ok(key.filter(|k| !k.is_empty()))
+    .map_err(map_err)
 }
 
-type PresenceRow = (String, String, String, String, i64, i64, String);
+type PresenceRow = (String, String, String, String, i64, i64, String, String);
 
 pub(super) async fn live_peers(
     pool: &PgPool,
     circle_hint: &str,
+    signing_key: &str,
     exclude: Option<&str>,
     now: i64,
     limit: u32,
 ) -> StoreResult<Vec<PresenceRecord>> {
     let rows: Vec<PresenceRow> = sqlx::query_as(
-        "SELECT circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key
+        "SELECT circle_hint, node_id, endpoints, capabilities, observed_at, expires_at,
+                signing_key, client_addr
          FROM presence
-         WHERE circle_hint = $1 AND expires_at > $2 AND ($3::text IS NULL OR node_id <> $3)
+         WHERE circle_hint = $1 AND signing_key = $2 AND expires_at > $3
+               AND ($4::text IS NULL OR node_id <> $4)
          ORDER BY observed_at DESC, node_id COLLATE \"C\" ASC
-         LIMIT $4",
+         LIMIT $5",
     )
     .bind(circle_hint)
+    .bind(signing_key)
     .bind(now)
     .bind(exclude)
     .bind(i64::from(limit))
@@ -107,6 +206,7 @@ pub(super) async fn live_peers(
             observed_at: r.4,
             expires_at: r.5,
             signing_key: r.6,
+            client_addr: r.7,
         })
         .collect())
 }
@@ -115,13 +215,17 @@ pub(super) async fn remove_presence(
     pool: &PgPool,
     circle_hint: &str,
     node_id: &str,
+    signing_key: &str,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM presence WHERE circle_hint = $1 AND node_id = $2")
-        .bind(circle_hint)
-        .bind(node_id)
-        .execute(pool)
-        .await
-        .map_err(map_err)?;
+    let done = sqlx::query(
+        "DELETE FROM presence WHERE circle_hint = $1 AND node_id = $2 AND signing_key = $3",
+    )
+    .bind(circle_hint)
+    .bind(node_id)
+    .bind(signing_key)
+    .execute(pool)
+    .await
+    .map_err(map_err)?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -240,12 +344,37 @@ type PageRow = (
     Option<String>,
 );
 
+/// One page of a circle: `{order}` is the cursor's order, `{after}` its condition on `$2`. The
+/// window keeps the rows whose predecessors in the page hold at most `$5` payload bytes, so
+/// only about one page of bytes (plus one row) leaves the database; `take_page` makes the cut.
+fn page_sql(after: &str, order: &str) -> String {
+    format!(
+        "SELECT mx.max_seq, m.seq, m.msg_id, m.stored_at, m.payload
+         FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS max_seq
+               FROM relay_messages WHERE circle_hint = $1) mx
+         LEFT JOIN LATERAL (
+             SELECT seq, msg_id, stored_at, payload FROM (
+                 SELECT seq, msg_id, stored_at, payload,
+                        SUM(octet_length(payload)) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)
+                            - octet_length(payload) AS before
+                 FROM (SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                       WHERE circle_hint = $1 AND {after} AND expires_at > $3
+                       ORDER BY {order} LIMIT $4) p
+             ) w
+             WHERE w.before <= $5
+         ) m ON TRUE
+         ORDER BY {order}",
+        order = order,
+        after = after,
+    )
+}
+
 pub(super) async fn pull_messages(
     pool: &PgPool,
     circle_hint: &str,
     cursor: MessageCursor,
     now: i64,
-    limit: u32,
+    limit: PageLimit,
 ) -> StoreResult<MessagePage> {
     let (sql, from) = match cursor {
         MessageCursor::Since(since) => {
@@ -256,56 +385,31 @@ pub(super) async fn pull_messages(
                 .execute(pool)
                 .await
                 .map_err(map_err)?;
-            (
-                "SELECT mx.max_seq, m.seq, m.msg_id, m.stored_at, m.payload
-                 FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS max_seq
-                       FROM relay_messages WHERE circle_hint = $1) mx
-                 LEFT JOIN LATERAL (
-                     SELECT seq, msg_id, stored_at, payload FROM relay_messages
-                     WHERE circle_hint = $1 AND stored_at > $2 AND expires_at > $3
-                     ORDER BY stored_at, seq LIMIT $4
-                 ) m ON TRUE
-                 ORDER BY m.stored_at, m.seq",
-                since,
-            )
+            (page_sql("stored_at > $2", "stored_at, seq"), since)
         }
-        MessageCursor::AfterSeq(after) => (
-            "SELECT mx.max_seq, m.seq, m.msg_id, m.stored_at, m.payload
-             FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS max_seq
-                   FROM relay_messages WHERE circle_hint = $1) mx
-             LEFT JOIN LATERAL (
-                 SELECT seq, msg_id, stored_at, payload FROM relay_messages
-                 WHERE circle_hint = $1 AND seq > $2 AND expires_at > $3
-                 ORDER BY seq LIMIT $4
-             ) m ON TRUE
-             ORDER BY m.seq",
-            after,
-        ),
+        MessageCursor::AfterSeq(after) => (page_sql("seq > $2", "seq"), after),
     };
     // One statement, so the page and max_seq come from one snapshot.
-    let rows: Vec<PageRow> = sqlx::query_as(sql)
+    let rows: Vec<PageRow> = sqlx::query_as(&sql)
         .bind(circle_hint)
         .bind(from)
         .bind(now)
-        .bind(i64::from(limit) + 1)
+        .bind(i64::from(limit.rows) + 1)
+        .bind(i64::try_from(limit.bytes).unwrap_or(i64::MAX))
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
     let max_seq = rows.first().map_or(0, |r| r.0);
-    let mut messages: Vec<StoredMessage> = rows
-        .into_iter()
-        .filter_map(|r| match r {
-            (_, Some(seq), Some(msg_id), Some(stored_at), Some(payload)) => Some(StoredMessage {
-                seq,
-                msg_id,
-                stored_at,
-                payload,
-            }),
-            _ => None,
-        })
-        .collect();
-    let more = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
+    let stored = rows.into_iter().filter_map(|r| match r {
+        (_, Some(seq), Some(msg_id), Some(stored_at), Some(payload)) => Some(StoredMessage {
+            seq,
+            msg_id,
+            stored_at,
+            payload,
+        }),
+        _ => None,
+    });
+    let (messages, more) = take_page(stored, limit);
     Ok(MessagePage {
         messages,
         more,
@@ -376,35 +480,42 @@ pub(super) async fn pending_signals(
     since_id: i64,
     session_id: Option<&str>,
     now: i64,
-    limit: u32,
+    limit: PageLimit,
 ) -> StoreResult<Vec<SignalRecord>> {
+    // As for message pages: only rows whose predecessors hold at most the byte budget leave
+    // the database; take_within makes the exact cut.
     let rows: Vec<SignalRow> = sqlx::query_as(
-        "SELECT id, session_id, from_node, to_node, type, payload, created_at
-         FROM signal_messages
-         WHERE to_node = $1 AND id > $2 AND expires_at > $3
-               AND ($4::text IS NULL OR session_id = $4)
-         ORDER BY id ASC LIMIT $5",
+        "SELECT id, session_id, from_node, to_node, type, payload, created_at FROM (
+             SELECT *, SUM(octet_length(payload)) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING)
+                           - octet_length(payload) AS before
+             FROM (SELECT id, session_id, from_node, to_node, type, payload, created_at
+                   FROM signal_messages
+                   WHERE to_node = $1 AND id > $2 AND expires_at > $3
+                         AND ($4::text IS NULL OR session_id = $4)
+                   ORDER BY id ASC LIMIT $5) p
+         ) w
+         WHERE w.before <= $6
+         ORDER BY id ASC",
     )
     .bind(to_node)
     .bind(since_id)
     .bind(now)
     .bind(session_id)
-    .bind(i64::from(limit))
+    .bind(i64::from(limit.rows))
+    .bind(i64::try_from(limit.bytes).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await
     .map_err(map_err)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SignalRecord {
-            id: r.0,
-            session_id: r.1,
-            from_node: r.2,
-            to_node: r.3,
-            kind: r.4,
-            payload: r.5,
-            created_at: r.6,
-        })
-        .collect())
+    let records = rows.into_iter().map(|r| SignalRecord {
+        id: r.0,
+        session_id: r.1,
+        from_node: r.2,
+        to_node: r.3,
+        kind: r.4,
+        payload: r.5,
+        created_at: r.6,
+    });
+    Ok(take_within(records, limit, |s| s.payload.len()).0)
 }
 
 pub(super) async fn prune(

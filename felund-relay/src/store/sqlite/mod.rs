@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode};
 
 use super::{
-    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
-    RateLimit, RelayStore, SignalRecord, StoreError, StoreResult, StoredMessage,
+    MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit, PresenceLimits,
+    PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit, RelayStore, SignalRecord,
+    StoreError, StoreResult, StoredMessage,
 };
 
 /// The SQLite implementation of [`RelayStore`].
@@ -92,37 +93,53 @@ impl SqliteStore {
 
 #[async_trait]
 impl RelayStore for SqliteStore {
-    async fn put_presence(&self, record: PresenceRecord) -> StoreResult<()> {
-        self.run(move |c| queries::put_presence(c, &record)).await
+    async fn put_presence(
+        &self,
+        record: PresenceRecord,
+        limits: PresenceLimits,
+    ) -> StoreResult<PresenceOutcome> {
+        self.run(move |c| queries::put_presence(c, &record, limits))
+            .await
     }
 
-    async fn signing_key(
+    async fn signing_keys(
         &self,
         circle_hint: &str,
         node_id: &str,
         now: i64,
-    ) -> StoreResult<Option<String>> {
+        limit: u32,
+    ) -> StoreResult<Vec<String>> {
         let (hint, node) = (circle_hint.to_owned(), node_id.to_owned());
-        self.run(move |c| queries::signing_key(c, &hint, &node, now))
+        self.run(move |c| queries::signing_keys(c, &hint, &node, now, limit))
             .await
     }
 
     async fn live_peers(
         &self,
         circle_hint: &str,
+        signing_key: &str,
         exclude_node: Option<&str>,
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<PresenceRecord>> {
-        let hint = circle_hint.to_owned();
+        let (hint, key) = (circle_hint.to_owned(), signing_key.to_owned());
         let exclude = exclude_node.map(str::to_owned);
-        self.run(move |c| queries::live_peers(c, &hint, exclude.as_deref(), now, limit))
+        self.run(move |c| queries::live_peers(c, &hint, &key, exclude.as_deref(), now, limit))
             .await
     }
 
-    async fn remove_presence(&self, circle_hint: &str, node_id: &str) -> StoreResult<bool> {
-        let (hint, node) = (circle_hint.to_owned(), node_id.to_owned());
-        self.run(move |c| queries::remove_presence(c, &hint, &node))
+    async fn remove_presence(
+        &self,
+        circle_hint: &str,
+        node_id: &str,
+        signing_key: &str,
+    ) -> StoreResult<bool> {
+        let (hint, node, key) = (
+            circle_hint.to_owned(),
+            node_id.to_owned(),
+            signing_key.to_owned(),
+        );
+        self.run(move |c| queries::remove_presence(c, &hint, &node, &key))
             .await
     }
 
@@ -147,7 +164,7 @@ impl RelayStore for SqliteStore {
         circle_hint: &str,
         cursor: MessageCursor,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<MessagePage> {
         let hint = circle_hint.to_owned();
         self.run(move |c| queries::pull_messages(c, &hint, cursor, now, limit))
@@ -170,7 +187,7 @@ impl RelayStore for SqliteStore {
         since_id: i64,
         session_id: Option<&str>,
         now: i64,
-        limit: u32,
+        limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>> {
         let to = to_node.to_owned();
         let session = session_id.map(str::to_owned);
@@ -251,7 +268,15 @@ mod tests {
             .expect("insert after upgrade");
         assert_eq!(stored[0].stored_at, 20);
         let page = store
-            .pull_messages("hinthint", MessageCursor::AfterSeq(0), 30, 10)
+            .pull_messages(
+                "hinthint",
+                MessageCursor::AfterSeq(0),
+                30,
+                PageLimit {
+                    rows: 10,
+                    bytes: 1 << 20,
+                },
+            )
             .await
             .expect("pull");
         assert_eq!(page.messages.len(), 2);

@@ -3,47 +3,103 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::store::{
-    MessageBatch, MessageCursor, MessagePage, NewSignal, PresenceRecord, PrunePolicy, PruneReport,
-    RateLimit, SignalRecord, StoredMessage,
+    take_page, take_within, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit,
+    PresenceLimits, PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit,
+    SignalRecord, StoredMessage,
 };
 
-pub(super) fn put_presence(conn: &Connection, r: &PresenceRecord) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO presence
-             (circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (circle_hint, node_id) DO UPDATE SET
+pub(super) fn put_presence(
+    conn: &mut Connection,
+    r: &PresenceRecord,
+    limits: PresenceLimits,
+) -> rusqlite::Result<PresenceOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (hint, key, now) = (&r.circle_hint, &r.signing_key, r.observed_at);
+    tx.execute(
+        "DELETE FROM presence WHERE circle_hint = ?1 AND expires_at <= ?2",
+        params![hint, now],
+    )?;
+    let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
+        tx.query_row(sql, p, |row| row.get(0))
+    };
+    let exists = count(
+        "SELECT COUNT(*) FROM presence WHERE circle_hint = ?1 AND node_id = ?2 AND signing_key = ?3",
+        &[hint, &r.node_id, key],
+    )? > 0;
+    if !exists {
+        if !key.is_empty() {
+            let group = count(
+                "SELECT COUNT(*) FROM presence WHERE circle_hint = ?1 AND signing_key = ?2",
+                &[hint, key],
+            )?;
+            let keys = count(
+                "SELECT COUNT(DISTINCT signing_key) FROM presence
+                 WHERE circle_hint = ?1 AND signing_key != ''",
+                &[hint],
+            )?;
+            if group == 0 && keys >= i64::from(limits.max_keys_per_hint) {
+                return Ok(PresenceOutcome::TooManyKeys);
+            }
+            let from_addr = count(
+                "SELECT COUNT(DISTINCT signing_key) FROM presence
+                 WHERE circle_hint = ?1 AND client_addr = ?2 AND signing_key NOT IN ('', ?3)",
+                &[hint, &r.client_addr, key],
+            )?;
+            if !r.client_addr.is_empty() && from_addr >= i64::from(limits.max_keys_per_address) {
+                return Ok(PresenceOutcome::AddressUsesOtherKeys);
+            }
+        }
+        let nodes = count(
+            "SELECT COUNT(*) FROM presence WHERE circle_hint = ?1 AND signing_key = ?2",
+            &[hint, key],
+        )?;
+        if nodes >= i64::from(limits.max_nodes_per_key) {
+            // Only records of the same key are displaced (see RelayStore::put_presence).
+            tx.execute(
+                "DELETE FROM presence WHERE rowid IN (
+                     SELECT rowid FROM presence WHERE circle_hint = ?1 AND signing_key = ?2
+                     ORDER BY observed_at ASC, node_id ASC LIMIT ?3)",
+                params![hint, key, nodes + 1 - i64::from(limits.max_nodes_per_key)],
+            )?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO presence (circle_hint, node_id, signing_key, endpoints, capabilities,
+                               observed_at, expires_at, client_addr)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (circle_hint, node_id, signing_key) DO UPDATE SET
              endpoints = excluded.endpoints, capabilities = excluded.capabilities,
              observed_at = excluded.observed_at, expires_at = excluded.expires_at,
-             signing_key = excluded.signing_key",
+             client_addr = excluded.client_addr",
         params![
-            r.circle_hint,
+            hint,
             r.node_id,
+            key,
             r.endpoints,
             r.capabilities,
             r.observed_at,
             r.expires_at,
-            r.signing_key
+            r.client_addr
         ],
     )?;
-    Ok(())
+    tx.commit()?;
+    Ok(PresenceOutcome::Stored)
 }
 
-pub(super) fn signing_key(
+pub(super) fn signing_keys(
     conn: &Connection,
     circle_hint: &str,
     node_id: &str,
     now: i64,
-) -> rusqlite::Result<Option<String>> {
-    let key: Option<String> = conn
-        .query_row(
-            "SELECT signing_key FROM presence
-             WHERE circle_hint = ?1 AND node_id = ?2 AND expires_at > ?3",
-            params![circle_hint, node_id, now],
-            |row| row.get(0),
-        )
-        .optional()?;
-    Ok(key.filter(|k| !k.is_empty()))
+    limit: u32,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT signing_key FROM presence
+         WHERE circle_hint = ?1 AND node_id = ?2 AND expires_at > ?3 AND signing_key != ''
+         ORDER BY observed_at DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![circle_hint, node_id, now, limit], |row| row.get(0))?;
+    rows.collect()
 }
 
 fn presence_row(row: &Row<'_>) -> rusqlite::Result<PresenceRecord> {
@@ -55,24 +111,31 @@ fn presence_row(row: &Row<'_>) -> rusqlite::Result<PresenceRecord> {
         observed_at: row.get(4)?,
         expires_at: row.get(5)?,
         signing_key: row.get(6)?,
+        client_addr: row.get(7)?,
     })
 }
 
 pub(super) fn live_peers(
     conn: &Connection,
     circle_hint: &str,
+    signing_key: &str,
     exclude: Option<&str>,
     now: i64,
     limit: u32,
 ) -> rusqlite::Result<Vec<PresenceRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT circle_hint, node_id, endpoints, capabilities, observed_at, expires_at, signing_key
+        "SELECT circle_hint, node_id, endpoints, capabilities, observed_at, expires_at,
+                signing_key, client_addr
          FROM presence
-         WHERE circle_hint = ?1 AND expires_at > ?2 AND (?3 IS NULL OR node_id != ?3)
+         WHERE circle_hint = ?1 AND signing_key = ?2 AND expires_at > ?3
+               AND (?4 IS NULL OR node_id != ?4)
          ORDER BY observed_at DESC, node_id ASC
-         LIMIT ?4",
+         LIMIT ?5",
     )?;
-    let rows = stmt.query_map(params![circle_hint, now, exclude, limit], presence_row)?;
+    let rows = stmt.query_map(
+        params![circle_hint, signing_key, now, exclude, limit],
+        presence_row,
+    )?;
     rows.collect()
 }
 
@@ -80,10 +143,11 @@ pub(super) fn remove_presence(
     conn: &Connection,
     circle_hint: &str,
     node_id: &str,
+    signing_key: &str,
 ) -> rusqlite::Result<bool> {
     let n = conn.execute(
-        "DELETE FROM presence WHERE circle_hint = ?1 AND node_id = ?2",
-        params![circle_hint, node_id],
+        "DELETE FROM presence WHERE circle_hint = ?1 AND node_id = ?2 AND signing_key = ?3",
+        params![circle_hint, node_id, signing_key],
     )?;
     Ok(n > 0)
 }
@@ -171,7 +235,7 @@ pub(super) fn pull_messages(
     circle_hint: &str,
     cursor: MessageCursor,
     now: i64,
-    limit: u32,
+    limit: PageLimit,
 ) -> rusqlite::Result<MessagePage> {
     if let MessageCursor::Since(_) = cursor {
         // Messages stored after this pull get stored_at >= now (see RelayStore::pull_messages).
@@ -181,8 +245,8 @@ pub(super) fn pull_messages(
         )?;
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let fetch = i64::from(limit) + 1;
-    let mut messages = {
+    let fetch = i64::from(limit.rows) + 1;
+    let (messages, more) = {
         let (sql, from) = match cursor {
             MessageCursor::Since(since) => (
                 "SELECT seq, msg_id, stored_at, payload FROM relay_messages
@@ -198,8 +262,16 @@ pub(super) fn pull_messages(
             ),
         };
         let mut stmt = tx.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![circle_hint, from, now, fetch], message_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
+        // Rows are read lazily: take_page stops one row past the page's byte budget.
+        let mut error = None;
+        let rows = stmt
+            .query_map(params![circle_hint, from, now, fetch], message_row)?
+            .map_while(|row| row.map_err(|e| error = Some(e)).ok());
+        let page = take_page(rows, limit);
+        if let Some(err) = error {
+            return Err(err);
+        }
+        page
     };
     let max_seq: i64 = tx.query_row(
         "SELECT COALESCE(MAX(seq), 0) FROM relay_messages WHERE circle_hint = ?1",
@@ -207,8 +279,6 @@ pub(super) fn pull_messages(
         |row| row.get(0),
     )?;
     tx.commit()?;
-    let more = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
     Ok(MessagePage {
         messages,
         more,
@@ -280,7 +350,7 @@ pub(super) fn pending_signals(
     since_id: i64,
     session_id: Option<&str>,
     now: i64,
-    limit: u32,
+    limit: PageLimit,
 ) -> rusqlite::Result<Vec<SignalRecord>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, session_id, from_node, to_node, type, payload, created_at
@@ -288,18 +358,29 @@ pub(super) fn pending_signals(
          WHERE to_node = ?1 AND id > ?2 AND expires_at > ?3 AND (?4 IS NULL OR session_id = ?4)
          ORDER BY id ASC LIMIT ?5",
     )?;
-    let rows = stmt.query_map(params![to_node, since_id, now, session_id, limit], |row| {
-        Ok(SignalRecord {
-            id: row.get(0)?,
-            session_id: row.get(1)?,
-            from_node: row.get(2)?,
-            to_node: row.get(3)?,
-            kind: row.get(4)?,
-            payload: row.get(5)?,
-            created_at: row.get(6)?,
-        })
-    })?;
-    rows.collect()
+    let mut error = None;
+    // Read lazily: the cut stops one row past the byte budget.
+    let rows = stmt
+        .query_map(
+            params![to_node, since_id, now, session_id, limit.rows],
+            |row| {
+                Ok(SignalRecord {
+                    id: row.get(0)?,
+                    session_id: row.get(1)?,
+                    from_node: row.get(2)?,
+                    to_node: row.get(3)?,
+                    kind: row.get(4)?,
+                    payload: row.get(5)?,
+                    created_at: row.get(6)?,
+                })
+            },
+        )?
+        .map_while(|row| row.map_err(|e| error = Some(e)).ok());
+    let (signals, _more) = take_within(rows, limit, |s| s.payload.len());
+    match error {
+        Some(err) => Err(err),
+        None => Ok(signals),
+    }
 }
 
 pub(super) fn prune(

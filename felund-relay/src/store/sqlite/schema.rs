@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Current schema version, kept in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS presence (
@@ -69,6 +69,30 @@ CREATE TABLE IF NOT EXISTS relay_clock (
 INSERT OR IGNORE INTO relay_clock (id, time_floor) VALUES (1, 0);
 ";
 
+/// Version 3: presence partitioned by signing key (a registration only ever creates or refreshes
+/// the record of its own key) and the registering client address.
+const SCHEMA_V3: &str = "
+CREATE TABLE presence_v3 (
+    circle_hint  TEXT    NOT NULL,
+    node_id      TEXT    NOT NULL,
+    signing_key  TEXT    NOT NULL DEFAULT '',
+    endpoints    TEXT    NOT NULL,
+    capabilities TEXT    NOT NULL,
+    observed_at  INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    client_addr  TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (circle_hint, node_id, signing_key)
+);
+INSERT INTO presence_v3
+    (circle_hint, node_id, signing_key, endpoints, capabilities, observed_at, expires_at)
+    SELECT circle_hint, node_id, signing_key, endpoints, capabilities, observed_at, expires_at
+    FROM presence;
+DROP TABLE presence;
+ALTER TABLE presence_v3 RENAME TO presence;
+CREATE INDEX idx_presence_key     ON presence (circle_hint, signing_key, observed_at);
+CREATE INDEX idx_presence_expires ON presence (expires_at);
+";
+
 /// Sets the connection up (WAL, busy timeout) and creates the schema if needed.
 pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     // journal_mode answers with a row, so it is read rather than executed.
@@ -77,9 +101,14 @@ pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < SCHEMA_VERSION {
-        // Each step is idempotent; one transaction so a crash leaves the old version.
+        // One transaction, so a crash leaves the old version.
+        let v1_v2 = if version < 2 {
+            [SCHEMA_V1, SCHEMA_V2].concat()
+        } else {
+            String::new()
+        };
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA_V1} {SCHEMA_V2} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {v1_v2} {SCHEMA_V3} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
         ))?;
     }
     Ok(())
