@@ -356,3 +356,34 @@ fn newcomer_joining_a_circle_of_2000_messages_gets_all_of_them() {
     assert_eq!(got.len(), 2000, "distinct messages on the newcomer");
     assert_eq!(got, want, "the newcomer holds exactly the host's messages");
 }
+
+/// Nobody announces joining #general, so every node used to count only itself there.
+#[test]
+fn general_counts_every_member_of_the_circle_on_every_node() {
+    let a = daemon("alice");
+    let b = daemon("bob");
+    let c3 = daemon("carol");
+    let c = create_circle(&a, "three");
+    join(&b, &c.code);
+    join(&c3, &c.code);
+    for (d, text) in [(&a, "from alice"), (&b, "from bob"), (&c3, "from carol")] {
+        send(d, &c.id, "general", text);
+    }
+    for d in [&a, &b, &c3] {
+        let counted = || {
+            let general = d
+                .ctl_json(&["channels", "--circle-id", &c.id])
+                .into_iter()
+                .find(|ch| ch["channel_id"] == "general");
+            let in_listing = general.is_some_and(|g| g["member_count"] == 3);
+            in_listing && who(d, &c.id, Some("general")).len() == 3
+        };
+        assert!(
+            eventually(DEADLINE, counted),
+            "#general does not count 3 members: {:?} / {:?}\n{}",
+            d.ctl_json(&["channels", "--circle-id", &c.id]),
+            who(d, &c.id, Some("general")),
+            logs(&[&a, &b, &c3])
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Channels, their members and join requests.
 
 use felund_wire::control::AccessMode;
+use felund_wire::ids::GENERAL_CHANNEL;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::StoreResult;
@@ -44,6 +45,14 @@ pub fn get(conn: &Connection, circle_id: &str, channel_id: &str) -> StoreResult<
     let Some((mode, created_by, created_ts, key_hash)) = row else {
         return Ok(None);
     };
+    let mut members = node_set(conn, "channel_members", circle_id, channel_id)?;
+    if channel_id == GENERAL_CHANNEL {
+        // Nobody announces joining `general` (it is every member's channel, and leaving
+        // it is a no-op), so its members are the circle's.
+        members.extend(super::circles::members(conn, circle_id)?);
+        members.sort();
+        members.dedup();
+    }
     Ok(Some(Channel {
         circle_id: circle_id.to_string(),
         channel_id: channel_id.to_string(),
@@ -51,7 +60,7 @@ pub fn get(conn: &Connection, circle_id: &str, channel_id: &str) -> StoreResult<
         created_by,
         created_ts,
         key_hash,
-        members: node_set(conn, "channel_members", circle_id, channel_id)?,
+        members,
         requests: node_set(conn, "channel_requests", circle_id, channel_id)?,
     }))
 }
