@@ -570,16 +570,48 @@ fn refusals_exit_1_with_one_error_line_and_nothing_on_stdout() {
             "already exists",
         ),
         (&["--json", "name", " "], "display name"),
+        (&["name", "a\u{1b}[31mb\u{7}\nc"], "control characters"),
+        (&["name", "evil\u{202e}gpj"], "control characters"),
+        (&["rename", "-c", &id, "x\ny"], "control characters"),
+        (
+            &["invite", "--name", "x\u{1b}]0;pwned\u{7}"],
+            "control characters",
+        ),
         (&["relay", "not-a-url"], "not a relay URL"),
     ];
     for (args, want) in cases {
         let err = assert_refused(args, &d.ctl(args));
         assert!(err.contains(want), "{args:?}: {err:?} lacks {want:?}");
     }
-    // Nothing changed.
+    // Nothing changed (the refused invite created no circle).
     assert_eq!(d.ctl_json(&["circles"]).len(), 1);
     assert_eq!(d.ctl_json(&["channels", "-c", &id]).len(), 1);
     assert_eq!(d.ctl_one(&["status"])["relay_url"], "");
+}
+
+#[test]
+fn long_names_are_shortened_with_a_note_and_emoji_names_are_kept() {
+    let d = Daemon::start();
+    let long = "n".repeat(50);
+    let out = d.ctl(&["name", &long]);
+    let stdout = ok(&["name", &long], &out);
+    assert_eq!(stdout, format!("Display name set to {}.\n", "n".repeat(40)));
+    assert!(
+        stderr_of(&out).starts_with("note: the name is too long"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = d.ctl(&["name", "zoë 🎉"]);
+    assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
+    assert_eq!(d.ctl_one(&["status"])["display_name"], "zoë 🎉");
+    let (id, _) = create_circle(&d, "c");
+    let out = d.ctl(&["--json", "rename", "-c", &id, &long]);
+    ok(&["rename"], &out);
+    assert!(stderr_of(&out).starts_with("note: "), "{}", stderr_of(&out));
+    assert_eq!(
+        json_lines(&stdout_of(&out))[0]["name"],
+        "n".repeat(40).as_str()
+    );
 }
 
 // ---------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ pub enum Request {
     LeaveCircle {
         /// Circle id.
         circle: String,
+        /// Its label when asked (the circle is gone from the store by the time the answer
+        /// comes, since the daemon's "left" event races the reply).
+        label: String,
     },
     /// Rename a circle.
     RenameCircle {
@@ -180,6 +183,8 @@ pub enum Response {
     CircleLeft {
         /// Circle id.
         circle: String,
+        /// Its label, from the request.
+        label: String,
     },
     /// A circle was renamed.
     CircleRenamed(CircleView),

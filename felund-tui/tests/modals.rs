@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use crossterm::event::{KeyCode, KeyModifiers};
 use felund_tui::app::{Action, Effect, Modal};
-use felund_tui::event::{AppEvent, Request, Response};
+use felund_tui::event::{AppEvent, CircleChange, LiveEvent, Request, Response};
 use felund_tui::model::CircleView;
 
 #[test]
@@ -21,16 +21,28 @@ fn leaving_a_circle_asks_first() {
     assert_eq!(
         requests(&fx),
         [Request::LeaveCircle {
-            circle: ROOM.into()
+            circle: ROOM.into(),
+            label: "room".into(),
         }]
+    );
+    // The daemon's "left" event usually arrives before the answer.
+    let room = app.store.circle(ROOM).cloned().expect("room");
+    feed(
+        &mut app,
+        AppEvent::Live(LiveEvent::Circle {
+            change: CircleChange::Left,
+            circle: room,
+        }),
     );
     feed(
         &mut app,
         AppEvent::Done(Response::CircleLeft {
             circle: ROOM.into(),
+            label: "room".into(),
         }),
     );
     assert_eq!(app.active.as_ref().map(|k| k.circle.as_str()), Some(WORK));
+    assert_eq!(last_notice(&app), "Left circle 'room'.");
 }
 
 #[test]

@@ -42,6 +42,12 @@ pub enum IdError {
     /// The channel name contained a character outside `a-z`, `0-9`, `-` and `_`.
     #[error("a channel name may contain only letters a-z, digits, '-' and '_'")]
     BadChannelChar,
+    /// A name was empty after trimming.
+    #[error("a name cannot be empty")]
+    EmptyName,
+    /// A name contained a control or text-direction character (shown as its code point).
+    #[error("a name cannot contain control characters (found U+{0:04X})")]
+    ControlInName(u32),
 }
 
 /// The shared key of a circle: whoever holds it is a member.
@@ -180,9 +186,51 @@ pub fn truncate_display_name(name: &str) -> String {
     name.chars().take(MAX_DISPLAY_NAME_CHARS).collect()
 }
 
+/// A display or circle name this node is about to set and announce to every peer: trimmed,
+/// refused when empty or when it holds a control character (escape sequences, bells and
+/// newlines would reach every peer's terminal) or a text-direction override (which makes a
+/// name read as another), then shortened to [`MAX_DISPLAY_NAME_CHARS`] characters — the
+/// reference shortens longer names anyway. Callers tell the user when it was shortened.
+pub fn local_name(input: &str) -> Result<String, IdError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(IdError::EmptyName);
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.is_control() || is_direction_override(*c))
+    {
+        return Err(IdError::ControlInName(u32::from(c)));
+    }
+    Ok(truncate_display_name(name))
+}
+
+/// Unicode bidirectional embedding, override and isolate controls.
+fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_names_refuse_control_characters_and_are_shortened_to_40() {
+        assert_eq!(local_name("  zoë 🎉 "), Ok("zoë 🎉".to_string()));
+        assert_eq!(local_name(" \t"), Err(IdError::EmptyName));
+        assert_eq!(
+            local_name("a\u{1b}[31mb"),
+            Err(IdError::ControlInName(0x1b))
+        );
+        assert_eq!(local_name("a\nb"), Err(IdError::ControlInName(0x0a)));
+        assert_eq!(local_name("a\u{7}"), Err(IdError::ControlInName(0x07)));
+        assert_eq!(
+            local_name("evil\u{202E}gpj"),
+            Err(IdError::ControlInName(0x202e))
+        );
+        let long = "é".repeat(45);
+        assert_eq!(local_name(&long).map(|n| n.chars().count()), Ok(40));
+    }
 
     #[test]
     fn secret_debug_is_redacted() {

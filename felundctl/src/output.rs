@@ -34,6 +34,22 @@ impl Out {
         stdout.flush()
     }
 
+    /// Print a note for the person at the terminal on stderr (in both modes, so that
+    /// stdout stays one shape for scripts).
+    pub fn note(&self, text: impl Display) {
+        let _ = writeln!(io::stderr().lock(), "note: {text}");
+    }
+
+    /// Notes that the daemon stored a shorter name than the one typed.
+    pub fn note_if_shortened(&self, typed: &str, stored: &str) {
+        if typed.trim() != stored && typed.trim().starts_with(stored) {
+            self.note(format!(
+                "the name is too long for the network; shortened to \"{}\"",
+                crate::human::clean_line(stored)
+            ));
+        }
+    }
+
     /// Print one value as a line of JSON.
     pub fn json(&self, value: &impl Serialize) -> anyhow::Result<()> {
         let text = serde_json::to_string(value)?;

@@ -83,7 +83,7 @@ impl App {
                     prompt: format!(
                         "Leave circle '{label}'? This node forgets its secret, channels, peers and messages."
                     ),
-                    on_yes: Request::LeaveCircle { circle },
+                    on_yes: Request::LeaveCircle { circle, label },
                 });
                 Vec::new()
             }

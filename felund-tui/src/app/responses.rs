@@ -70,12 +70,7 @@ impl App {
                 self.notice(NoticeKind::Info, text);
                 fx
             }
-            Response::CircleLeft { circle } => {
-                let label = self
-                    .store
-                    .circle(&circle)
-                    .map(|c| c.label())
-                    .unwrap_or_default();
+            Response::CircleLeft { circle, label } => {
                 let was_active = self.active.as_ref().is_some_and(|k| k.circle == circle);
                 self.store.remove_circle(&circle);
                 let fx = if was_active {

@@ -275,6 +275,18 @@ impl Store {
         self.logs.entry(key.clone()).or_default()
     }
 
+    /// The author name shown on a message: the name it was sent with (as felundctl shows
+    /// it, and as the message's MAC covers it; a later rename does not rewrite history),
+    /// else the author's latest known name, else a short id.
+    pub fn author_of(&self, m: &crate::model::ChatMessage) -> String {
+        let sent = crate::text::sanitize_line(&m.display_name);
+        if sent.trim().is_empty() {
+            self.name_of(&m.author, "")
+        } else {
+            sent
+        }
+    }
+
     /// The name to show for a node: its latest known display name, else
     /// `fallback` (e.g. the name in a message), else its short id.
     pub fn name_of(&self, node_id: &str, fallback: &str) -> String {

@@ -143,13 +143,14 @@ pub(super) async fn perform(
                 peer: r.peer,
             }
         }
-        Request::LeaveCircle { circle } => {
+        Request::LeaveCircle { circle, label } => {
             let r = c
                 .leave_circle(api::LeaveCircleRequest { circle })
                 .await?
                 .into_inner();
             Response::CircleLeft {
                 circle: r.circle_id,
+                label,
             }
         }
         Request::RenameCircle { circle, name } => {

@@ -69,7 +69,7 @@ fn message_lines(
     } else {
         Style::new()
     };
-    let name = app.store.name_of(&m.author, &m.display_name);
+    let name = app.store.author_of(m);
     let name_style = if own {
         theme::own_author()
     } else {

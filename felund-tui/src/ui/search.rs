@@ -165,10 +165,7 @@ fn result_line(
     } else {
         theme::author(&m.author)
     };
-    spans.push(Span::styled(
-        app.store.name_of(&m.author, &m.display_name),
-        author_style,
-    ));
+    spans.push(Span::styled(app.store.author_of(m), author_style));
     spans.push(Span::raw(": "));
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     let body = sanitize_line(&m.text);

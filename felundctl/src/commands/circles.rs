@@ -16,10 +16,14 @@ fn circle_label(c: Option<&api::Circle>, fallback_id: &str) -> String {
 
 /// `invite [--name N]`: CreateCircle.
 pub async fn invite(client: &mut ApiClient, out: &Out, name: Option<String>) -> anyhow::Result<()> {
+    let typed = name.unwrap_or_default();
     let req = api::CreateCircleRequest {
-        name: name.unwrap_or_default(),
+        name: typed.clone(),
     };
     let created = client.create_circle(req).await?.into_inner();
+    if let Some(c) = &created.circle {
+        out.note_if_shortened(&typed, &c.name);
+    }
     if out.is_json() {
         return out.json(&output::created_circle(&created));
     }
@@ -132,9 +136,13 @@ pub async fn rename(
     name: String,
 ) -> anyhow::Result<()> {
     let renamed = client
-        .rename_circle(api::RenameCircleRequest { circle, name })
+        .rename_circle(api::RenameCircleRequest {
+            circle,
+            name: name.clone(),
+        })
         .await?
         .into_inner();
+    out.note_if_shortened(&name, &renamed.name);
     if out.is_json() {
         return out.json(&output::circle(&renamed));
     }

@@ -142,6 +142,9 @@ pub async fn name(client: &mut ApiClient, out: &Out, new: Option<String>) -> any
         }
     }?
     .into_inner();
+    if let Some(typed) = &new {
+        out.note_if_shortened(typed, &info.display_name);
+    }
     if out.is_json() {
         return out.json(&output::node_info(&info));
     }

@@ -2,7 +2,7 @@
 //! peers and the display name.
 
 use felund_wire::control::{circle_name_text, ChannelEvent};
-use felund_wire::ids::{truncate_display_name, CONTROL_CHANNEL};
+use felund_wire::ids::{local_name, CONTROL_CHANNEL};
 use felund_wire::invite::{encode_invite, parse_invite};
 use felund_wire::CircleSecret;
 use rand::RngCore;
@@ -31,6 +31,11 @@ impl Node {
     /// Creates a circle with a fresh 32-byte secret. Returns it and its invite code.
     pub async fn create_circle(&self, name: &str) -> NodeResult<(CircleSummary, String)> {
         let name = name.trim();
+        if !name.is_empty() {
+            // Refuse a bad name before the circle exists, not after.
+            local_name(name)
+                .map_err(|e| NodeError::InvalidArgument(format!("circle name refused: {e}")))?;
+        }
         let mut secret = vec![0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
         let secret = CircleSecret::from_bytes(secret);
@@ -115,12 +120,8 @@ impl Node {
     /// Names a circle and announces it with a CIRCLE_NAME_EVT.
     pub async fn rename_circle(&self, selector: &str, name: &str) -> NodeResult<CircleSummary> {
         let circle = self.resolve_circle(selector).await?;
-        let name: String = name.trim().chars().take(40).collect();
-        if name.is_empty() {
-            return Err(NodeError::InvalidArgument(
-                "a circle name cannot be empty".into(),
-            ));
-        }
+        let name = local_name(name)
+            .map_err(|e| NodeError::InvalidArgument(format!("circle name refused: {e}")))?;
         self.author(
             &circle,
             CONTROL_CHANNEL,
@@ -316,12 +317,8 @@ impl Node {
 
     /// Sets this node's display name and announces it in every circle.
     pub async fn set_display_name(&self, name: &str) -> NodeResult<()> {
-        let name = truncate_display_name(name.trim());
-        if name.is_empty() {
-            return Err(NodeError::InvalidArgument(
-                "a display name cannot be empty".into(),
-            ));
-        }
+        let name = local_name(name)
+            .map_err(|e| NodeError::InvalidArgument(format!("display name refused: {e}")))?;
         let (me, for_write) = (self.node_id().to_string(), name.clone());
         self.store()
             .write(move |conn| {
