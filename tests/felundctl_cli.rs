@@ -614,6 +614,39 @@ fn long_names_are_shortened_with_a_note_and_emoji_names_are_kept() {
     );
 }
 
+/// Flags and the config file win at start; a runtime change says so, and `status
+/// --verbose` shows what is in force until then.
+#[test]
+fn runtime_name_and_relay_changes_say_that_the_flags_win_at_the_next_start() {
+    let mut d = Daemon::start_with(&["--name", "bob", "--relay", "http://127.0.0.1:1"]);
+    let out = d.ctl(&["name", "bobby"]);
+    ok(&["name"], &out);
+    let note = stderr_of(&out);
+    assert!(
+        note.contains("flag sets name = \"bob\" and will set it back at its next start"),
+        "{note}"
+    );
+    let out = d.ctl(&["relay", "--off"]);
+    ok(&["relay"], &out);
+    assert!(
+        stderr_of(&out).contains("flag sets relay"),
+        "{}",
+        stderr_of(&out)
+    );
+    let verbose = text(&d, &["status", "--verbose"]);
+    assert!(
+        verbose.contains("name = \"bob\"  # flag; in force now: bobby"),
+        "{verbose}"
+    );
+    assert!(verbose.contains("# flag; in force now: -"), "{verbose}");
+    d.restart();
+    assert_eq!(d.ctl_one(&["status"])["display_name"], "bob");
+    // Without a flag, a runtime change sticks and nothing is noted.
+    let plain = Daemon::start();
+    let out = plain.ctl(&["name", "carol"]);
+    assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
+}
+
 // ---------------------------------------------------------------------------------
 // watch
 // ---------------------------------------------------------------------------------

@@ -66,8 +66,15 @@ pub async fn status(client: &mut ApiClient, out: &Out, verbose: bool) -> anyhow:
     if verbose {
         out.line("settings (felundd --print-config):")?;
         for c in &info.config {
+            let live = match live_override(&info, &c.key) {
+                Some(live) => format!(
+                    "; in force now: {} (set with felundctl until the next start)",
+                    or_dash(&live)
+                ),
+                None => String::new(),
+            };
             out.line(format!(
-                "  {} = {}  # {}",
+                "  {} = {}  # {}{live}",
                 c.key,
                 clean_line(&c.value),
                 c.source
@@ -75,6 +82,41 @@ pub async fn status(client: &mut ApiClient, out: &Out, verbose: bool) -> anyhow:
         }
     }
     Ok(())
+}
+
+/// Settings that felundctl changes at runtime, with the live value.
+fn live_value(info: &api::NodeInfo, key: &str) -> Option<String> {
+    match key {
+        "name" => Some(info.display_name.clone()),
+        "relay" => Some(info.relay_url.clone()),
+        _ => None,
+    }
+}
+
+/// The live value of `key`, when it differs from what a flag, the environment or the
+/// config file sets (and will set again at the next start).
+fn live_override(info: &api::NodeInfo, key: &str) -> Option<String> {
+    let c = info
+        .config
+        .iter()
+        .find(|c| c.key == key && c.source != "default")?;
+    let live = live_value(info, key)?;
+    (c.value.trim_matches('"') != live).then_some(live)
+}
+
+/// After a runtime change: say when felundd's configuration will undo it at the next
+/// start (flags and the config file win; see README "Configuration").
+fn note_configured(out: &Out, info: &api::NodeInfo, key: &str) {
+    if live_override(info, key).is_none() {
+        return;
+    }
+    if let Some(c) = info.config.iter().find(|c| c.key == key) {
+        out.note(format!(
+            "felundd's {} sets {key} = {} and will set it back at its next start; change it there to keep this value",
+            c.source,
+            clean_line(&c.value)
+        ));
+    }
 }
 
 /// The relay and how it is doing, on one line.
@@ -107,6 +149,7 @@ pub async fn relay(
     url: Option<String>,
     off: bool,
 ) -> anyhow::Result<()> {
+    let changing = url.is_some() || off;
     let info = match (url, off) {
         (Some(u), _) => {
             client
@@ -123,6 +166,9 @@ pub async fn relay(
         (None, false) => client.get_node_info(api::GetNodeInfoRequest {}).await?,
     }
     .into_inner();
+    if changing {
+        note_configured(out, &info, "relay");
+    }
     if out.is_json() {
         return out.json(&output::node_info(&info));
     }
@@ -144,6 +190,7 @@ pub async fn name(client: &mut ApiClient, out: &Out, new: Option<String>) -> any
     .into_inner();
     if let Some(typed) = &new {
         out.note_if_shortened(typed, &info.display_name);
+        note_configured(out, &info, "name");
     }
     if out.is_json() {
         return out.json(&output::node_info(&info));
