@@ -74,11 +74,16 @@ pub fn fit_ids(ids: impl IntoIterator<Item = String>, budget: usize) -> Vec<Stri
     out
 }
 
-/// The longest prefix of `msgs` (with their encoded sizes) that fits in `budget`.
+/// The messages of `msgs` (with their encoded sizes), in order, that fit in `budget`
+/// together. One that can never fit a frame on its own is skipped rather than ending the
+/// list, so it cannot hold back every message behind it session after session.
 pub fn fit_values(msgs: impl IntoIterator<Item = (Value, usize)>, budget: usize) -> Vec<Value> {
     let mut used = 2;
     let mut out = Vec::new();
     for (v, len) in msgs {
+        if 2 + len + 1 > budget {
+            continue;
+        }
         if used + len + 1 > budget {
             break;
         }
@@ -194,5 +199,15 @@ mod tests {
     fn fit_values_keeps_the_first_that_fit() {
         let vals: Vec<(Value, usize)> = (0..10).map(|i| (Value::from(i), 100)).collect();
         assert_eq!(fit_values(vals, 350).len(), 3);
+    }
+
+    #[test]
+    fn a_message_too_large_for_any_frame_does_not_block_the_ones_behind_it() {
+        let vals = vec![
+            (Value::from(1), 100),
+            (Value::from(2), 10_000),
+            (Value::from(3), 100),
+        ];
+        assert_eq!(fit_values(vals, 350), [Value::from(1), Value::from(3)]);
     }
 }

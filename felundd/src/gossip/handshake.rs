@@ -18,7 +18,7 @@ use rand::RngCore;
 pub use felund_wire::handshake::Role;
 
 use super::conn::{split, ConnError, FrameReader, FrameWriter};
-use super::{Gossip, GossipError, HANDSHAKE_TIMEOUT};
+use super::{Gossip, GossipError, HANDSHAKE_TIMEOUT, READ_TIMEOUT};
 use crate::model::Circle;
 use crate::store::circles as circle_sql;
 
@@ -67,6 +67,8 @@ impl Session {
             writer.write_frame(&proof).await?;
             est.check_proof(reader.read_frame().await?)?;
         }
+        // The handshake's short timeout ends here; sync frames get the reference's.
+        reader.set_timeout(READ_TIMEOUT);
         Ok(Self {
             reader,
             writer,

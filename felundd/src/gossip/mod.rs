@@ -37,7 +37,7 @@ pub fn start(node: Node, config: GossipConfig, listener: tokio::net::TcpListener
     rounds::start(g)
 }
 
-/// Time allowed for the whole handshake.
+/// Time allowed for each frame of the handshake (proofs included).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for each frame during sync (the reference's read timeout).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
