@@ -578,6 +578,22 @@ fn refusals_exit_1_with_one_error_line_and_nothing_on_stdout() {
             "control characters",
         ),
         (&["relay", "not-a-url"], "not a relay URL"),
+        (
+            &["inbox", "-c", &id, "--channel", "nosuch"],
+            "no channel #nosuch",
+        ),
+        (
+            &["search", "hi", "-c", &id, "--channel", "nosuch"],
+            "no channel #nosuch",
+        ),
+        (
+            &["who", "-c", &id, "--channel", "nosuch"],
+            "no channel #nosuch",
+        ),
+        (
+            &["send", "-c", &id, "--channel", "nosuch", "hi"],
+            "`felundctl channel create nosuch --circle-id c` creates it",
+        ),
     ];
     for (args, want) in cases {
         let err = assert_refused(args, &d.ctl(args));

@@ -27,6 +27,19 @@ pub(super) fn ensure_general(conn: &Connection, circle_id: &str, me: &str) -> St
     Ok(())
 }
 
+/// The error for a channel a circle does not have, with the command that creates it.
+pub(super) fn no_such_channel(circle: &Circle, channel_id: &str) -> NodeError {
+    let circle_arg = if circle.name.is_empty() || circle.name.contains(char::is_whitespace) {
+        circle.circle_id.chars().take(8).collect()
+    } else {
+        circle.name.clone()
+    };
+    NodeError::NotFound(format!(
+        "no channel #{channel_id} in this circle (`felundctl channels --circle-id {circle_arg}` lists them; \
+         `felundctl channel create {channel_id} --circle-id {circle_arg}` creates it)"
+    ))
+}
+
 impl Node {
     /// Channels of a circle.
     pub async fn list_channels(&self, selector: &str) -> NodeResult<Vec<Channel>> {
@@ -48,7 +61,26 @@ impl Node {
     async fn existing_channel(&self, circle: &Circle, channel_id: &str) -> NodeResult<Channel> {
         self.channel(circle, channel_id)
             .await?
-            .ok_or_else(|| NodeError::NotFound(format!("no channel #{channel_id} in this circle")))
+            .ok_or_else(|| no_such_channel(circle, channel_id))
+    }
+
+    /// Refuses a channel the circle does not have (neither announced nor holding
+    /// messages), so that a mistyped name is an error rather than an empty channel.
+    pub(super) async fn check_known_channel(
+        &self,
+        circle: &Circle,
+        channel_id: &str,
+    ) -> NodeResult<()> {
+        let (cid, ch) = (circle.circle_id.clone(), channel_id.to_string());
+        if self
+            .store()
+            .read(move |conn| channel_sql::is_known(conn, &cid, &ch))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(no_such_channel(circle, channel_id))
+        }
     }
 
     async fn send_channel_event(&self, circle: &Circle, evt: ChannelEvent) -> NodeResult<()> {

@@ -171,7 +171,8 @@ impl Node {
         } else {
             Some(super::messages::channel_arg(channel)?)
         };
-        let cid = circle.circle_id;
+        let cid = circle.circle_id.clone();
+        let asked = channel_id.clone().unwrap_or_default();
         let ids = self
             .store()
             .read(move |conn| {
@@ -195,9 +196,7 @@ impl Node {
                     .map(Some)
             })
             .await?;
-        ids.ok_or_else(|| {
-            NodeError::NotFound(format!("no channel #{} in this circle", channel.trim()))
-        })
+        ids.ok_or_else(|| super::channels::no_such_channel(&circle, &asked))
     }
 
     /// Known peers of one circle (or all, with an empty selector).

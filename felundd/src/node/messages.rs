@@ -150,10 +150,10 @@ impl Node {
             .read(move |conn| channel_sql::get(conn, &cid, &ch))
             .await?;
         match channel {
-            None => Err(NodeError::NotFound(format!(
-                "no channel #{channel_id} in this circle (create it with `felundctl channel create {channel_id}`)"
-            ))),
-            Some(c) if c.members.is_empty() || c.members.iter().any(|m| m == self.node_id()) => Ok(()),
+            None => Err(super::channels::no_such_channel(circle, channel_id)),
+            Some(c) if c.members.is_empty() || c.members.iter().any(|m| m == self.node_id()) => {
+                Ok(())
+            }
             Some(_) => Err(NodeError::FailedPrecondition(format!(
                 "you are not a member of #{channel_id}; join it first"
             ))),
@@ -170,16 +170,20 @@ impl Node {
     ) -> NodeResult<Vec<StoredMessage>> {
         let fts = message_sql::fts_query(query)
             .ok_or_else(|| NodeError::InvalidArgument("nothing to search for".into()))?;
-        let circle_id = if circle.trim().is_empty() {
+        let circle = if circle.trim().is_empty() {
             None
         } else {
-            Some(self.resolve_circle(circle).await?.circle_id)
+            Some(self.resolve_circle(circle).await?)
         };
         let channel_id = if channel.trim().is_empty() {
             None
         } else {
             Some(channel_arg(channel)?)
         };
+        if let (Some(c), Some(ch)) = (&circle, &channel_id) {
+            self.check_known_channel(c, ch).await?;
+        }
+        let circle_id = circle.map(|c| c.circle_id);
         let limit = match limit {
             0 => DEFAULT_PAGE,
             n => n.min(500),
@@ -213,6 +217,7 @@ impl Node {
                 "the control channel is not a chat channel".into(),
             ));
         }
+        self.check_known_channel(&circle, &channel_id).await?;
         let limit = match limit {
             0 => DEFAULT_PAGE,
             n => n.min(MAX_PAGE),

@@ -65,6 +65,17 @@ pub fn get(conn: &Connection, circle_id: &str, channel_id: &str) -> StoreResult<
     }))
 }
 
+/// Whether a circle has this channel: announced, or holding messages (a peer may post in
+/// a channel whose creation never reached us).
+pub fn is_known(conn: &Connection, circle_id: &str, channel_id: &str) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM channels WHERE circle_id = ?1 AND channel_id = ?2)
+             OR EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2)",
+        [circle_id, channel_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Every channel of a circle, sorted by id.
 pub fn list(conn: &Connection, circle_id: &str) -> StoreResult<Vec<Channel>> {
     let ids: Vec<String> = {
