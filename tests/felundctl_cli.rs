@@ -630,6 +630,40 @@ fn long_names_are_shortened_with_a_note_and_emoji_names_are_kept() {
     );
 }
 
+#[test]
+fn join_says_when_the_peer_cannot_be_reached_and_circles_shows_not_yet_synced() {
+    let d = Daemon::start();
+    let secret = felund_wire::CircleSecret::from_bytes(vec![7; 32]);
+    let dead = format!("127.0.0.1:{}", felund_tests::free_port());
+    let code = felund_wire::invite::encode_invite(&secret, &dead);
+    let out = d.ctl(&["join", &code]);
+    let stdout = ok(&["join"], &out);
+    assert!(stdout.starts_with("Joined circle"), "{stdout}");
+    let note = stderr_of(&out);
+    assert!(
+        note.contains(&format!("could not reach the peer at {dead}"))
+            && note.contains("keeps trying")
+            && note.contains("felundctl relay URL"),
+        "{note}"
+    );
+    let circles = d.ctl_json(&["circles"]);
+    assert_eq!(circles[0]["last_sync_ts"], 0, "{circles:?}");
+    assert!(text(&d, &["circles"]).contains("not yet"));
+
+    // Positive control: a reachable host is reached at once, and nothing is noted.
+    let host = Daemon::start();
+    let (_, code) = create_circle(&host, "reachable");
+    let out = d.ctl(&["--json", "join", &code]);
+    let joined = json_lines(&ok(&["join"], &out)).remove(0);
+    assert_eq!(joined["peer_reached"], true, "{joined}");
+    assert_eq!(joined["peer_error"], "");
+    assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
+    assert!(
+        joined["circle"]["last_sync_ts"].as_i64() > Some(0),
+        "{joined}"
+    );
+}
+
 /// Flags and the config file win at start; a runtime change says so, and `status
 /// --verbose` shows what is in force until then.
 #[test]

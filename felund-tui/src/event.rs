@@ -178,6 +178,9 @@ pub enum Response {
         newly_joined: bool,
         /// The bootstrap peer named by the code.
         peer: String,
+        /// Why that peer could not be reached at once (empty: reached, or nothing to
+        /// reach); felundd keeps trying.
+        peer_error: String,
     },
     /// A circle was left.
     CircleLeft {

@@ -157,6 +157,7 @@ pub struct CircleJson<'a> {
     member_count: u64,
     peer_count: u64,
     last_message_ts: i64,
+    last_sync_ts: i64,
 }
 
 /// JSON of a [`api::Circle`].
@@ -168,6 +169,7 @@ pub fn circle(c: &api::Circle) -> CircleJson<'_> {
         member_count: c.member_count,
         peer_count: c.peer_count,
         last_message_ts: c.last_message_ts,
+        last_sync_ts: c.last_sync_ts,
     }
 }
 
@@ -192,6 +194,8 @@ pub struct JoinedCircleJson<'a> {
     circle: Option<CircleJson<'a>>,
     newly_joined: bool,
     peer: &'a str,
+    peer_reached: bool,
+    peer_error: &'a str,
 }
 
 /// JSON of a [`api::JoinCircleResponse`].
@@ -200,6 +204,8 @@ pub fn joined_circle(r: &api::JoinCircleResponse) -> JoinedCircleJson<'_> {
         circle: r.circle.as_ref().map(circle),
         newly_joined: r.newly_joined,
         peer: &r.peer,
+        peer_reached: r.peer_reached,
+        peer_error: &r.peer_error,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct CircleSummary {
     pub peer_count: u64,
     /// `created_ts` of the newest chat message, 0 if none.
     pub last_message_ts: i64,
+    /// When the circle last synced with anyone (Unix s; 0 = never).
+    pub last_sync_ts: i64,
 }
 
 /// A stored message: the wire fields plus local bookkeeping.

@@ -48,6 +48,7 @@ impl App {
                 circle,
                 newly_joined,
                 peer,
+                peer_error,
             } => {
                 let id = circle.id.clone();
                 let label = circle.label();
@@ -58,7 +59,13 @@ impl App {
                     self.modal = None;
                 }
                 let text = if newly_joined {
-                    let via = if peer.is_empty() {
+                    let via = if !peer_error.is_empty() {
+                        format!(
+                            " Could not reach {} ({}); felundd keeps trying. If that peer is rarely online, set a relay in /settings.",
+                            sanitize_line(&peer),
+                            sanitize_line(&peer_error)
+                        )
+                    } else if peer.is_empty() {
                         String::new()
                     } else {
                         format!(" Syncing with {}…", sanitize_line(&peer))

@@ -141,6 +141,7 @@ pub(super) async fn perform(
                 circle: r.circle.unwrap_or_default().into(),
                 newly_joined: r.newly_joined,
                 peer: r.peer,
+                peer_error: r.peer_error,
             }
         }
         Request::LeaveCircle { circle, label } => {

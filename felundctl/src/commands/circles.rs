@@ -58,6 +58,15 @@ pub async fn join(client: &mut ApiClient, out: &Out, code: String) -> anyhow::Re
         .join_circle(api::JoinCircleRequest { code })
         .await?
         .into_inner();
+    if joined.newly_joined && !joined.peer_error.is_empty() {
+        out.note(format!(
+            "could not reach the peer at {} ({}). felundd keeps trying in the background \
+             and syncs as soon as it answers; `felundctl circles` shows the circle as not yet \
+             synced until then. If that peer is rarely online, use a relay: `felundctl relay URL`.",
+            clean_line(&joined.peer),
+            clean_line(&joined.peer_error)
+        ));
+    }
     if out.is_json() {
         return out.json(&output::joined_circle(&joined));
     }
@@ -67,7 +76,15 @@ pub async fn join(client: &mut ApiClient, out: &Out, code: String) -> anyhow::Re
     }
     out.line(format!("Joined circle {label}."))?;
     if !joined.peer.is_empty() {
-        out.line(format!(" bootstrap peer : {}", clean_line(&joined.peer)))?;
+        let reached = if joined.peer_reached {
+            " (reached, synced)"
+        } else {
+            ""
+        };
+        out.line(format!(
+            " bootstrap peer : {}{reached}",
+            clean_line(&joined.peer)
+        ))?;
     }
     Ok(())
 }
@@ -97,6 +114,7 @@ pub async fn list(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
         "PEERS",
         "MESSAGES",
         "LAST MESSAGE",
+        "SYNCED",
     ]
     .map(String::from)
     .to_vec()];
@@ -108,6 +126,11 @@ pub async fn list(client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
             c.peer_count.to_string(),
             c.message_count.to_string(),
             time(c.last_message_ts),
+            if c.last_sync_ts == 0 {
+                "not yet".to_string()
+            } else {
+                time(c.last_sync_ts)
+            },
         ]
     }));
     for line in table(&rows) {

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::{session, Gossip, GossipError, MAX_OUTBOUND};
 use crate::events::{CircleChange, NodeEvent};
 use crate::model::Circle;
+use crate::node::SyncOutcome;
 use crate::store::{candidates as candidate_sql, circles as circle_sql, peers as peer_sql};
 
 /// Most peers dialled per circle per round.
@@ -161,6 +162,14 @@ async fn targets(
     let Ok(s) = schedule.lock() else {
         return Ok(Vec::new());
     };
+    if ignore_backoff && s.own.contains(&circle.bootstrap_peer) {
+        // A fresh join waits for word on its bootstrap peer; this one is never dialled.
+        g.node().report_sync(SyncOutcome {
+            circle_id: circle.circle_id.clone(),
+            addr: circle.bootstrap_peer.clone(),
+            error: Some("that address is this node's own".into()),
+        });
+    }
     let mut seen = HashSet::new();
     let mut chosen: Vec<String> = addrs
         .into_iter()

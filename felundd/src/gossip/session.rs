@@ -14,6 +14,7 @@ use crate::counters::Counters;
 use crate::model::Circle;
 use crate::node::now_ts;
 use crate::node::receive::Received;
+use crate::node::SyncOutcome;
 
 /// Time allowed to open a TCP connection to a peer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -21,7 +22,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Dials `addr` and syncs `circle` with whoever answers there. Returns the peer's
 /// node id.
 pub async fn initiate(g: &Gossip, addr: &str, circle: Circle) -> Result<String, GossipError> {
-    count(g, initiate_inner(g, addr, circle).await)
+    let circle_id = circle.circle_id.clone();
+    let result = initiate_inner(g, addr, circle).await;
+    if let Err(e) = &result {
+        g.node().report_sync(SyncOutcome {
+            circle_id,
+            addr: addr.to_string(),
+            error: Some(e.to_string()),
+        });
+    }
+    count(g, result)
 }
 
 /// Serves an accepted connection from `ip`; sets `authenticated` once the peer
@@ -59,6 +69,11 @@ async fn initiate_inner(g: &Gossip, addr: &str, circle: Circle) -> Result<String
     let mut s = handshake::initiate(g, stream, circle, addr).await?;
     let peer = s.peer_node_id.clone();
     sync_and_record(g, &mut s).await?;
+    g.node().report_sync(SyncOutcome {
+        circle_id: s.circle.circle_id.clone(),
+        addr: addr.to_string(),
+        error: None,
+    });
     if s.ext {
         link::after_sync(g, s, bus).await?;
     } else {

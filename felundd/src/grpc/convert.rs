@@ -73,6 +73,7 @@ pub(super) fn circle(s: CircleSummary) -> api::Circle {
         member_count: s.member_count,
         peer_count: s.peer_count,
         last_message_ts: s.last_message_ts,
+        last_sync_ts: s.last_sync_ts,
     }
 }
 

@@ -36,6 +36,11 @@ impl FelundService {
 
 type Rpc<T> = Result<Response<T>, Status>;
 
+/// How long `JoinCircle` waits for the first sync with the invite's peer: a reachable
+/// peer answers in milliseconds; an unreachable one fails fast or hits the connect
+/// timeout.
+const JOIN_BOOTSTRAP_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// Counts one attached `Subscribe` client for as long as it exists.
 struct SubscriberGuard(std::sync::Arc<Counters>);
 
@@ -92,11 +97,21 @@ impl Felund for FelundService {
         &self,
         req: Request<api::JoinCircleRequest>,
     ) -> Rpc<api::JoinCircleResponse> {
-        let out = self.node.join_circle(&req.into_inner().code).await?;
+        let out = self
+            .node
+            .join_circle_and_wait(&req.into_inner().code, JOIN_BOOTSTRAP_WAIT)
+            .await?;
+        let (peer_reached, peer_error) = match out.bootstrap {
+            Some(Ok(())) => (true, String::new()),
+            Some(Err(e)) => (false, e),
+            None => (false, String::new()),
+        };
         Ok(Response::new(api::JoinCircleResponse {
             circle: Some(convert::circle(out.circle)),
             newly_joined: out.newly_joined,
             peer: out.peer,
+            peer_reached,
+            peer_error,
         }))
     }
 

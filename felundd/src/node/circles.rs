@@ -2,10 +2,13 @@
 //! peers and the display name.
 
 use felund_wire::control::{circle_name_text, ChannelEvent};
+use felund_wire::frame::parse_host_port;
 use felund_wire::ids::{local_name, CONTROL_CHANNEL};
-use felund_wire::invite::{encode_invite, parse_invite};
+use felund_wire::invite::{encode_invite, is_relay_url, parse_invite};
 use felund_wire::CircleSecret;
 use rand::RngCore;
+use std::time::Duration;
+use tokio::sync::broadcast;
 
 use super::{channels::ensure_general, now_ts, Node};
 use crate::error::{NodeError, NodeResult};
@@ -25,6 +28,9 @@ pub struct JoinOutcome {
     pub newly_joined: bool,
     /// The code's bootstrap peer (may be empty).
     pub peer: String,
+    /// For a newly joined circle whose code names a `host:port` and when asked to wait:
+    /// whether that peer was reached (`Err` says why not). `None` otherwise.
+    pub bootstrap: Option<Result<(), String>>,
 }
 
 impl Node {
@@ -46,7 +52,7 @@ impl Node {
             joined_ts: now_ts(),
             bootstrap_peer: String::new(),
         };
-        self.add_circle(circle.clone()).await?;
+        self.add_circle(circle.clone(), true).await?;
         if !name.is_empty() {
             self.rename_circle(&circle.circle_id, name).await?;
         }
@@ -55,14 +61,18 @@ impl Node {
         Ok((summary, code))
     }
 
-    /// Stores a new circle with this node as member of it and of `general`.
-    /// Returns false if it was already known.
-    async fn add_circle(&self, circle: Circle) -> NodeResult<bool> {
+    /// Stores a new circle with this node as member of it and of `general`;
+    /// `created` (rather than joined) circles have nothing to sync yet. Returns false if
+    /// it was already known.
+    async fn add_circle(&self, circle: Circle, created: bool) -> NodeResult<bool> {
         let me = self.node_id().to_string();
         let (added, summary) = self
             .store()
             .write(move |conn| {
                 let added = circle_sql::insert(conn, &circle)?;
+                if added && created {
+                    circle_sql::mark_synced(conn, &circle.circle_id, circle.joined_ts)?;
+                }
                 circle_sql::add_member(conn, &circle.circle_id, &me)?;
                 ensure_general(conn, &circle.circle_id, &me)?;
                 Ok((added, circle_sql::summary(conn, circle)?))
@@ -89,12 +99,50 @@ impl Node {
             joined_ts: now_ts(),
             bootstrap_peer: peer.clone(),
         };
-        let newly_joined = self.add_circle(circle.clone()).await?;
+        let newly_joined = self.add_circle(circle.clone(), false).await?;
         Ok(JoinOutcome {
             circle: self.circle_summary(&circle.circle_id).await?,
             newly_joined,
             peer,
+            bootstrap: None,
         })
+    }
+
+    /// Joins a circle and, when the code names a `host:port`, waits up to `wait` for the
+    /// first attempt to sync with it (gossip bootstraps a fresh join at once), so the
+    /// person joining learns whether the peer was reached.
+    pub async fn join_circle_and_wait(
+        &self,
+        code: &str,
+        wait: Duration,
+    ) -> NodeResult<JoinOutcome> {
+        let mut outcomes = self.subscribe_sync_outcomes();
+        let mut joined = self.join_circle(code).await?;
+        let dialable = parse_host_port(&joined.peer).is_some() && !is_relay_url(&joined.peer);
+        if !joined.newly_joined || !dialable {
+            return Ok(joined);
+        }
+        let (cid, addr) = (joined.circle.circle.circle_id.clone(), joined.peer.clone());
+        let first = async {
+            loop {
+                match outcomes.recv().await {
+                    Ok(o) if o.circle_id == cid && o.addr == addr => return o.error,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Some("the node is shutting down".to_string())
+                    }
+                }
+            }
+        };
+        joined.bootstrap = Some(match tokio::time::timeout(wait, first).await {
+            Ok(None) => Ok(()),
+            Ok(Some(e)) => Err(e),
+            Err(_) => Err(format!("no answer within {} s", wait.as_secs())),
+        });
+        if joined.bootstrap == Some(Ok(())) {
+            joined.circle = self.circle_summary(&cid).await?;
+        }
+        Ok(joined)
     }
 
     /// Leaves a circle, forgetting its secret, channels and messages.
@@ -287,6 +335,15 @@ impl Node {
             })
             .await?;
         Ok(added)
+    }
+
+    /// Notes that a circle synced through a relay just now (sessions note it themselves).
+    pub async fn mark_synced(&self, circle_id: &str) -> NodeResult<()> {
+        let cid = circle_id.to_string();
+        self.store()
+            .write(move |conn| circle_sql::mark_synced(conn, &cid, now_ts()))
+            .await?;
+        Ok(())
     }
 
     /// Counts a failed session with the candidate at `addr`, if it is one.

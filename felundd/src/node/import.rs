@@ -182,6 +182,8 @@ pub fn import(
         };
         if circle_sql::insert(conn, &circle)? {
             r.circles += 1;
+            // It comes with the history of a node that has synced.
+            circle_sql::mark_synced(conn, &cid, now_ts())?;
         }
         circle_sql::add_member(conn, &cid, &identity)?;
         channel_sql::create(

@@ -83,8 +83,20 @@ struct Inner {
     settings: NodeSettings,
     events: EventBus,
     wire: broadcast::Sender<Arc<NewWire>>,
+    sync_outcomes: broadcast::Sender<SyncOutcome>,
     counters: Arc<Counters>,
     started: Instant,
+}
+
+/// How one attempt to sync a circle with a dialled peer ended (for join feedback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// The circle.
+    pub circle_id: String,
+    /// The address dialled.
+    pub addr: String,
+    /// Why it failed; `None` when the session synced.
+    pub error: Option<String>,
 }
 
 /// A message newly stored by this node, for the sync edges to forward (control
@@ -177,6 +189,7 @@ impl Node {
                 settings,
                 events: EventBus::new(),
                 wire: broadcast::channel(WIRE_BUFFER).0,
+                sync_outcomes: broadcast::channel(64).0,
                 counters: Arc::new(Counters::default()),
                 started: Instant::now(),
             }),
@@ -263,6 +276,17 @@ impl Node {
     /// Sync counters.
     pub fn counters(&self) -> &Arc<Counters> {
         &self.inner.counters
+    }
+
+    /// Outcomes of sync attempts with dialled peers from now on.
+    pub fn subscribe_sync_outcomes(&self) -> broadcast::Receiver<SyncOutcome> {
+        self.inner.sync_outcomes.subscribe()
+    }
+
+    /// Reports how an attempt to sync with a dialled peer ended.
+    pub fn report_sync(&self, outcome: SyncOutcome) {
+        // Nobody listening is fine: outcomes matter only to a join in progress.
+        let _ = self.inner.sync_outcomes.send(outcome);
     }
 
     /// Every message newly stored from now on (authored or received).

@@ -88,6 +88,7 @@ impl RelaySync {
         let mut last_register: Option<tokio::time::Instant> = None;
         let mut failures = 0u32;
         let mut was_failing = false;
+        let mut noted_sync = false;
         loop {
             if last_register.is_none_or(|t| t.elapsed() >= REGISTER_EVERY) {
                 match self.register_and_peers(&advertise, can_anchor).await {
@@ -101,6 +102,14 @@ impl RelaySync {
             };
             let wait = match result {
                 Ok(()) => {
+                    // Once per outage is enough to show that the circle syncs; a write
+                    // every poll would cost an fsync per circle while idle.
+                    if was_failing || !noted_sync {
+                        noted_sync = true;
+                        if let Err(e) = self.node.mark_synced(&self.circle.circle_id).await {
+                            tracing::warn!("cannot note the relay sync: {e}");
+                        }
+                    }
                     if was_failing {
                         tracing::info!(relay = %self.url, circle = %self.circle.circle_id, "relay reachable again");
                     }

@@ -88,12 +88,18 @@ pub fn summary(conn: &Connection, circle: Circle) -> StoreResult<CircleSummary> 
         [&circle.circle_id],
         |r| r.get(0),
     )?;
+    let last_sync_ts: i64 = conn.query_row(
+        "SELECT last_sync_ts FROM circles WHERE circle_id = ?1",
+        [&circle.circle_id],
+        |r| r.get(0),
+    )?;
     Ok(CircleSummary {
         circle,
         message_count: message_count as u64,
         member_count: member_count as u64,
         peer_count: peer_count as u64,
         last_message_ts,
+        last_sync_ts,
     })
 }
 
@@ -106,6 +112,13 @@ pub fn set_name(conn: &Connection, circle_id: &str, name: &str, ts: i64) -> Stor
         params![circle_id, name, ts],
     )?;
     Ok(n == 1)
+}
+
+/// Notes that the circle synced with someone at `ts` (a session or a relay pull).
+pub fn mark_synced(conn: &Connection, circle_id: &str, ts: i64) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE circles SET last_sync_ts = ?2 WHERE circle_id = ?1")?
+        .execute(params![circle_id, ts])?;
+    Ok(())
 }
 
 /// Adds a member; returns whether it was new.

@@ -88,6 +88,7 @@ pub fn record_verified(
     last_seen: i64,
 ) -> StoreResult<bool> {
     super::circles::add_member(conn, circle_id, node_id)?;
+    super::circles::mark_synced(conn, circle_id, last_seen)?;
     match addr {
         Some(a) => {
             super::candidates::remove(conn, circle_id, a)?;

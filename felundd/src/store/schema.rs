@@ -143,6 +143,15 @@ const MIGRATIONS: &[&str] = &[
                             AND messages.author_node_id = circle_members.node_id);
     DELETE FROM peers;
     "#,
+    // v4: when each circle last synced with anyone (0: never, e.g. joined while the
+    // code's peer was unreachable). Circles that already hold messages, or were created
+    // here, count as synced.
+    r#"
+    ALTER TABLE circles ADD COLUMN last_sync_ts INTEGER NOT NULL DEFAULT 0;
+    UPDATE circles SET last_sync_ts = joined_ts
+        WHERE bootstrap_peer = ''
+           OR EXISTS (SELECT 1 FROM messages WHERE messages.circle_id = circles.circle_id);
+    "#,
 ];
 
 /// Brings the database up to the newest schema.
