@@ -375,3 +375,23 @@ fn not_running_daemon_is_explained() {
         "{text}"
     );
 }
+
+/// 40×12: no room for the sidebar; the header keeps where you are and a gap before its
+/// hint; help entries stay readable (key, then text) instead of a 28-column key gutter.
+#[test]
+fn a_40_by_12_terminal_hides_the_sidebar_and_keeps_header_and_help_readable() {
+    let mut app = connected(40, 12);
+    let text = screen(&app);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!text.contains("Circles"), "sidebar shown:\n{text}");
+    assert!(lines[0].contains("room │ #general"), "{text}");
+    assert!(lines[0].contains(" ctrl+q=quit"), "{text}");
+    assert!(!lines[0].contains("…ctrl"), "header runs together:\n{text}");
+    key(&mut app, KeyCode::F(1));
+    let help = screen(&app);
+    assert!(help.contains("Help — Esc closes"), "{help}");
+    assert!(help.contains("F1            Help (this screen)"), "{help}");
+    for line in help.lines() {
+        assert!(line.chars().count() <= 40, "{line}");
+    }
+}

@@ -78,7 +78,7 @@ fn search_asks_the_daemon_about_the_active_circle_or_every_circle() {
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.input.text(), "/search ");
     app.input.clear();
-    let help: Vec<String> = felund_tui::ui::modals::help_lines()
+    let help: Vec<String> = felund_tui::ui::modals::help_lines(100)
         .iter()
         .map(|l| l.to_string())
         .collect();

@@ -9,11 +9,12 @@ use super::theme;
 use crate::app::{App, Conn};
 use crate::text::{sanitize_line, short_id, truncate, width};
 
-/// The header's text pieces, left part (with styles) and right part.
-pub fn spans(app: &App) -> (Vec<Span<'static>>, String) {
-    let mut left = vec![Span::raw(" felund")];
+/// The header's text pieces, left part (with styles) and right part. `compact` leaves
+/// out the product and node names, so that a narrow header still shows where you are.
+pub fn spans(app: &App, compact: bool) -> (Vec<Span<'static>>, String) {
+    let mut left = vec![Span::raw(if compact { "" } else { " felund" })];
     let sep = || Span::raw(" │ ");
-    if let Some(n) = &app.node {
+    if let (Some(n), false) = (&app.node, compact) {
         left.push(sep());
         let name = sanitize_line(&n.display_name);
         if name.is_empty() {
@@ -54,15 +55,22 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         return;
     }
     let w = usize::from(area.width);
-    let (left, mut right) = spans(app);
-    let left_w: usize = left.iter().map(|s| width(&s.content)).sum();
-    if left_w + width(&right) + 1 > w {
+    let (mut left, mut right) = spans(app, false);
+    let left_w = |l: &[Span<'_>]| l.iter().map(|s| width(&s.content)).sum::<usize>();
+    if left_w(&left) + width(&right) + 1 > w {
+        left = spans(app, true).0;
+        // The first separator now leads the line; drop it.
+        if left.len() > 1 {
+            left.drain(..2);
+            left.insert(0, Span::raw(" "));
+        }
         right = "ctrl+q=quit ".to_string();
     }
-    if w < width(&right) + 12 {
+    if w < width(&right) + 12 || left_w(&left) + width(&right) + 1 > w {
         right.clear();
     }
-    let room = w - width(&right);
+    // One column always parts the two halves.
+    let room = w.saturating_sub(width(&right) + usize::from(!right.is_empty()));
     let mut line: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
     for s in left {
@@ -77,7 +85,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             break;
         }
     }
-    line.push(Span::raw(" ".repeat(room - used)));
+    line.push(Span::raw(" ".repeat(w - used - width(&right))));
     line.push(Span::raw(right));
     frame.render_widget(
         Paragraph::new(Line::from(line)).style(theme::header()),

@@ -19,11 +19,12 @@ pub struct Areas {
     pub input: Rect,
 }
 
-/// Width of the sidebar for a terminal width, if there is room for one.
+/// Width of the sidebar for a terminal width, if there is room for one: below 50
+/// columns the log needs them all (Ctrl+N/P and /circles still switch channels).
 fn sidebar_width(w: u16) -> Option<u16> {
     match w {
-        0..=39 => None,
-        40..=69 => Some(16),
+        0..=49 => None,
+        50..=69 => Some(16),
         _ => Some((w / 4).clamp(18, 26)),
     }
 }
@@ -79,6 +80,7 @@ mod tests {
             assert_eq!(cols, w, "{w}x{h}");
         }
         assert!(areas((120, 40)).sidebar.is_some());
+        assert!(areas((40, 12)).sidebar.is_none());
         assert!(areas((30, 20)).sidebar.is_none());
     }
 }

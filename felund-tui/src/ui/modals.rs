@@ -79,13 +79,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
 }
 
 /// The help window's lines.
-pub fn help_lines() -> Vec<Line<'static>> {
+pub fn help_lines(width: u16) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled("Keys", theme::title())];
     for (keys, what) in KEY_HELP {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<28}"), theme::active()),
-            Span::raw((*what).to_string()),
-        ]));
+        lines.extend(pair(keys, what, width));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Commands", theme::title()));
@@ -104,10 +101,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
         ("#name …", "an invite-only channel you asked to join"),
         ("3 / @3", "unread messages / unread, one mentioning you"),
     ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {mark:<28}"), theme::active()),
-            Span::raw(what),
-        ]));
+        lines.extend(pair(mark, what, width));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -117,15 +111,34 @@ pub fn help_lines() -> Vec<Line<'static>> {
     lines
 }
 
+/// One "key — what it does" entry of the help: side by side in a column that fits
+/// `width`, or, on narrow screens, the key on its own line and the text below it.
+fn pair(key: &str, what: &str, width: u16) -> Vec<Line<'static>> {
+    let column = (usize::from(width) * 2 / 5).clamp(8, 28);
+    let key_w = crate::text::width(key);
+    if usize::from(width) >= 60 || key_w + 3 <= column {
+        let pad = column.max(key_w + 1);
+        return vec![Line::from(vec![
+            Span::styled(format!("  {key:<pad$}"), theme::active()),
+            Span::raw(what.to_string()),
+        ])];
+    }
+    vec![
+        Line::styled(format!("  {key}"), theme::active()),
+        Line::raw(format!("      {what}")),
+    ]
+}
+
 /// F1.
 fn render_help(frame: &mut Frame<'_>, area: Rect, scroll: u16) {
     let rect = centered(area, 104, area.height.saturating_sub(2).max(3));
-    let inner = frame_box(
-        frame,
-        rect,
-        "felund-tui help — Esc closes, ↑↓ PgUp PgDn scroll",
-    );
-    let lines: Vec<Line<'static>> = help_lines()
+    let title = if rect.width >= 56 {
+        "felund-tui help — Esc closes, ↑↓ PgUp PgDn scroll"
+    } else {
+        "Help — Esc closes, ↑↓ scroll"
+    };
+    let inner = frame_box(frame, rect, title);
+    let lines: Vec<Line<'static>> = help_lines(inner.width)
         .into_iter()
         .flat_map(|l| {
             let style = l.style;
