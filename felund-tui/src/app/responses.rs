@@ -18,9 +18,18 @@ impl App {
                 older,
             } => {
                 let key = ChannelKey::new(&circle, &channel);
-                self.store
+                let gap = self
+                    .store
                     .log_mut(&key)
                     .merge_page(messages, next_before, older);
+                if let Some(before) = gap {
+                    // Still short of what was held before the outage: fetch on.
+                    return vec![Effect::Request(Request::LoadMessages {
+                        circle,
+                        channel,
+                        before: Some(before),
+                    })];
+                }
                 if older && self.active.as_ref() == Some(&key) {
                     // Stay at the top of what was shown before, now above the new page.
                     self.clamp_scroll();

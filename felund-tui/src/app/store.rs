@@ -63,6 +63,11 @@ pub struct ChannelLog {
     pub loading: bool,
     /// Whether any newest page was ever merged (before a reconnect, say).
     ever_loaded: bool,
+    /// The newest message held when the connection was lost: a reload after the
+    /// reconnect pages back until it reaches it, so nothing missed is left out.
+    resume_after: Option<String>,
+    /// Pages fetched so far while filling that gap (newest first, kept in order).
+    gap: Option<(Vec<ChatMessage>, usize)>,
     /// Messages that arrived while the channel was not shown.
     pub unread: usize,
     /// How many of those mention this node.
@@ -97,11 +102,62 @@ impl ChannelLog {
         self.ids.len()
     }
 
+    /// Called when the connection comes back: the next newest page is a reload.
+    pub fn mark_reconnected(&mut self) {
+        self.loaded = false;
+        self.loading = false;
+        self.gap = None;
+        if self.resume_after.is_none() {
+            self.resume_after = self.entries.iter().rev().find_map(|e| match e {
+                Entry::Message(m) => Some(m.id.clone()),
+                Entry::Notice { .. } => None,
+            });
+        }
+    }
+
     /// Merges a page from `ListMessages`, skipping messages already there. An
     /// older page goes before everything loaded. The first newest page goes
     /// before what arrived live meanwhile; a later one (after a reconnect) only
-    /// adds what was missed, so it goes at the end.
-    pub fn merge_page(&mut self, page: Vec<ChatMessage>, next_before: Option<String>, older: bool) {
+    /// adds what was missed, so it goes at the end — and when it does not reach back
+    /// to the newest message held before the outage, the cursor of the page before it
+    /// is returned: the caller fetches it, and the pages are added together, in order,
+    /// once they meet what was held (or the history ends).
+    pub fn merge_page(
+        &mut self,
+        page: Vec<ChatMessage>,
+        next_before: Option<String>,
+        older: bool,
+    ) -> Option<String> {
+        if let Some((mut stash, pages)) = self.gap.take() {
+            let mut all = page;
+            all.append(&mut stash);
+            let met = self
+                .resume_after
+                .as_ref()
+                .is_some_and(|a| all.iter().any(|m| &m.id == a));
+            if !met && next_before.is_some() && pages < MAX_GAP_PAGES {
+                self.gap = Some((all, pages + 1));
+                return next_before;
+            }
+            self.resume_after = None;
+            self.merge_fresh(all, None, false);
+            return None;
+        }
+        if !older && self.ever_loaded {
+            if let Some(anchor) = self.resume_after.clone() {
+                if !page.iter().any(|m| m.id == anchor) && next_before.is_some() {
+                    self.gap = Some((page, 1));
+                    self.loaded = true;
+                    return next_before;
+                }
+            }
+            self.resume_after = None;
+        }
+        self.merge_fresh(page, next_before, older);
+        None
+    }
+
+    fn merge_fresh(&mut self, page: Vec<ChatMessage>, next_before: Option<String>, older: bool) {
         let fresh: Vec<Entry> = page
             .into_iter()
             .filter(|m| self.ids.insert(m.id.clone()))
@@ -122,6 +178,10 @@ impl ChannelLog {
         self.loading = false;
     }
 }
+
+/// Most pages fetched to fill the gap after a reconnect (10,000 messages); beyond it
+/// the oldest missed messages are left to scrolling up.
+const MAX_GAP_PAGES: usize = 100;
 
 /// Everything the app has listed or learned from events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,8 +227,7 @@ impl Store {
         let known: HashSet<&str> = self.circles.iter().map(|c| c.id.as_str()).collect();
         self.logs.retain(|k, _| known.contains(k.circle.as_str()));
         for log in self.logs.values_mut() {
-            log.loaded = false;
-            log.loading = false;
+            log.mark_reconnected();
         }
     }
 
@@ -410,5 +469,36 @@ mod tests {
         assert_eq!(s.navigation_order().len(), 3);
         s.remove_circle("aaa222");
         assert_eq!(s.circles.len(), 2);
+    }
+
+    #[test]
+    fn a_reload_after_a_long_outage_pages_back_until_it_meets_what_was_held() {
+        let mut log = ChannelLog::default();
+        log.merge_page(vec![msg("a"), msg("b")], None, false);
+        log.mark_reconnected();
+        // The newest page lies wholly after the outage: ask for the one before it.
+        let next = log.merge_page(vec![msg("x"), msg("y")], Some("p2".into()), false);
+        assert_eq!(next.as_deref(), Some("p2"));
+        assert_eq!(
+            ids(&log),
+            ["a", "b"],
+            "nothing shown until the gap is filled"
+        );
+        let next = log.merge_page(vec![msg("c"), msg("d")], Some("p3".into()), true);
+        assert_eq!(next.as_deref(), Some("p3"));
+        // This page reaches "b": everything missed goes in, in order.
+        assert_eq!(
+            log.merge_page(vec![msg("b"), msg("m")], Some("p4".into()), true),
+            None
+        );
+        assert_eq!(ids(&log), ["a", "b", "m", "c", "d", "x", "y"]);
+        assert!(log.loaded && !log.loading);
+        // The next reconnect with nothing missed beyond one page asks for nothing more.
+        log.mark_reconnected();
+        assert_eq!(
+            log.merge_page(vec![msg("y"), msg("z")], Some("q".into()), false),
+            None
+        );
+        assert_eq!(ids(&log).last().map(String::as_str), Some("z"));
     }
 }
