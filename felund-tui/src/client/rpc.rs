@@ -175,50 +175,17 @@ pub(super) async fn perform(
             channels: list_channels(c, &circle).await?,
             circle,
         },
-        other => return perform_more(c, other).await,
-    })
-}
-
-/// Performs channel, member, node and search requests.
-async fn perform_more(c: &mut ApiClient, request: Request) -> Result<Response, tonic::Status> {
-    Ok(match request {
         Request::CreateChannel {
             circle,
             channel,
             access,
             key,
-        } => {
-            let req = api::CreateChannelRequest {
-                circle: circle.clone(),
-                channel,
-                access_mode: access.to_api() as i32,
-                key: key.unwrap_or_default(),
-            };
-            Response::ChannelCreated(channel_in(
-                c.create_channel(req).await?.into_inner(),
-                &circle,
-            ))
-        }
+        } => create_channel(c, circle, channel, access, key).await?,
         Request::JoinChannel {
             circle,
             channel,
             key,
-        } => {
-            let req = api::JoinChannelRequest {
-                circle: circle.clone(),
-                channel: channel.clone(),
-                key: key.unwrap_or_default(),
-            };
-            let r = c.join_channel(req).await?.into_inner();
-            let mut ch = channel_in(r.channel.unwrap_or_default(), &circle);
-            if ch.id.is_empty() {
-                ch.id = channel;
-            }
-            Response::ChannelJoined {
-                channel: ch,
-                requested: r.requested,
-            }
-        }
+        } => join_channel(c, circle, channel, key).await?,
         Request::LeaveChannel { circle, channel } => {
             let req = api::LeaveChannelRequest {
                 circle: circle.clone(),
@@ -233,88 +200,131 @@ async fn perform_more(c: &mut ApiClient, request: Request) -> Result<Response, t
             circle,
             channel,
             node_id,
-        } => {
-            let req = api::ApproveChannelRequestRequest {
-                circle: circle.clone(),
-                channel,
-                node_id: node_id.clone(),
-            };
-            let ch = c.approve_channel_request(req).await?.into_inner();
-            Response::Approved {
-                channel: channel_in(ch, &circle),
-                node_id,
-            }
-        }
-        Request::Who { circle, channel } => {
-            let req = api::ListMembersRequest {
-                circle: circle.clone(),
-                channel: channel.clone().unwrap_or_default(),
-            };
-            let members = c.list_members(req).await?.into_inner().members;
-            Response::Who {
-                circle,
-                channel,
-                members: members.into_iter().map(Into::into).collect(),
-            }
-        }
-        Request::RefreshMembers { circle } => {
-            let req = api::ListMembersRequest {
-                circle: circle.clone(),
-                channel: String::new(),
-            };
-            let members = c.list_members(req).await?.into_inner().members;
-            Response::Members {
-                circle,
-                members: members.into_iter().map(Into::into).collect(),
-            }
-        }
+        } => approve(c, circle, channel, node_id).await?,
+        Request::Who { circle, channel } => Response::Who {
+            members: members(c, &circle, channel.as_deref()).await?,
+            circle,
+            channel,
+        },
+        Request::RefreshMembers { circle } => Response::Members {
+            members: members(c, &circle, None).await?,
+            circle,
+        },
         Request::SetDisplayName { name } => {
             let req = api::SetDisplayNameRequest { display_name: name };
-            let node = c.set_display_name(req).await?.into_inner().into();
             Response::Node {
-                node,
+                node: c.set_display_name(req).await?.into_inner().into(),
                 change: NodeChange::Name,
             }
         }
         Request::SetRelay { url } => {
             let req = api::SetRelayRequest { relay_url: url };
-            let node = c.set_relay(req).await?.into_inner().into();
             Response::Node {
-                node,
+                node: c.set_relay(req).await?.into_inner().into(),
                 change: NodeChange::Relay,
             }
         }
-        Request::Debug => {
-            let node = c
+        Request::Debug => Response::Node {
+            node: c
                 .get_node_info(api::GetNodeInfoRequest {})
                 .await?
                 .into_inner()
-                .into();
-            Response::Node {
-                node,
-                change: NodeChange::Debug,
-            }
-        }
-        Request::Search { query, circle } => {
-            let req = api::SearchMessagesRequest {
-                query: query.clone(),
-                circle: circle.clone().unwrap_or_default(),
-                channel: String::new(),
-                limit: SEARCH_LIMIT,
-            };
-            let messages = c.search_messages(req).await?.into_inner().messages;
-            Response::SearchResults {
-                query,
-                circle,
-                messages: messages.into_iter().map(Into::into).collect(),
-            }
-        }
-        // Handled by `perform`.
-        other => {
-            return Err(tonic::Status::internal(format!(
-                "unexpected request {other:?}"
-            )))
-        }
+                .into(),
+            change: NodeChange::Debug,
+        },
+        Request::Search { query, circle } => search(c, query, circle).await?,
+    })
+}
+
+async fn create_channel(
+    c: &mut ApiClient,
+    circle: String,
+    channel: String,
+    access: crate::model::Access,
+    key: Option<String>,
+) -> Result<Response, tonic::Status> {
+    let req = api::CreateChannelRequest {
+        circle: circle.clone(),
+        channel,
+        access_mode: access.to_api() as i32,
+        key: key.unwrap_or_default(),
+    };
+    Ok(Response::ChannelCreated(channel_in(
+        c.create_channel(req).await?.into_inner(),
+        &circle,
+    )))
+}
+
+async fn join_channel(
+    c: &mut ApiClient,
+    circle: String,
+    channel: String,
+    key: Option<String>,
+) -> Result<Response, tonic::Status> {
+    let req = api::JoinChannelRequest {
+        circle: circle.clone(),
+        channel: channel.clone(),
+        key: key.unwrap_or_default(),
+    };
+    let r = c.join_channel(req).await?.into_inner();
+    let mut ch = channel_in(r.channel.unwrap_or_default(), &circle);
+    if ch.id.is_empty() {
+        ch.id = channel;
+    }
+    Ok(Response::ChannelJoined {
+        channel: ch,
+        requested: r.requested,
+    })
+}
+
+async fn approve(
+    c: &mut ApiClient,
+    circle: String,
+    channel: String,
+    node_id: String,
+) -> Result<Response, tonic::Status> {
+    let req = api::ApproveChannelRequestRequest {
+        circle: circle.clone(),
+        channel,
+        node_id: node_id.clone(),
+    };
+    let ch = c.approve_channel_request(req).await?.into_inner();
+    Ok(Response::Approved {
+        channel: channel_in(ch, &circle),
+        node_id,
+    })
+}
+
+/// Members of a circle, or of one of its channels.
+async fn members(
+    c: &mut ApiClient,
+    circle: &str,
+    channel: Option<&str>,
+) -> Result<Vec<crate::model::Member>, tonic::Status> {
+    let req = api::ListMembersRequest {
+        circle: circle.to_string(),
+        channel: channel.unwrap_or_default().to_string(),
+    };
+    let members = c.list_members(req).await?.into_inner().members;
+    Ok(members.into_iter().map(Into::into).collect())
+}
+
+async fn search(
+    c: &mut ApiClient,
+    query: String,
+    circle: Option<String>,
+) -> Result<Response, tonic::Status> {
+    let req = api::SearchMessagesRequest {
+        query: query.clone(),
+        circle: circle.clone().unwrap_or_default(),
+        channel: String::new(),
+        limit: SEARCH_LIMIT,
+    };
+    let messages = c.search_messages(req).await?.into_inner().messages;
+    Ok(Response::SearchResults {
+        query,
+        circle,
+        messages: messages.into_iter().map(Into::into).collect(),
     })
 }
 
