@@ -34,6 +34,11 @@ pub fn defuse_line(text: &str) -> String {
     defuse(text).replace(['\n', '\t'], " ").trim().to_string()
 }
 
+/// The first 8 characters of an id, as shown to people.
+pub fn short_id(id: &str) -> &str {
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
+}
+
 /// A duration in seconds for people: `42s`, `5m 3s`, `2h 5m`, `3d 4h`.
 pub fn duration(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);

@@ -4,6 +4,7 @@
 //! copying) for `main` to carry out. Nothing here does I/O, so all of it can be
 //! driven and checked in tests.
 
+pub mod cache;
 mod debug;
 mod events;
 mod exec;
@@ -11,20 +12,19 @@ mod keys;
 pub mod modal;
 mod responses;
 pub mod search;
-pub mod store;
 
 use crossterm::event::KeyEvent;
 
-use crate::clock::Clock;
 use crate::event::{AppEvent, Request};
 use crate::input::{CompletionSources, LineEditor};
 use crate::model::{CircleView, NodeView};
 use crate::text;
+use crate::zone::DisplayZone;
 
+pub use cache::{Cache, ChannelKey, ChannelLog, Entry, NoticeKind};
 pub use keys::KEY_HELP;
 pub use modal::Modal;
 pub use search::Search;
-pub use store::{ChannelKey, ChannelLog, Entry, NoticeKind, Store};
 
 /// Something that happened, for [`App::update`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub struct App {
     /// This node, once connected.
     pub node: Option<NodeView>,
     /// Circles, channels, logs, names.
-    pub store: Store,
+    pub cache: Cache,
     /// The channel shown.
     pub active: Option<ChannelKey>,
     /// The input line.
@@ -97,7 +97,7 @@ pub struct App {
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
     /// Time zone for timestamps.
-    pub clock: Clock,
+    pub zone: DisplayZone,
     /// The socket path, for messages.
     pub socket: String,
     /// Notices shown while no channel is active (before the first circle).
@@ -112,21 +112,21 @@ pub struct App {
 
 impl App {
     /// A new app, not yet connected.
-    pub fn new(socket: impl Into<String>, clock: Clock) -> Self {
+    pub fn new(socket: impl Into<String>, zone: DisplayZone) -> Self {
         Self {
             conn: Conn::Connecting {
                 attempt: 0,
                 error: None,
             },
             node: None,
-            store: Store::default(),
+            cache: Cache::default(),
             active: None,
             input: LineEditor::new(),
             modal: None,
             scroll: 0,
             new_below: 0,
             size: (80, 24),
-            clock,
+            zone,
             socket: socket.into(),
             lobby: ChannelLog::default(),
             wizard_dismissed: false,
@@ -154,13 +154,13 @@ impl App {
 
     /// The active circle.
     pub fn active_circle(&self) -> Option<&CircleView> {
-        self.store.circle(&self.active.as_ref()?.circle)
+        self.cache.circle(&self.active.as_ref()?.circle)
     }
 
     /// The log shown: the active channel's, or the lobby.
     pub fn active_log(&self) -> &ChannelLog {
         match &self.active {
-            Some(k) => self.store.log(k).unwrap_or(&self.lobby),
+            Some(k) => self.cache.log(k).unwrap_or(&self.lobby),
             None => &self.lobby,
         }
     }
@@ -188,30 +188,30 @@ impl App {
     /// What Tab can complete: channels and people of the active circle, circles.
     pub fn completion_sources(&self) -> CompletionSources {
         let mut src = CompletionSources {
-            circles: self.store.circles.iter().map(CircleView::label).collect(),
+            circles: self.cache.circles.iter().map(CircleView::label).collect(),
             ..Default::default()
         };
         if let Some(k) = &self.active {
             src.channels = self
-                .store
+                .cache
                 .channels_of(&k.circle)
                 .iter()
                 .map(|c| c.id.clone())
                 .collect();
             let me = self.my_id();
             let mut names: Vec<String> = self
-                .store
+                .cache
                 .members
                 .get(&k.circle)
                 .into_iter()
                 .flatten()
                 .filter(|m| m.node_id != me)
-                .map(|m| self.store.name_of(&m.node_id, &m.display_name))
+                .map(|m| self.cache.name_of(&m.node_id, &m.display_name))
                 .collect();
-            if let Some(log) = self.store.log(k) {
+            if let Some(log) = self.cache.log(k) {
                 names.extend(log.entries.iter().filter_map(|e| match e {
                     Entry::Message(m) if m.author != me => {
-                        Some(self.store.name_of(&m.author, &m.display_name))
+                        Some(self.cache.name_of(&m.author, &m.display_name))
                     }
                     _ => None,
                 }));
@@ -225,7 +225,7 @@ impl App {
     pub fn notice(&mut self, kind: NoticeKind, msg: impl Into<String>) {
         let msg = msg.into();
         match self.active.clone() {
-            Some(k) => self.store.log_mut(&k).push_notice(kind, msg),
+            Some(k) => self.cache.log_mut(&k).push_notice(kind, msg),
             None => self.lobby.push_notice(kind, msg),
         }
         self.scroll = 0;
@@ -237,7 +237,7 @@ impl App {
     pub fn switch_to(&mut self, key: ChannelKey) -> Vec<Effect> {
         self.scroll = 0;
         self.new_below = 0;
-        let log = self.store.log_mut(&key);
+        let log = self.cache.log_mut(&key);
         log.unread = 0;
         log.mentions = 0;
         let mut effects = Vec::new();
@@ -261,7 +261,7 @@ impl App {
     /// After the active circle went away: shows another one, or the lobby and
     /// the wizard when none is left.
     fn leave_active_circle(&mut self) -> Vec<Effect> {
-        match self.store.circles.first().map(|c| c.id.clone()) {
+        match self.cache.circles.first().map(|c| c.id.clone()) {
             Some(id) => self.switch_to_circle(&id),
             None => {
                 self.active = None;
@@ -273,7 +273,7 @@ impl App {
 
     /// Opens the first-run wizard when there is no circle (unless dismissed).
     fn maybe_open_wizard(&mut self) {
-        if self.store.circles.is_empty() && !self.wizard_dismissed && self.modal.is_none() {
+        if self.cache.circles.is_empty() && !self.wizard_dismissed && self.modal.is_none() {
             let name = self
                 .node
                 .as_ref()
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn notices_go_to_the_lobby_before_any_circle() {
-        let mut app = App::new("/s.sock", Clock::utc());
+        let mut app = App::new("/s.sock", DisplayZone::utc());
         app.notice(NoticeKind::Info, "hello");
         assert_eq!(app.active_log().entries.len(), 1);
         assert!(app.my_names().is_empty());

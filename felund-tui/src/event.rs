@@ -44,7 +44,7 @@ pub enum Request {
     LeaveCircle {
         /// Circle id.
         circle: String,
-        /// Its label when asked (the circle is gone from the store by the time the answer
+        /// Its label when asked (the circle is gone from the cache by the time the answer
         /// comes, since the daemon's "left" event races the reply).
         label: String,
     },

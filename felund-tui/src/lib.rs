@@ -10,7 +10,7 @@
 //! - [`input`]: the line editor with history and Tab completion;
 //! - [`client`]: async tasks that talk gRPC and feed [`event::AppEvent`]s back;
 //! - [`model`] and [`event`]: the app's own view types and messages;
-//! - [`text`] and [`clock`]: sanitising, widths, mentions, time formatting.
+//! - [`text`] and [`zone`]: sanitising, widths, mentions; the time zone times are shown in.
 //!
 //! The binary (`main.rs`) sets up the terminal and runs the event loop.
 
@@ -18,10 +18,10 @@
 
 pub mod app;
 pub mod client;
-pub mod clock;
 pub mod commands;
 pub mod event;
 pub mod input;
 pub mod model;
 pub mod text;
 pub mod ui;
+pub mod zone;

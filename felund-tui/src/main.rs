@@ -18,7 +18,7 @@ use crossterm::terminal::{
 };
 use felund_client::paths;
 use felund_tui::app::{Action, App, Effect};
-use felund_tui::clock::Clock;
+use felund_tui::zone::DisplayZone;
 use felund_tui::{client, ui};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
@@ -121,7 +121,7 @@ fn action(ev: Event) -> Option<Action> {
 async fn event_loop(terminal: &mut Term, socket: PathBuf) -> anyhow::Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let client = client::spawn(socket.clone(), tx);
-    let mut app = App::new(socket.display().to_string(), Clock::Local);
+    let mut app = App::new(socket.display().to_string(), DisplayZone::Local);
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut terminal_events = EventStream::new();

@@ -67,10 +67,8 @@ pub fn fit(s: &str, cells: usize) -> String {
     out
 }
 
-/// The first 8 characters of an id, as shown to people.
-pub fn short_id(id: &str) -> &str {
-    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
-}
+/// The first 8 characters of an id (one definition for every client).
+pub use felund_client::text::short_id;
 
 /// A stable index in `0..n` for a node id (FNV-1a), so an author keeps the same
 /// colour across runs, screens and machines. `n` must be non-zero.

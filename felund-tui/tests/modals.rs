@@ -26,7 +26,7 @@ fn leaving_a_circle_asks_first() {
         }]
     );
     // The daemon's "left" event usually arrives before the answer.
-    let room = app.store.circle(ROOM).cloned().expect("room");
+    let room = app.cache.circle(ROOM).cloned().expect("room");
     feed(
         &mut app,
         AppEvent::Live(LiveEvent::Circle {
@@ -93,7 +93,7 @@ fn settings_save_sends_only_what_changed() {
 
 #[test]
 fn wizard_creates_or_joins_and_reports_errors_inline() {
-    let mut app = felund_tui::app::App::new("/s", felund_tui::clock::Clock::utc());
+    let mut app = felund_tui::app::App::new("/s", felund_tui::zone::DisplayZone::utc());
     app.update(Action::Resize(90, 24));
     let mut snap = snapshot();
     snap.circles.clear();

@@ -6,9 +6,9 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use felund_tui::app::{Action, App, Modal};
-use felund_tui::clock::Clock;
 use felund_tui::event::{AppEvent, Response};
 use felund_tui::ui::theme;
+use felund_tui::zone::DisplayZone;
 use ratatui::style::Modifier;
 
 #[test]
@@ -327,7 +327,7 @@ fn settings_modal_renders_fields_with_cursor() {
 
 #[test]
 fn wizard_shows_on_first_run_without_circles() {
-    let mut app = App::new("/s.sock", Clock::utc());
+    let mut app = App::new("/s.sock", DisplayZone::utc());
     app.update(Action::Resize(90, 24));
     let mut snap = snapshot();
     snap.circles.clear();
@@ -350,7 +350,7 @@ fn wizard_shows_on_first_run_without_circles() {
 
 #[test]
 fn not_running_daemon_is_explained() {
-    let mut app = App::new("/run/x.sock", Clock::utc());
+    let mut app = App::new("/run/x.sock", DisplayZone::utc());
     app.update(Action::Resize(100, 12));
     let error = "felundd is not running at /run/x.sock; start it with `felundd` (or `systemctl --user start felundd`)";
     for attempt in 1..=3 {

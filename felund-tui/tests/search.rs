@@ -105,7 +105,7 @@ fn search_needs_words_and_a_circle_and_reports_failures() {
     assert_eq!(last_notice(&app), "/search failed: nothing to search for");
 
     // Without a circle only `-a` can search.
-    let mut lobby = felund_tui::app::App::new("/s", felund_tui::clock::Clock::utc());
+    let mut lobby = felund_tui::app::App::new("/s", felund_tui::zone::DisplayZone::utc());
     assert!(enter_line(&mut lobby, "/search hello").is_empty());
     assert!(last_notice(&lobby).contains("No active circle"));
     let fx = enter_line(&mut lobby, "/search -a hello");

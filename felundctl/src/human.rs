@@ -19,9 +19,7 @@ pub fn or_dash(value: &str) -> String {
 }
 
 /// The first 8 characters of an id.
-pub fn short(id: &str) -> &str {
-    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
-}
+pub use felund_client::text::short_id as short;
 
 /// Unix seconds as local `YYYY-MM-DD HH:MM`; `-` for 0 or an impossible time.
 pub fn time(ts: i64) -> String {

@@ -1,12 +1,12 @@
 //! The `/debug` report: sync and relay status from `GetNodeInfo`.
 
-use crate::clock::Clock;
 use crate::model::NodeView;
 use crate::text::{bytes, duration, sanitize_line};
+use crate::zone::DisplayZone;
 
 /// Lines describing the node's sync state: gossip counters, live links and
 /// relay health.
-pub fn debug_lines(n: &NodeView, clock: Clock) -> Vec<String> {
+pub fn debug_lines(n: &NodeView, zone: DisplayZone) -> Vec<String> {
     let or_dash = |s: &str| {
         let s = sanitize_line(s);
         if s.is_empty() {
@@ -38,7 +38,7 @@ pub fn debug_lines(n: &NodeView, clock: Clock) -> Vec<String> {
         lines.push("relay: off (set one with F3 or /settings)".to_string());
     } else {
         let last = if n.relay_last_success > 0 {
-            clock.date_time(n.relay_last_success)
+            zone.date_time(n.relay_last_success)
         } else {
             "never".to_string()
         };
@@ -78,14 +78,14 @@ mod tests {
             live_links: 1,
             ..Default::default()
         };
-        let text = debug_lines(&n, Clock::utc()).join("\n");
+        let text = debug_lines(&n, DisplayZone::utc()).join("\n");
         assert!(text.contains("sessions 3 ok / 0 failed"), "{text}");
         assert!(text.contains("2.0 KiB in"), "{text}");
         assert!(text.contains("1 live link(s)"), "{text}");
         assert!(text.contains("relay: off"), "{text}");
         n.relay_url = "https://relay.example".into();
         n.relay_last_error = "timeout".into();
-        let text = debug_lines(&n, Clock::utc()).join("\n");
+        let text = debug_lines(&n, DisplayZone::utc()).join("\n");
         assert!(
             text.contains(
                 "relay: https://relay.example — failing · last success never · push not connected"

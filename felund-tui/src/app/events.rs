@@ -56,7 +56,7 @@ impl App {
                 self.conn = Conn::Offline {
                     reason: reason.clone(),
                 };
-                for log in self.store.logs.values_mut() {
+                for log in self.cache.logs.values_mut() {
                     log.loading = false;
                 }
                 self.notice(
@@ -77,14 +77,14 @@ impl App {
     /// Takes a fresh listing; keeps the active channel when it still exists and
     /// reloads it.
     fn apply_snapshot(&mut self, snap: Snapshot) -> Vec<Effect> {
-        self.store.apply_snapshot(&snap);
+        self.cache.apply_snapshot(&snap);
         self.node = Some(snap.node);
         let keep = self
             .active
             .clone()
-            .filter(|k| self.store.channel(&k.circle, &k.channel).is_some());
+            .filter(|k| self.cache.channel(&k.circle, &k.channel).is_some());
         let target = keep.or_else(|| {
-            self.store
+            self.cache
                 .circles
                 .first()
                 .map(|c| ChannelKey::new(&c.id, "general"))
@@ -109,7 +109,7 @@ impl App {
         match live {
             LiveEvent::Message(m) => {
                 if !m.display_name.is_empty() {
-                    self.store
+                    self.cache
                         .names
                         .insert(m.author.clone(), m.display_name.clone());
                 }
@@ -125,7 +125,7 @@ impl App {
             LiveEvent::Circle { change, circle } => match change {
                 CircleChange::Left => {
                     let was_active = self.active.as_ref().is_some_and(|k| k.circle == circle.id);
-                    self.store.remove_circle(&circle.id);
+                    self.cache.remove_circle(&circle.id);
                     if was_active {
                         return self.leave_active_circle();
                     }
@@ -133,7 +133,7 @@ impl App {
                 }
                 CircleChange::Renamed => {
                     // A first name (e.g. right after creating) is no news.
-                    let old = self.store.circle(&circle.id).map(|c| c.name.clone());
+                    let old = self.cache.circle(&circle.id).map(|c| c.name.clone());
                     let new = circle.label();
                     let in_active = self.active.as_ref().is_some_and(|k| k.circle == circle.id);
                     let news = old.is_some_and(|o| !o.is_empty() && o != circle.name);
@@ -148,7 +148,7 @@ impl App {
                 }
                 CircleChange::Joined | CircleChange::Other => {
                     let id = circle.id.clone();
-                    let known = self.store.circle(&id).is_some();
+                    let known = self.cache.circle(&id).is_some();
                     self.upsert_circle_keep_counts(circle);
                     let mut fx = refresh_circle(&id);
                     if !known && self.active.is_none() {
@@ -158,12 +158,12 @@ impl App {
                 }
             },
             LiveEvent::Peer(p) => {
-                self.store.add_peer(p);
+                self.cache.add_peer(p);
                 Vec::new()
             }
             LiveEvent::DisplayName { node_id, name } => {
-                let old = self.store.name_of(&node_id, "");
-                self.store.names.insert(node_id.clone(), name.clone());
+                let old = self.cache.name_of(&node_id, "");
+                self.cache.names.insert(node_id.clone(), name.clone());
                 if node_id == self.my_id() {
                     if let Some(n) = self.node.as_mut() {
                         n.display_name = name;
@@ -173,7 +173,7 @@ impl App {
                         NoticeKind::Event,
                         format!(
                             "{old} is now known as {}.",
-                            self.store.name_of(&node_id, "")
+                            self.cache.name_of(&node_id, "")
                         ),
                     );
                 }
@@ -185,7 +185,7 @@ impl App {
     /// Whether a node is a member of the active circle.
     fn in_active_circle(&self, node_id: &str) -> bool {
         let Some(k) = &self.active else { return false };
-        self.store
+        self.cache
             .members
             .get(&k.circle)
             .is_some_and(|ms| ms.iter().any(|m| m.node_id == node_id))
@@ -193,11 +193,11 @@ impl App {
 
     /// Updates a circle from an event, which may lack the counters.
     pub(super) fn upsert_circle_keep_counts(&mut self, mut c: crate::model::CircleView) {
-        if let Some(old) = self.store.circle(&c.id) {
+        if let Some(old) = self.cache.circle(&c.id) {
             c.member_count = c.member_count.max(old.member_count);
             c.peer_count = c.peer_count.max(old.peer_count);
         }
-        self.store.upsert_circle(c);
+        self.cache.upsert_circle(c);
     }
 
     /// A channel event: re-list the circle's channels (and members), and say
@@ -224,7 +224,7 @@ impl App {
         let who = if node_id == self.my_id() {
             "You".to_string()
         } else {
-            self.store.name_of(&node_id, "")
+            self.cache.name_of(&node_id, "")
         };
         let ch = format!("#{}", sanitize_line(&channel));
         let text = match change {
@@ -257,7 +257,7 @@ impl App {
         } else {
             0
         };
-        if !self.store.log_mut(&key).push_message(m) {
+        if !self.cache.log_mut(&key).push_message(m) {
             return;
         }
         if is_active {
@@ -267,7 +267,7 @@ impl App {
                 self.new_below += 1;
             }
         } else if !own {
-            let log = self.store.log_mut(&key);
+            let log = self.cache.log_mut(&key);
             log.unread += 1;
             if mention {
                 log.mentions += 1;

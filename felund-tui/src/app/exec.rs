@@ -1,4 +1,4 @@
-//! Running a parsed slash command: local ones answer at once from the store,
+//! Running a parsed slash command: local ones answer at once from the cache,
 //! the rest become [`Request`]s whose answers [`super::events`] handles.
 
 use super::{App, ChannelKey, Effect, Modal, NoticeKind};
@@ -44,7 +44,7 @@ impl App {
                 self.notice(NoticeKind::Info, text);
             }
             Command::Name(Some(name)) => return request(Request::SetDisplayName { name }),
-            Command::CircleSwitch(query) => match self.store.find_circle(&query) {
+            Command::CircleSwitch(query) => match self.cache.find_circle(&query) {
                 Some(c) => {
                     let id = c.id.clone();
                     return self.switch_to_circle(&id);
@@ -75,7 +75,7 @@ impl App {
             Command::CircleName(name) => request(Request::RenameCircle { circle, name }),
             Command::CircleLeave => {
                 let label = self
-                    .store
+                    .cache
                     .circle(&circle)
                     .map(|c| c.label())
                     .unwrap_or_default();
@@ -128,16 +128,16 @@ impl App {
         }
     }
 
-    /// `/circles`: from the store.
+    /// `/circles`: from the cache.
     fn list_circles(&mut self) {
-        if self.store.circles.is_empty() {
+        if self.cache.circles.is_empty() {
             self.notice(NoticeKind::Info, NO_CIRCLE);
             return;
         }
         let me = self.my_id().to_string();
         let active = self.active.as_ref().map(|k| k.circle.clone());
         let lines: Vec<String> = self
-            .store
+            .cache
             .circles
             .iter()
             .map(|c| {
@@ -146,7 +146,7 @@ impl App {
                 } else {
                     "○"
                 };
-                let peers = self.store.peer_count(&c.id, &me);
+                let peers = self.cache.peer_count(&c.id, &me);
                 format!(
                     "{mark} {} [{}] — {} member{}, {peers} peer{}",
                     c.label(),
@@ -163,14 +163,14 @@ impl App {
         }
     }
 
-    /// `/channels`: from the store.
+    /// `/channels`: from the cache.
     fn list_channels(&mut self) {
         let Some(active) = self.active.clone() else {
             self.notice(NoticeKind::Error, NO_CIRCLE);
             return;
         };
         let lines: Vec<String> = self
-            .store
+            .cache
             .channels_of(&active.circle)
             .iter()
             .map(|c| {
@@ -193,7 +193,7 @@ impl App {
                     let who: Vec<String> = c
                         .pending
                         .iter()
-                        .map(|n| self.store.name_of(n, short_id(n)))
+                        .map(|n| self.cache.name_of(n, short_id(n)))
                         .collect();
                     line.push_str(&format!(" (asking to join: {})", who.join(", ")));
                 }

@@ -113,7 +113,7 @@ impl App {
         if self.scroll < max {
             return Vec::new();
         }
-        let log = self.store.log_mut(&key);
+        let log = self.cache.log_mut(&key);
         match (&log.older, log.loading) {
             (Some(cursor), false) => {
                 let before = Some(cursor.clone());
@@ -138,7 +138,7 @@ impl App {
 
     /// Ctrl+N/Ctrl+P, Alt+Down/Alt+Up: the next or previous channel.
     fn cycle_channel(&mut self, step: isize) -> Vec<Effect> {
-        let order = self.store.navigation_order();
+        let order = self.cache.navigation_order();
         if order.is_empty() {
             return Vec::new();
         }
@@ -210,9 +210,9 @@ impl App {
         })]
     }
 
-    /// Sets the active channel to `key` if it exists in the store.
+    /// Sets the active channel to `key` if it exists in the cache.
     pub(super) fn switch_if_known(&mut self, key: ChannelKey) -> Option<Vec<Effect>> {
-        self.store.channel(&key.circle, &key.channel)?;
+        self.cache.channel(&key.circle, &key.channel)?;
         Some(self.switch_to(key))
     }
 }

@@ -19,7 +19,7 @@ impl App {
             } => {
                 let key = ChannelKey::new(&circle, &channel);
                 let gap = self
-                    .store
+                    .cache
                     .log_mut(&key)
                     .merge_page(messages, next_before, older);
                 if let Some(before) = gap {
@@ -43,7 +43,7 @@ impl App {
             Response::CircleCreated { circle, code } => {
                 let id = circle.id.clone();
                 let label = circle.label();
-                self.store.upsert_circle(circle);
+                self.cache.upsert_circle(circle);
                 let mut fx = refresh_circle(&id);
                 fx.extend(self.switch_to_circle(&id));
                 self.modal = Some(Modal::invite(&label, Some(code)));
@@ -88,7 +88,7 @@ impl App {
             }
             Response::CircleLeft { circle, label } => {
                 let was_active = self.active.as_ref().is_some_and(|k| k.circle == circle);
-                self.store.remove_circle(&circle);
+                self.cache.remove_circle(&circle);
                 let fx = if was_active {
                     self.leave_active_circle()
                 } else {
@@ -118,7 +118,7 @@ impl App {
     /// Answers about channels, members, the node and searches.
     fn on_channel_response(&mut self, resp: Response) -> Vec<Effect> {
         match resp {
-            Response::Channels { circle, channels } => self.store.set_channels(&circle, channels),
+            Response::Channels { circle, channels } => self.cache.set_channels(&circle, channels),
             Response::ChannelCreated(ch) => {
                 let key = ChannelKey::new(&ch.circle_id, &ch.id);
                 let text = format!(
@@ -126,7 +126,7 @@ impl App {
                     sanitize_line(&ch.id),
                     ch.access.as_str()
                 );
-                self.store.upsert_channel(ch);
+                self.cache.upsert_channel(ch);
                 let fx = self.switch_to(key);
                 self.notice(NoticeKind::Info, text);
                 return fx;
@@ -134,7 +134,7 @@ impl App {
             Response::ChannelJoined { channel, requested } => {
                 let key = ChannelKey::new(&channel.circle_id, &channel.id);
                 let name = format!("#{}", sanitize_line(&channel.id));
-                self.store.upsert_channel(channel);
+                self.cache.upsert_channel(channel);
                 if requested {
                     self.notice(
                         NoticeKind::Info,
@@ -150,7 +150,7 @@ impl App {
                 let key = ChannelKey::new(&ch.circle_id, &ch.id);
                 let name = format!("#{}", sanitize_line(&ch.id));
                 let circle = ch.circle_id.clone();
-                self.store.upsert_channel(ch);
+                self.cache.upsert_channel(ch);
                 let fx = if self.active.as_ref() == Some(&key) {
                     self.switch_to_circle(&circle)
                 } else {
@@ -160,9 +160,9 @@ impl App {
                 return fx;
             }
             Response::Approved { channel, node_id } => {
-                let who = self.store.name_of(&node_id, short_id(&node_id));
+                let who = self.cache.name_of(&node_id, short_id(&node_id));
                 let name = format!("#{}", sanitize_line(&channel.id));
-                self.store.upsert_channel(channel);
+                self.cache.upsert_channel(channel);
                 self.notice(NoticeKind::Info, format!("Approved {who} into {name}."));
             }
             Response::Who {
@@ -170,7 +170,7 @@ impl App {
                 channel,
                 members,
             } => self.show_who(&circle, channel.as_deref(), members),
-            Response::Members { circle, members } => self.store.set_members(&circle, members),
+            Response::Members { circle, members } => self.cache.set_members(&circle, members),
             Response::Node { node, change } => self.on_node(node, change),
             Response::SearchResults {
                 query,
@@ -191,7 +191,7 @@ impl App {
     ) {
         let place = match channel {
             Some(ch) => format!("#{}", sanitize_line(ch)),
-            None => self.store.circle(circle).map_or_else(
+            None => self.cache.circle(circle).map_or_else(
                 || "this circle".into(),
                 |c| format!("circle '{}'", c.label()),
             ),
@@ -201,7 +201,7 @@ impl App {
             format!("{place} — {} member(s):", members.len()),
         );
         for m in members {
-            let name = self.store.name_of(&m.node_id, &m.display_name);
+            let name = self.cache.name_of(&m.node_id, &m.display_name);
             let tag = if m.is_self { " (you)" } else { "" };
             self.notice(
                 NoticeKind::Info,
@@ -225,13 +225,13 @@ impl App {
                 format!("Relay set to {}.", sanitize_line(&node.relay_url)),
             ),
             NodeChange::Debug => {
-                for line in super::debug::debug_lines(&node, self.clock) {
+                for line in super::debug::debug_lines(&node, self.zone) {
                     self.notice(NoticeKind::Info, line);
                 }
             }
         }
         if !node.display_name.is_empty() {
-            self.store
+            self.cache
                 .names
                 .insert(node.node_id.clone(), node.display_name.clone());
         }
@@ -255,7 +255,7 @@ impl App {
             Request::LoadMessages {
                 circle, channel, ..
             } => {
-                self.store
+                self.cache
                     .log_mut(&ChannelKey::new(circle, channel))
                     .loading = false;
                 "Could not load messages".to_string()

@@ -28,7 +28,7 @@ pub fn spans(app: &App, compact: bool) -> (Vec<Span<'static>>, String) {
         left.push(Span::styled(c.label(), theme::active()));
         left.push(sep());
         left.push(Span::raw(format!("#{}", sanitize_line(&k.channel))));
-        let peers = app.store.peer_count(&c.id, app.my_id());
+        let peers = app.cache.peer_count(&c.id, app.my_id());
         left.push(sep());
         left.push(Span::raw(format!(
             "{peers} peer{}",

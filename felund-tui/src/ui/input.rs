@@ -125,7 +125,7 @@ pub fn status_text(app: &App) -> (String, Style) {
             let detail = app
                 .active
                 .as_ref()
-                .and_then(|k| app.store.channel(&k.circle, &k.channel))
+                .and_then(|k| app.cache.channel(&k.circle, &k.channel))
                 .map(|c| {
                     format!(
                         " · #{} {} · {} member{}",

@@ -9,9 +9,9 @@ use ratatui::Frame;
 
 use super::{theme, wrap::wrap};
 use crate::app::{App, Conn, Entry, NoticeKind};
-use crate::clock::Clock;
 use crate::model::ChatMessage;
 use crate::text::{self, sanitize, sanitize_line};
+use crate::zone::DisplayZone;
 
 /// Continuation lines of a message start under the author (after `HH:MM `).
 const MESSAGE_INDENT: usize = 6;
@@ -69,7 +69,7 @@ fn message_lines(
     } else {
         Style::new()
     };
-    let name = app.store.author_of(m);
+    let name = app.cache.author_of(m);
     let name_style = if own {
         theme::own_author()
     } else {
@@ -77,7 +77,7 @@ fn message_lines(
     };
     let mut spans = vec![
         Span::styled(
-            format!("{} ", app.clock.time(m.created_ts)),
+            format!("{} ", app.zone.time(m.created_ts)),
             base.patch(theme::time()),
         ),
         Span::styled(name, base.patch(name_style)),
@@ -126,7 +126,7 @@ fn top_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 sanitize_line(&k.channel)
             )));
         }
-    } else if matches!(app.conn, Conn::Online) && app.store.circles.is_empty() {
+    } else if matches!(app.conn, Conn::Online) && app.cache.circles.is_empty() {
         out.extend(hint(
             "  You are in no circle yet: /circle create <name> or /join <code>.",
         ));
@@ -144,14 +144,14 @@ fn entry_lines(app: &App, i: usize, width: usize, my_names: &[String]) -> Vec<Li
     match entry {
         Entry::Message(m) => {
             let mut out = Vec::new();
-            let day = app.clock.day(m.created_ts);
+            let day = app.zone.day(m.created_ts);
             let prev_day = entries[..i].iter().rev().find_map(|e| match e {
-                Entry::Message(p) => Some(app.clock.day(p.created_ts)),
+                Entry::Message(p) => Some(app.zone.day(p.created_ts)),
                 Entry::Notice { .. } => None,
             });
             if let Some(d) = day {
                 if prev_day != Some(day) {
-                    out.push(divider(&Clock::day_label(d), width));
+                    out.push(divider(&DisplayZone::day_label(d), width));
                 }
             }
             out.extend(message_lines(app, m, width, my_names));

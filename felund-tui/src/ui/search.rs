@@ -45,7 +45,7 @@ fn place(app: &App, circle: Option<&str>) -> String {
 
 /// A circle's name, or its short id when it is not (or no longer) known.
 fn circle_label(app: &App, id: &str) -> String {
-    app.store
+    app.cache
         .circle(id)
         .map_or_else(|| short_id(id).to_string(), |c| c.label())
 }
@@ -149,7 +149,7 @@ fn result_line(
 ) -> Line<'static> {
     let mut spans = vec![
         Span::styled(if selected { "▶ " } else { "  " }, theme::title()),
-        Span::styled(format!("{} ", app.clock.stamp(m.created_ts)), theme::time()),
+        Span::styled(format!("{} ", app.zone.stamp(m.created_ts)), theme::time()),
     ];
     if all {
         let label = circle_label(app, &m.circle_id);
@@ -165,7 +165,7 @@ fn result_line(
     } else {
         theme::author(&m.author)
     };
-    spans.push(Span::styled(app.store.author_of(m), author_style));
+    spans.push(Span::styled(app.cache.author_of(m), author_style));
     spans.push(Span::raw(": "));
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     let body = sanitize_line(&m.text);

@@ -14,10 +14,10 @@ use crate::text::{fit, sanitize_line, width};
 pub fn lines(app: &App, w: usize) -> (Vec<Line<'static>>, usize) {
     let mut out = vec![Line::styled(fit(" Circles", w), theme::title())];
     let mut active_line = 0;
-    if app.store.circles.is_empty() {
+    if app.cache.circles.is_empty() {
         out.push(Line::styled(fit(" (none yet)", w), theme::dim()));
     }
-    for c in &app.store.circles {
+    for c in &app.cache.circles {
         let is_active_circle = app.active.as_ref().is_some_and(|k| k.circle == c.id);
         let (mark, style) = if is_active_circle {
             ("●", theme::active())
@@ -28,10 +28,10 @@ pub fn lines(app: &App, w: usize) -> (Vec<Line<'static>>, usize) {
             fit(&format!(" {mark} {}", c.label()), w),
             style,
         ));
-        for ch in app.store.channels_of(&c.id) {
+        for ch in app.cache.channels_of(&c.id) {
             let is_active =
                 is_active_circle && app.active.as_ref().is_some_and(|k| k.channel == ch.id);
-            let log = app.store.log(&crate::app::ChannelKey::new(&c.id, &ch.id));
+            let log = app.cache.log(&crate::app::ChannelKey::new(&c.id, &ch.id));
             let (unread, mentions) = log.map_or((0, 0), |l| (l.unread, l.mentions));
             let badge = match (unread, mentions) {
                 (0, _) => None,

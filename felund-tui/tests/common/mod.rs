@@ -4,9 +4,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use felund_tui::app::{Action, App, Effect, Entry};
-use felund_tui::clock::Clock;
 use felund_tui::event::{AppEvent, LiveEvent, Request, Response};
 use felund_tui::model::{ChannelView, ChatMessage, CircleView, Member, NodeView, Snapshot};
+use felund_tui::zone::DisplayZone;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;
@@ -106,7 +106,7 @@ pub fn feed(app: &mut App, ev: AppEvent) -> Vec<Effect> {
 /// An app of size `w`×`h`, connected, showing room/#general with its (empty)
 /// first page loaded.
 pub fn connected(w: u16, h: u16) -> App {
-    let mut app = App::new("/run/felund/felundd.sock", Clock::utc());
+    let mut app = App::new("/run/felund/felundd.sock", DisplayZone::utc());
     app.update(Action::Resize(w, h));
     let fx = feed(&mut app, AppEvent::Connected(Box::new(snapshot())));
     assert!(fx.contains(&Effect::Request(Request::LoadMessages {

@@ -74,7 +74,8 @@ fn channel_and_circle_events() {
     assert_eq!(
         to_value(&event(&ev).unwrap()),
         json!({"event": "circle", "kind": "renamed", "circle_id": "c1", "name": "friends",
-               "message_count": 0, "member_count": 0, "peer_count": 0, "last_message_ts": 0})
+               "message_count": 0, "member_count": 0, "peer_count": 0, "last_message_ts": 0,
+               "last_sync_ts": 0})
     );
 }
 

@@ -183,9 +183,10 @@ impl ChannelLog {
 /// the oldest missed messages are left to scrolling up.
 const MAX_GAP_PAGES: usize = 100;
 
-/// Everything the app has listed or learned from events.
+/// A cache of the daemon's state: everything the app has listed or learned from
+/// events (felundd owns the truth; this is refilled after every reconnect).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Store {
+pub struct Cache {
     /// Circles, sorted by label.
     pub circles: Vec<CircleView>,
     /// Channels of each circle: `general` first, then by name.
@@ -200,7 +201,7 @@ pub struct Store {
     pub peers: HashMap<String, HashMap<String, PeerView>>,
 }
 
-impl Store {
+impl Cache {
     /// Replaces circles, channels, members and peers with a fresh listing.
     /// Logs are kept, but marked as needing a reload.
     pub fn apply_snapshot(&mut self, snap: &Snapshot) {
@@ -449,7 +450,7 @@ mod tests {
 
     #[test]
     fn circles_sort_by_label_and_find_by_prefix_or_name() {
-        let mut s = Store::default();
+        let mut s = Cache::default();
         for (id, name) in [("bbb111", "zoo"), ("aaa222", "Alpha"), ("aab333", "")] {
             s.upsert_circle(CircleView {
                 id: id.into(),

@@ -1,31 +1,31 @@
-//! How timestamps are shown: in the local time zone when running, or at a fixed
+//! The time zone timestamps are shown in: in the local time zone when running, or at a fixed
 //! offset (UTC in tests) so rendering tests do not depend on the machine.
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, Offset, TimeZone, Utc};
 
 /// The time zone used to show message times and day dividers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
+pub enum DisplayZone {
     /// The machine's local time zone (with its daylight-saving rules).
     Local,
     /// A fixed offset from UTC.
     Fixed(FixedOffset),
 }
 
-impl Clock {
+impl DisplayZone {
     /// UTC: what tests use.
     pub fn utc() -> Self {
-        Clock::Fixed(Utc.fix())
+        DisplayZone::Fixed(Utc.fix())
     }
 
     /// A Unix time in this zone, `None` if out of range.
     fn at(self, ts: i64) -> Option<DateTime<FixedOffset>> {
         match self {
-            Clock::Local => Local
+            DisplayZone::Local => Local
                 .timestamp_opt(ts, 0)
                 .single()
                 .map(|t| t.fixed_offset()),
-            Clock::Fixed(off) => off.timestamp_opt(ts, 0).single(),
+            DisplayZone::Fixed(off) => off.timestamp_opt(ts, 0).single(),
         }
     }
 
@@ -68,15 +68,15 @@ mod tests {
 
     #[test]
     fn formats_in_the_given_zone() {
-        let c = Clock::utc();
+        let c = DisplayZone::utc();
         // 2024-05-07 10:32:00 UTC
         let ts = 1_715_077_920;
         assert_eq!(c.time(ts), "10:32");
         let day = c.day(ts).unwrap();
-        assert_eq!(Clock::day_label(day), "Tue 7 May 2024");
+        assert_eq!(DisplayZone::day_label(day), "Tue 7 May 2024");
         assert_eq!(c.date_time(ts), "2024-05-07 10:32:00");
         assert_eq!(c.stamp(ts), "2024-05-07 10:32");
-        let plus2 = Clock::Fixed(FixedOffset::east_opt(2 * 3600).unwrap());
+        let plus2 = DisplayZone::Fixed(FixedOffset::east_opt(2 * 3600).unwrap());
         assert_eq!(plus2.time(ts), "12:32");
         assert_eq!(c.time(i64::MAX), "--:--");
     }
