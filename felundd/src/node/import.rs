@@ -8,6 +8,7 @@
 //! decrypted — so nothing unverified enters the store. Importing twice is harmless.
 
 use felund_wire::control::AccessMode;
+use felund_wire::limits::MAX_ID_BYTES;
 use felund_wire::{CircleSecret, WireMessage};
 use rusqlite::Connection;
 use serde_json::{Map, Value};
@@ -63,7 +64,9 @@ fn parse_state(bytes: &[u8]) -> NodeResult<Value> {
     let node_id = obj(&v, "node")
         .and_then(|n| n.get("node_id"))
         .and_then(Value::as_str);
-    if node_id.is_none_or(|id| id.is_empty() || id.len() > 128) || obj(&v, "circles").is_none() {
+    if node_id.is_none_or(|id| id.is_empty() || id.len() > MAX_ID_BYTES)
+        || obj(&v, "circles").is_none()
+    {
         return Err(NodeError::InvalidArgument(
             "not a reference state file: it needs a \"node\" object with a node_id and a \"circles\" object".into(),
         ));
@@ -123,7 +126,7 @@ pub fn import(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let plausible = (8..=128).contains(&ref_id.len())
+    let plausible = (8..=MAX_ID_BYTES).contains(&ref_id.len())
         && ref_id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
