@@ -36,14 +36,7 @@ fn proc_stat(pid: u32) -> (u64, u64) {
             .get(12)
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    (ticks, rss)
+    (ticks, felund_tests::rss_kib(pid))
 }
 
 async fn five_daemon_chain() -> Res<()> {

@@ -12,19 +12,7 @@ use std::time::{Duration, Instant};
 
 use felund_tests::reference::Reference;
 use felund_tests::relays::{RelayKind, RelayProcess};
-use felund_tests::Daemon;
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
+use felund_tests::{rss_kib, Daemon};
 
 async fn measure(
     kind: RelayKind,

@@ -58,6 +58,19 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     panic!("timed out after {DEADLINE:?} waiting for {what}");
 }
 
+/// Resident memory of process `pid` in KiB (`VmRSS` in `/proc/PID/status`), 0 if unknown.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// A running felundd in its own temp dir.
 pub struct Daemon {
     child: Option<Child>,
@@ -251,6 +264,7 @@ impl Drop for Daemon {
 
 pub mod chat;
 pub mod fake_peer;
+pub mod hostile_relay;
 pub mod postgres;
 pub mod reference;
 pub mod relays;

@@ -11,7 +11,22 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::reference::Reference;
-use crate::{bin, free_port, DEADLINE};
+use crate::{bin, free_port, Daemon, DEADLINE};
+
+/// A daemon that syncs through the relay at `relay` and can be reached no other way: the
+/// address it advertises is dead, so peers cannot gossip with it directly.
+pub fn daemon_behind_relay(relay: &str, name: &str) -> Daemon {
+    Daemon::start_with(&[
+        "--advertise",
+        "127.0.0.1:1",
+        "--relay",
+        relay,
+        "--name",
+        name,
+        "--sync-interval",
+        "1",
+    ])
+}
 
 /// Which relay implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,23 +6,9 @@
 //! no duplicates.
 
 use felund_tests::reference::Reference;
-use felund_tests::relays::{RelayKind, RelayProcess};
+use felund_tests::relays::{daemon_behind_relay, RelayKind, RelayProcess};
 use felund_tests::{wait_until, Daemon};
 use serde_json::Value;
-
-/// A daemon reachable only through `relay` (its advertised address is dead).
-fn isolated(relay: &str, name: &str) -> Daemon {
-    Daemon::start_with(&[
-        "--advertise",
-        "127.0.0.1:1",
-        "--relay",
-        relay,
-        "--name",
-        name,
-        "--sync-interval",
-        "1",
-    ])
-}
 
 fn texts(d: &Daemon, circle: &str) -> Vec<String> {
     d.ctl_json(&["inbox", "--circle-id", circle, "--limit", "1000"])
@@ -51,8 +37,8 @@ fn shared_circle(a: &Daemon, b: &Daemon) -> String {
 
 fn chat_both_ways_through(kind: RelayKind, r: Option<&Reference>) {
     let relay = RelayProcess::start(kind, r);
-    let a = isolated(&relay.url(), "alice");
-    let b = isolated(&relay.url(), "bob");
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    let b = daemon_behind_relay(&relay.url(), "bob");
     let circle = shared_circle(&a, &b);
     a.ctl_one(&["send", "--circle-id", &circle, "from alice"]);
     wait_for_text(&b, &circle, "from alice");
@@ -93,7 +79,7 @@ fn restarts_of_felund_relay_and_of_a_daemon_lose_and_duplicate_nothing() {
 #[test]
 fn a_backlog_larger_than_one_pull_page_arrives_whole_through_felund_relay() {
     let relay = RelayProcess::start(RelayKind::Felund, None);
-    let a = isolated(&relay.url(), "alice");
+    let a = daemon_behind_relay(&relay.url(), "alice");
     let circle = {
         let v = a.ctl_one(&["invite", "--name", "backlog"]);
         v["circle"]["circle_id"]
@@ -122,7 +108,7 @@ fn a_backlog_larger_than_one_pull_page_arrives_whole_through_felund_relay() {
     wait_until("alice to push everything", || {
         a.ctl_one(&["status"])["relay_ok"] == true
     });
-    let b = isolated(&relay.url(), "bob");
+    let b = daemon_behind_relay(&relay.url(), "bob");
     b.ctl_one(&["join", &code]);
     wait_until("bob to get all 1,200", || {
         b.ctl_json(&["circles"])
@@ -166,8 +152,8 @@ fn messages_sent_while_the_php_relay_is_down_arrive_once_it_returns_without_dupl
 /// restart: everything arrives once.
 fn outage_and_restart(kind: RelayKind, r: Option<&Reference>) {
     let mut relay = RelayProcess::start(kind, r);
-    let a = isolated(&relay.url(), "alice");
-    let mut b = isolated(&relay.url(), "bob");
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    let mut b = daemon_behind_relay(&relay.url(), "bob");
     let circle = shared_circle(&a, &b);
     a.ctl_one(&["send", "--circle-id", &circle, "before the outage"]);
     wait_for_text(&b, &circle, "before the outage");
@@ -216,8 +202,8 @@ fn a_relay_that_is_down_at_start_does_not_block_local_chat_and_is_used_once_up()
     };
     let mut relay = RelayProcess::start(RelayKind::AioHttp, Some(&r));
     relay.stop();
-    let a = isolated(&relay.url(), "alice");
-    let b = isolated(&relay.url(), "bob");
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    let b = daemon_behind_relay(&relay.url(), "bob");
     let circle = shared_circle(&a, &b);
     a.ctl_one(&["send", "--circle-id", &circle, "queued while down"]);
     assert_eq!(texts(&a, &circle), ["queued while down"]);
@@ -234,7 +220,7 @@ fn relay_set_at_runtime_is_used_and_remembered_across_restarts() {
     };
     let relay = RelayProcess::start(RelayKind::AioHttp, Some(&r));
     let mut a = Daemon::start_with(&["--advertise", "127.0.0.1:1", "--sync-interval", "1"]);
-    let b = isolated(&relay.url(), "bob");
+    let b = daemon_behind_relay(&relay.url(), "bob");
     let circle = shared_circle(&a, &b);
     let v: Value = a.ctl_one(&["relay", &relay.url()]);
     assert_eq!(v["relay_url"], relay.url());

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use felund_tests::postgres::PgCluster;
-use felund_tests::relays::http_get;
+use felund_tests::relays::{daemon_behind_relay, http_get};
 use felund_tests::{bin, free_port, wait_until, Daemon, DEADLINE};
 use tempfile::TempDir;
 
@@ -68,20 +68,6 @@ impl Drop for Instance {
     }
 }
 
-/// A daemon reachable only through `relay` (its advertised address is dead).
-fn isolated(relay: &str, name: &str) -> Daemon {
-    Daemon::start_with(&[
-        "--advertise",
-        "127.0.0.1:1",
-        "--relay",
-        relay,
-        "--name",
-        name,
-        "--sync-interval",
-        "1",
-    ])
-}
-
 fn has_text(d: &Daemon, circle: &str, text: &str) -> bool {
     d.ctl_json(&["inbox", "--circle-id", circle, "--limit", "1000"])
         .iter()
@@ -107,8 +93,8 @@ fn daemons_on_two_relay_instances_sharing_postgres_chat_both_ways_with_push() {
     let url = cluster.create_database("relay_scale");
     let one = Instance::start(&url);
     let two = Instance::start(&url);
-    let alice = isolated(&one.url(), "alice");
-    let bob = isolated(&two.url(), "bob");
+    let alice = daemon_behind_relay(&one.url(), "alice");
+    let bob = daemon_behind_relay(&two.url(), "bob");
 
     let invite = alice.ctl_one(&["invite", "--name", "scaled"]);
     let circle = invite["circle"]["circle_id"]

@@ -10,20 +10,8 @@ use std::process::Command;
 
 use felund_client::api;
 use felund_tests::relays::{RelayKind, RelayProcess};
-use felund_tests::{wait_until, Daemon};
+use felund_tests::{rss_kib, wait_until, Daemon};
 use tokio_stream::StreamExt;
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn raise_fd_limit() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};

@@ -7,6 +7,7 @@
 //! - [`events`]: the bus that fans committed changes out to subscribers.
 //! - [`gossip`]: direct TCP sync with peers (reference-compatible + extensions).
 //! - [`relay`]: relay/rendezvous client (presence, push, pull, WebSocket push).
+//! - [`limits`]: caps on what is read from relays.
 //! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
 //! - [`daemon`]: wiring and lifecycle.
 //!
@@ -20,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod gossip;
 pub mod grpc;
+pub mod limits;
 pub mod model;
 pub mod node;
 pub mod relay;

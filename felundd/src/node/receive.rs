@@ -2,6 +2,8 @@
 //! validation, circle check, MAC/envelope verification, then one batched store
 //! write. Nothing unverified is stored.
 
+use std::borrow::Borrow;
+
 use felund_wire::WireMessage;
 use serde_json::Value;
 
@@ -61,18 +63,19 @@ pub async fn gossip_messages(
     Ok(Received { stored, rejected })
 }
 
-/// Verifies relay-style envelopes (anchor pull/push; PROTOCOL.md §4, relay rule)
-/// and stores the good ones.
-pub async fn relay_envelopes(
+/// Verifies relay-style envelopes (relay and anchor pull/push; PROTOCOL.md §4, relay
+/// rule) and stores the good ones. `values` is consumed one at a time, so a caller may
+/// parse each object only when it is needed.
+pub async fn relay_envelopes<V: Borrow<Value>>(
     node: &Node,
     circle: &Circle,
-    values: &[Value],
+    values: impl IntoIterator<Item = V>,
     source: &str,
 ) -> Result<Received, NodeError> {
     let mut good = Vec::new();
     let mut rejected = 0;
     for v in values {
-        match WireMessage::verify_relay(v, &circle.secret) {
+        match WireMessage::verify_relay(v.borrow(), &circle.secret) {
             Ok(m) if m.circle_id == circle.circle_id => good.push(m),
             _ => rejected += 1,
         }

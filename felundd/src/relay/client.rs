@@ -1,7 +1,8 @@
 //! `RelayClient`: the relay/rendezvous HTTP API (PROTOCOL.md §8) as a client, one
 //! circle at a time, every request signed with the circle's API signing key.
-//! Everything a relay answers is treated as untrusted input: shapes are checked
-//! and a relay that lies gets a [`RelayError`], never a panic.
+//! Everything a relay answers is treated as untrusted input: answers are read only
+//! up to [`MAX_RELAY_ANSWER_BYTES`](crate::limits::MAX_RELAY_ANSWER_BYTES) and then in place (see [`answer`]), shapes are
+//! checked, and a relay that lies gets a [`RelayError`], never a panic.
 
 use std::time::Duration;
 
@@ -10,15 +11,13 @@ use felund_wire::ids::circle_hint;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use super::answer::{self, Ack, Objects, PeersAnswer, PullAnswer, PushAnswer};
+use crate::limits::RELAY_PEERS_LIMIT;
 use crate::model::Circle;
 use crate::node::{now_ts, random_hex};
 
-/// Time allowed for one request.
+/// Time allowed for one request, reading the answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// Largest pull page we ask for (the reference relays' maximum).
-pub const PULL_LIMIT: u32 = 500;
-/// Most messages per push (the relay's limit).
-pub const PUSH_BATCH: usize = 50;
 
 /// Why a relay request failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,19 +36,32 @@ pub enum RelayError {
     /// The relay answered something that is not the documented shape.
     #[error("relay sent an unexpected answer: {0}")]
     BadAnswer(String),
+    /// The answer is larger than any legitimate one; it was not read past the cap.
+    #[error(
+        "relay answer is larger than the {cap}-byte cap{}; not reading it",
+        declared.map(|d| format!(" (it announced {d} bytes)")).unwrap_or_default()
+    )]
+    TooLarge {
+        /// The cap, [`MAX_RELAY_ANSWER_BYTES`](crate::limits::MAX_RELAY_ANSWER_BYTES).
+        cap: usize,
+        /// The size the relay announced (`Content-Length`), if it did.
+        declared: Option<u64>,
+    },
 }
 
 /// One page of pulled messages.
-#[derive(Debug, Clone)]
+#[derive(Debug, Default)]
 pub struct PullPage {
-    /// Message objects, unverified.
-    pub messages: Vec<Value>,
+    /// Message objects, screened by size but unverified.
+    pub objects: Objects,
     /// The relay's clock.
     pub server_time: i64,
     /// felund-relay's lossless cursor (absent on reference relays).
     pub cursor: Option<i64>,
     /// More rows remain after this page (felund-relay only).
     pub more: bool,
+    /// Size of the answer in bytes.
+    pub bytes: usize,
 }
 
 /// A peer found through the relay.
@@ -136,13 +148,15 @@ impl RelayClient {
         &self.base
     }
 
+    /// Sends one signed request; returns the answer's body, at most
+    /// [`MAX_RELAY_ANSWER_BYTES`](crate::limits::MAX_RELAY_ANSWER_BYTES) of it.
     async fn request(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
-    ) -> Result<Value, RelayError> {
+    ) -> Result<Vec<u8>, RelayError> {
         let body_bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let ts = now_ts();
         let nonce = random_hex(16);
@@ -160,27 +174,15 @@ impl RelayClient {
                 .header("Content-Type", "application/json")
                 .body(body_bytes);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| RelayError::Transport(e.without_url().to_string()))?;
+        let resp = req.send().await.map_err(answer::transport)?;
         let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| RelayError::Transport(e.without_url().to_string()))?;
         if !status.is_success() {
             return Err(RelayError::Status {
                 status: status.as_u16(),
-                body: text.chars().take(200).collect(),
+                body: answer::read_quoted(resp).await,
             });
         }
-        let v: Value =
-            serde_json::from_str(&text).map_err(|_| RelayError::BadAnswer("not JSON".into()))?;
-        if v.get("ok") != Some(&Value::Bool(true)) {
-            return Err(RelayError::BadAnswer("no \"ok\":true".into()));
-        }
-        Ok(v)
+        answer::read_capped(resp).await
     }
 
     /// Registers presence in the circle with our TCP endpoint, for `ttl_s` seconds.
@@ -211,86 +213,55 @@ impl RelayClient {
             "ttl_s": ttl_s,
             "signing_key": hex::encode(self.key),
         });
-        self.request(Method::POST, "/register", &[], Some(&body))
-            .await
-            .map(|_| ())
+        let body = self
+            .request(Method::POST, "/register", &[], Some(&body))
+            .await?;
+        answer::parse::<Ack>(&body).map(|_| ())
     }
 
     /// Removes our presence record.
     pub async fn unregister(&self) -> Result<(), RelayError> {
         let body = json!({"node_id": self.node_id, "circle_hint": self.hint});
-        self.request(Method::DELETE, "/register", &[], Some(&body))
-            .await
-            .map(|_| ())
+        let body = self
+            .request(Method::DELETE, "/register", &[], Some(&body))
+            .await?;
+        answer::parse::<Ack>(&body).map(|_| ())
     }
 
     /// Other live nodes of the circle with a TCP endpoint.
     pub async fn peers(&self) -> Result<Vec<RelayPeer>, RelayError> {
-        let v = self
+        let body = self
             .request(
                 Method::GET,
                 "/peers",
-                &[("circle_hint", self.hint.clone()), ("limit", "200".into())],
+                &[
+                    ("circle_hint", self.hint.clone()),
+                    ("limit", RELAY_PEERS_LIMIT.to_string()),
+                ],
                 None,
             )
             .await?;
-        let list = v
-            .get("peers")
-            .and_then(Value::as_array)
-            .ok_or_else(|| RelayError::BadAnswer("peers is not a list".into()))?;
-        let mut out = Vec::new();
-        for p in list {
-            let Some(node_id) = p.get("node_id").and_then(Value::as_str) else {
-                continue;
-            };
-            if node_id == self.node_id || node_id.is_empty() || node_id.len() > 128 {
-                continue;
-            }
-            let endpoints = p
-                .get("endpoints")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for e in endpoints {
-                if e.get("transport").and_then(Value::as_str) != Some("tcp") {
-                    continue;
-                }
-                let host = e.get("host").and_then(Value::as_str).unwrap_or_default();
-                let port = e
-                    .get("port")
-                    .and_then(Value::as_u64)
-                    .filter(|p| (1..=65535).contains(p));
-                if let (false, Some(port)) = (host.is_empty() || host.len() > 255, port) {
-                    let addr = if host.contains(':') {
-                        format!("[{host}]:{port}")
-                    } else {
-                        format!("{host}:{port}")
-                    };
-                    out.push(RelayPeer {
-                        node_id: node_id.to_string(),
-                        addr,
-                    });
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        let answer: PeersAnswer = answer::parse(&body)?;
+        Ok(answer::tcp_peers(&answer.peers.0, &self.node_id))
     }
 
-    /// Pushes envelopes (at most [`PUSH_BATCH`]). Returns how many the relay stored.
+    /// Pushes envelopes (at most [`RELAY_PUSH_BATCH`](crate::limits::RELAY_PUSH_BATCH)).
+    /// Returns how many the relay stored.
     pub async fn push(&self, envelopes: Vec<Value>) -> Result<u64, RelayError> {
         let body = json!({"circle_hint": self.hint, "messages": envelopes});
-        let v = self
+        let body = self
             .request(Method::POST, "/messages", &[], Some(&body))
             .await?;
-        Ok(v.get("stored").and_then(Value::as_u64).unwrap_or(0))
+        let answer: PushAnswer = answer::parse(&body)?;
+        Ok(answer::int(answer.stored).map_or(0, |n| n.max(0) as u64))
     }
 
-    /// Pulls one page after `cursor`.
-    pub async fn pull(&self, cursor: PullCursor) -> Result<PullPage, RelayError> {
+    /// Pulls one page of at most `limit` objects after `cursor`. Objects larger than any real
+    /// message are counted and dropped unread (see [`answer::screen`]).
+    pub async fn pull(&self, cursor: PullCursor, limit: u32) -> Result<PullPage, RelayError> {
         let mut query = vec![
             ("circle_hint", self.hint.clone()),
-            ("limit", PULL_LIMIT.to_string()),
+            ("limit", limit.to_string()),
         ];
         match cursor {
             PullCursor::Since(s) => query.push(("since", s.to_string())),
@@ -299,17 +270,14 @@ impl RelayClient {
                 query.push(("after_seq", n.to_string()));
             }
         }
-        let v = self.request(Method::GET, "/messages", &query, None).await?;
-        let messages = v
-            .get("messages")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| RelayError::BadAnswer("messages is not a list".into()))?;
+        let body = self.request(Method::GET, "/messages", &query, None).await?;
+        let answer: PullAnswer = answer::parse(&body)?;
         Ok(PullPage {
-            messages,
-            server_time: v.get("server_time").and_then(Value::as_i64).unwrap_or(0),
-            cursor: v.get("cursor").and_then(Value::as_i64),
-            more: v.get("more").and_then(Value::as_bool).unwrap_or(false),
+            objects: answer::screen(&answer.messages.0),
+            server_time: answer::int(answer.server_time).unwrap_or(0),
+            cursor: answer::int(answer.cursor),
+            more: answer::flag(answer.more).unwrap_or(false),
+            bytes: body.len(),
         })
     }
 

@@ -2,6 +2,7 @@
 //! PHP or aiohttp relays, or `felund-relay`).
 //!
 //! - [`client`]: `RelayClient`, the signed HTTP API.
+//! - [`answer`]: reading relay answers bounded in size and count (see [`crate::limits`]).
 //! - [`sync`]: `RelaySync`, one circle through one relay (presence, push, pull).
 //! - [`ws`]: the WebSocket push subscription.
 //!
@@ -12,6 +13,7 @@
 //! without a restart. A relay that is down or lying never blocks local chat or
 //! gossip: each pair runs in its own task.
 
+pub mod answer;
 pub mod client;
 pub mod sync;
 pub mod ws;

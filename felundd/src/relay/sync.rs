@@ -8,17 +8,30 @@
 //! server-time `since` minus one second with dedup), verify and store. A cycle runs
 //! every [`POLL`] (or [`POLL_WITH_PUSH`] while the WebSocket push is up), at once
 //! when a message is stored locally, and backs off with jitter after failures.
+//!
+//! Under a flood (anyone can post objects under a circle's hint to the reference
+//! relays): objects larger than any real message are skipped unread with one log line
+//! per page or pushed frame, and the cursor moves past them as past any page. A page
+//! too large to read makes the puller ask for fewer objects per page until one fits,
+//! and grow back once pages are small again, so a page of junk never wedges the sync.
+//! On a reference relay (`since` cursor) a page smaller than what was stored since the
+//! last pull loses the rest, exactly as it does for the reference's own clients.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use felund_wire::limits::{MAX_MSG_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
 use rand::Rng;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use super::client::{PullCursor, RelayClient, RelayError, PUSH_BATCH};
+use super::answer::Objects;
+use super::client::{PullCursor, RelayClient, RelayError};
 use crate::counters::RelayHealth;
+use crate::limits::{
+    MAX_RELAY_ANSWER_BYTES, RELAY_PULL_LIMIT, RELAY_PUSHED_QUEUE, RELAY_PUSH_BATCH,
+};
 use crate::model::Circle;
 use crate::node::{now_ts, random_nonce12, receive, Node};
 use crate::store::candidates::Source;
@@ -55,6 +68,8 @@ pub struct RelaySync {
     circle: Circle,
     pulled: VecDeque<String>,
     pulled_set: HashSet<String>,
+    /// Objects asked for per pull page: [`RELAY_PULL_LIMIT`], less while pages are too large.
+    pull_limit: u32,
 }
 
 impl RelaySync {
@@ -68,6 +83,7 @@ impl RelaySync {
             circle,
             pulled: VecDeque::new(),
             pulled_set: HashSet::new(),
+            pull_limit: RELAY_PULL_LIMIT,
         }
     }
 
@@ -79,7 +95,7 @@ impl RelaySync {
     /// Runs until the task is aborted.
     pub async fn run(mut self, advertise: String, can_anchor: bool) {
         let mut bus = self.node.subscribe_wire();
-        let (pushed_tx, mut pushed_rx) = mpsc::channel::<Vec<serde_json::Value>>(64);
+        let (pushed_tx, mut pushed_rx) = mpsc::channel::<Objects>(RELAY_PUSHED_QUEUE);
         let ws = tokio::spawn(super::ws::listen(
             self.client.clone(),
             Arc::clone(self.node.counters()),
@@ -151,7 +167,7 @@ impl RelaySync {
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => { ws.abort(); return; }
                     },
-                    Some(batch) = pushed_rx.recv() => self.store_pulled(&batch).await,
+                    Some(batch) = pushed_rx.recv() => self.store_pulled(batch).await,
                 }
             }
         }
@@ -226,7 +242,7 @@ impl RelaySync {
             let batch = self
                 .node
                 .store()
-                .read(move |conn| message_sql::after_seq(conn, &cid, mark, PUSH_BATCH))
+                .read(move |conn| message_sql::after_seq(conn, &cid, mark, RELAY_PUSH_BATCH))
                 .await
                 .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))?;
             let Some(last) = batch.last().map(|m| m.seq) else {
@@ -256,45 +272,63 @@ impl RelaySync {
         let saved = self.cursor(pull_key(&self.url)).await?;
         let mut cursor = parse_cursor(saved.as_deref());
         for _ in 0..MAX_PAGES {
-            let page = self.client.pull(cursor).await?;
-            self.store_pulled(&page.messages).await;
+            let page = match self.client.pull(cursor, self.pull_limit).await {
+                Ok(page) => page,
+                Err(RelayError::TooLarge { declared, .. }) if self.pull_limit > 1 => {
+                    let smaller = smaller_page(self.pull_limit, declared);
+                    tracing::warn!(relay = %self.url, circle = %self.circle.circle_id,
+                        from = self.pull_limit, to = smaller,
+                        "relay answer over {MAX_RELAY_ANSWER_BYTES} bytes; asking for smaller pages");
+                    self.pull_limit = smaller;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if page.bytes < MAX_RELAY_ANSWER_BYTES / 4 {
+                self.pull_limit = (self.pull_limit * 2).min(RELAY_PULL_LIMIT);
+            }
+            let more = page.more;
             let next = match page.cursor {
                 Some(seq) => PullCursor::AfterSeq(seq),
                 // Same-second storage can be missed with `since = server_time`; step
                 // back one second and let dedup absorb the overlap.
                 None => PullCursor::Since((page.server_time - 1).max(0)),
             };
+            self.store_pulled(page.objects).await;
             if next != cursor {
                 cursor = next;
                 self.save_cursor(pull_key(&self.url), format_cursor(cursor))
                     .await?;
             }
-            if !page.more {
+            if !more {
                 break;
             }
         }
         Ok(())
     }
 
-    /// Verifies and stores pulled or pushed relay objects.
-    async fn store_pulled(&mut self, values: &[serde_json::Value]) {
-        if values.is_empty() {
+    /// Verifies and stores pulled or pushed relay objects, one log line for the oversized
+    /// ones a relay sent.
+    async fn store_pulled(&mut self, objects: Objects) {
+        if objects.skipped > 0 {
+            tracing::warn!(relay = %self.url, circle = %self.circle.circle_id,
+                skipped = objects.skipped, skipped_bytes = objects.skipped_bytes,
+                "relay sent objects over {MAX_RELAY_OBJECT_BYTES} bytes, larger than any real message; skipped them");
+        }
+        if objects.kept.is_empty() {
             return;
         }
-        for id in values
-            .iter()
-            .filter_map(|v| v.get("msg_id").and_then(|x| x.as_str()))
-        {
-            if self.pulled_set.insert(id.to_string()) {
-                self.pulled.push_back(id.to_string());
-                if self.pulled.len() > PULLED_MEMORY {
-                    if let Some(old) = self.pulled.pop_front() {
-                        self.pulled_set.remove(&old);
-                    }
-                }
-            }
-        }
         let source = format!("relay:{}", self.url);
+        let (pulled, pulled_set) = (&mut self.pulled, &mut self.pulled_set);
+        // Parsed one at a time, each dropped once verified: a small object can still take
+        // many times its size as a `Value`.
+        let values = objects.kept.iter().map(|raw| {
+            let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            if let Some(id) = v.get("msg_id").and_then(Value::as_str) {
+                remember(pulled, pulled_set, id);
+            }
+            v
+        });
         match receive::relay_envelopes(&self.node, &self.circle, values, &source).await {
             Ok(r) if r.rejected > 0 => {
                 tracing::warn!(relay = %self.url, rejected = r.rejected, "relay sent messages that fail verification")
@@ -303,6 +337,34 @@ impl RelaySync {
             Err(e) => tracing::warn!("cannot store relay messages: {e}"),
         }
     }
+}
+
+/// Remembers a pulled msg_id (so it is not pushed back), forgetting the oldest beyond
+/// [`PULLED_MEMORY`]. Ids longer than any real one are not remembered: they cannot match a
+/// stored message, and would let a relay fill this memory.
+fn remember(pulled: &mut VecDeque<String>, pulled_set: &mut HashSet<String>, id: &str) {
+    if id.len() > MAX_MSG_ID_BYTES || !pulled_set.insert(id.to_string()) {
+        return;
+    }
+    pulled.push_back(id.to_string());
+    if pulled.len() > PULLED_MEMORY {
+        if let Some(old) = pulled.pop_front() {
+            pulled_set.remove(&old);
+        }
+    }
+}
+
+/// The page size to ask for after a page of `limit` was too large: what would have fitted
+/// in three quarters of the cap, judging by the size the relay announced, else an eighth;
+/// always at most half and at least one.
+fn smaller_page(limit: u32, declared: Option<u64>) -> u32 {
+    let guess = match declared {
+        Some(len) if len > 0 => {
+            (u64::from(limit) * (MAX_RELAY_ANSWER_BYTES as u64 * 3 / 4) / len) as u32
+        }
+        _ => limit / 8,
+    };
+    guess.min(limit / 2).max(1)
 }
 
 fn parse_cursor(saved: Option<&str>) -> PullCursor {
@@ -342,6 +404,29 @@ mod tests {
         }
         assert_eq!(parse_cursor(None), PullCursor::Since(0));
         assert_eq!(parse_cursor(Some("garbage")), PullCursor::Since(0));
+    }
+
+    #[test]
+    fn a_too_large_page_shrinks_to_what_fits_and_never_below_one() {
+        let cap = MAX_RELAY_ANSWER_BYTES as u64;
+        // 500 objects of 1 MB announced: ask for what fits three quarters of the cap.
+        let n = smaller_page(500, Some(500 * 1_000_000));
+        assert!(n > 1 && u64::from(n) * 1_000_000 <= cap * 3 / 4, "{n}");
+        // Barely over: still at least halve. Unknown size: an eighth.
+        assert_eq!(smaller_page(500, Some(cap + 1)), 250);
+        assert_eq!(smaller_page(500, None), 62);
+        assert_eq!(smaller_page(2, None), 1);
+        assert_eq!(smaller_page(2, Some(u64::MAX)), 1);
+    }
+
+    #[test]
+    fn pulled_memory_ignores_ids_longer_than_any_real_one() {
+        let (mut q, mut set) = (VecDeque::new(), HashSet::new());
+        remember(&mut q, &mut set, "a-real-id");
+        remember(&mut q, &mut set, &"x".repeat(MAX_MSG_ID_BYTES + 1));
+        remember(&mut q, &mut set, "a-real-id");
+        assert_eq!(q.len(), 1);
+        assert!(set.contains("a-real-id"));
     }
 
     #[test]

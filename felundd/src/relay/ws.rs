@@ -3,28 +3,47 @@
 //! handed to the circle's [`RelaySync`](super::sync::RelaySync) to verify and store.
 //! A relay without the endpoint (the PHP relay) or a dropped connection leaves
 //! polling in charge; we retry with backoff.
+//!
+//! A WebSocket message is bounded like an HTTP answer ([`MAX_RELAY_ANSWER_BYTES`]: a
+//! longer one drops the connection unread, and since the relay would replay it on
+//! reconnect, polling alone serves for a while), its objects are screened by size the same
+//! way, and at most [`RELAY_PUSHED_QUEUE`](crate::limits::RELAY_PUSHED_QUEUE) batches wait for the sync task, so a relay
+//! that pushes faster than we store is slowed down rather than buffered.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use super::answer::{self, Objects, RawList};
 use super::client::RelayClient;
 use crate::counters::Counters;
+use crate::limits::{MAX_RELAY_ANSWER_BYTES, MAX_RELAY_OBJECTS_PER_ANSWER};
 
 /// Retry delay after a dropped connection.
 const RETRY: Duration = Duration::from_secs(5);
-/// Retry delay when the relay has no push endpoint.
-const RETRY_NO_ENDPOINT: Duration = Duration::from_secs(300);
-/// Largest frame accepted from the relay.
-const MAX_FRAME: usize = 8 * 1024 * 1024;
+/// Retry delay when the relay has no push endpoint, or pushed a message over the cap (its
+/// replay on reconnect would be the same: polling copes better).
+const RETRY_LATER: Duration = Duration::from_secs(300);
+
+/// How a push connection ended.
+enum Ended {
+    /// `out` is closed: the sync is gone.
+    Stopped,
+    /// The relay closed it or the connection failed.
+    Dropped,
+    /// The relay sent a message over [`MAX_RELAY_ANSWER_BYTES`].
+    TooLarge,
+}
 
 /// Keeps a push connection up for `client`'s circle, sending each pushed batch of
 /// message objects to `out`. Ends when `out` is closed.
-pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sender<Vec<Value>>) {
+pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sender<Objects>) {
     let set_connected = |up: bool| {
         if let Ok(mut h) = counters.relay.lock() {
             h.push_connected = up;
@@ -32,9 +51,9 @@ pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sen
     };
     loop {
         let url = client.ws_url();
-        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-            .max_message_size(Some(MAX_FRAME))
-            .max_frame_size(Some(MAX_FRAME));
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_RELAY_ANSWER_BYTES))
+            .max_frame_size(Some(MAX_RELAY_ANSWER_BYTES));
         let wait = match tokio_tungstenite::connect_async_with_config(
             url.as_str(),
             Some(config),
@@ -42,33 +61,31 @@ pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sen
         )
         .await
         {
-            Ok((mut stream, _)) => {
+            Ok((stream, _)) => {
                 tracing::debug!(relay = %client.api_root(), "relay push connected");
                 set_connected(true);
-                while let Some(frame) = stream.next().await {
-                    match frame {
-                        Ok(Message::Text(text)) => {
-                            if let Some(messages) = parse_messages(text.as_str()) {
-                                if out.send(messages).await.is_err() {
-                                    set_connected(false);
-                                    return;
-                                }
-                            }
-                        }
-                        Ok(Message::Close(_)) | Err(_) => break,
-                        Ok(_) => {}
+                let ended = forward(stream, &out).await;
+                set_connected(false);
+                match ended {
+                    Ended::Stopped => return,
+                    Ended::Dropped => {
+                        tracing::debug!(relay = %client.api_root(), "relay push disconnected; polling meanwhile");
+                        RETRY
+                    }
+                    Ended::TooLarge => {
+                        tracing::warn!(relay = %client.api_root(),
+                            "relay pushed a message over {MAX_RELAY_ANSWER_BYTES} bytes; polling only for {} s",
+                            RETRY_LATER.as_secs());
+                        RETRY_LATER
                     }
                 }
-                set_connected(false);
-                tracing::debug!(relay = %client.api_root(), "relay push disconnected; polling meanwhile");
-                RETRY
             }
-            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            Err(WsError::Http(resp)) => {
                 tracing::debug!(
                     status = resp.status().as_u16(),
                     "relay has no push endpoint; polling only"
                 );
-                RETRY_NO_ENDPOINT
+                RETRY_LATER
             }
             Err(e) => {
                 tracing::debug!("relay push connection failed: {e}");
@@ -82,13 +99,48 @@ pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sen
     }
 }
 
-/// The message objects of a `MESSAGES` frame; anything else is ignored.
-fn parse_messages(text: &str) -> Option<Vec<Value>> {
-    let v: Value = serde_json::from_str(text).ok()?;
-    if v.get("t")?.as_str()? != "MESSAGES" {
+/// Hands every `MESSAGES` frame of a connection to `out` until it ends.
+async fn forward<S>(mut stream: S, out: &mpsc::Sender<Objects>) -> Ended
+where
+    S: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
+{
+    while let Some(frame) = stream.next().await {
+        match frame {
+            Ok(Message::Text(text)) => {
+                if let Some(messages) = parse_messages(text.as_str()) {
+                    if out.send(messages).await.is_err() {
+                        return Ended::Stopped;
+                    }
+                }
+            }
+            Ok(Message::Close(_)) => return Ended::Dropped,
+            Ok(_) => {}
+            Err(WsError::Capacity(_)) => return Ended::TooLarge,
+            Err(e) => {
+                tracing::debug!("relay push connection failed: {e}");
+                return Ended::Dropped;
+            }
+        }
+    }
+    Ended::Dropped
+}
+
+/// A pushed frame; other fields are ignored.
+#[derive(Deserialize)]
+struct PushFrame<'a> {
+    #[serde(borrow)]
+    t: Option<&'a RawValue>,
+    #[serde(borrow)]
+    messages: Option<RawList<'a, MAX_RELAY_OBJECTS_PER_ANSWER>>,
+}
+
+/// The message objects of a `MESSAGES` frame, screened by size; anything else is ignored.
+fn parse_messages(text: &str) -> Option<Objects> {
+    let frame: PushFrame = serde_json::from_str(text).ok()?;
+    if frame.t?.get() != r#""MESSAGES""# {
         return None;
     }
-    v.get("messages")?.as_array().cloned()
+    Some(answer::screen(&frame.messages?.0))
 }
 
 #[cfg(test)]
@@ -99,11 +151,29 @@ mod tests {
     fn only_messages_frames_are_taken() {
         assert_eq!(
             parse_messages(r#"{"t":"MESSAGES","messages":[{"a":1}],"server_time":1}"#)
-                .map(|m| m.len()),
+                .map(|m| m.kept.len()),
             Some(1)
         );
         assert!(parse_messages(r#"{"t":"PING"}"#).is_none());
         assert!(parse_messages("not json").is_none());
         assert!(parse_messages(r#"{"t":"MESSAGES","messages":"x"}"#).is_none());
+    }
+
+    #[test]
+    fn oversized_objects_in_a_frame_are_counted_not_kept() {
+        let big = format!(
+            r#"{{"pad":"{}"}}"#,
+            "x".repeat(felund_wire::limits::MAX_RELAY_OBJECT_BYTES)
+        );
+        let frame = format!(r#"{{"t":"MESSAGES","messages":[{big},{{"a":1}},{big}]}}"#);
+        let objects = parse_messages(&frame).expect("a MESSAGES frame");
+        assert_eq!(objects.kept.len(), 1);
+        assert_eq!((objects.skipped, objects.skipped_bytes), (2, 2 * big.len()));
+    }
+
+    #[test]
+    fn a_frame_with_more_objects_than_a_page_is_ignored() {
+        let many = vec!["{}"; MAX_RELAY_OBJECTS_PER_ANSWER + 1].join(",");
+        assert!(parse_messages(&format!(r#"{{"t":"MESSAGES","messages":[{many}]}}"#)).is_none());
     }
 }
