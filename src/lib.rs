@@ -83,6 +83,19 @@ pub struct Daemon {
     /// Gossip port on 127.0.0.1.
     pub port: u16,
     extra_args: Vec<String>,
+    umask: Option<u32>,
+}
+
+/// How to start a [`Daemon`], beyond extra flags.
+#[derive(Debug, Clone, Default)]
+pub struct DaemonOptions {
+    /// Extra flags.
+    pub extra: Vec<String>,
+    /// The API socket, instead of `<temp dir>/run/felundd.sock`. One outside the temp dir is
+    /// removed when the daemon is dropped.
+    pub socket: Option<PathBuf>,
+    /// The umask felundd starts with, instead of the test's.
+    pub umask: Option<u32>,
 }
 
 impl Daemon {
@@ -93,16 +106,27 @@ impl Daemon {
 
     /// Starts a daemon with extra flags.
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_opts(DaemonOptions {
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            ..DaemonOptions::default()
+        })
+    }
+
+    /// Starts a daemon as `opts` say.
+    pub fn start_opts(opts: DaemonOptions) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let state_dir = dir.path().join("state");
-        let socket = dir.path().join("run").join("felundd.sock");
+        let socket = opts
+            .socket
+            .unwrap_or_else(|| dir.path().join("run").join("felundd.sock"));
         let mut d = Self {
             child: None,
             state_dir,
             socket,
             port: free_port(),
             dir,
-            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            extra_args: opts.extra,
+            umask: opts.umask,
         };
         d.spawn();
         d
@@ -124,7 +148,18 @@ impl Daemon {
             .append(true)
             .open(self.log_path())
             .expect("log file");
-        let child = Command::new(bin("felundd"))
+        let mut cmd = match self.umask {
+            // The shell sets the umask and execs felundd in its place.
+            Some(mask) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("umask {mask:03o} && exec \"$0\" \"$@\""))
+                    .arg(bin("felundd"));
+                sh
+            }
+            None => Command::new(bin("felundd")),
+        };
+        let child = cmd
             .arg("--state-dir")
             .arg(&self.state_dir)
             .arg("--socket")
@@ -259,12 +294,17 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill();
+        // SIGKILL leaves the socket file; one outside the temp dir would outlive the test.
+        if !self.socket.starts_with(self.dir.path()) {
+            let _ = std::fs::remove_file(&self.socket);
+        }
     }
 }
 
 pub mod chat;
 pub mod fake_peer;
 pub mod hostile_relay;
+pub mod other_user;
 pub mod postgres;
 pub mod reference;
 pub mod relays;

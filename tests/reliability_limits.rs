@@ -6,9 +6,9 @@
 //! One command: `cargo test -p felund-tests --test reliability_limits`.
 
 use std::net::TcpStream;
-use std::process::Command;
 
 use felund_client::api;
+use felund_tests::other_user::Nobody;
 use felund_tests::relays::{RelayKind, RelayProcess};
 use felund_tests::{rss_kib, wait_until, Daemon};
 use tokio_stream::StreamExt;
@@ -112,29 +112,10 @@ fn a_thousand_idle_connections_and_a_hundred_subscribers_do_not_stop_sync_or_ser
 #[test]
 fn the_api_socket_refuses_other_users() {
     let d = Daemon::start();
-    let is_root = nix::unistd::Uid::effective().is_root();
-    let runuser = std::path::Path::new("/usr/sbin/runuser").exists()
-        || std::path::Path::new("/sbin/runuser").exists();
-    if !is_root || !runuser {
-        eprintln!("SKIPPED the_api_socket_refuses_other_users: needs root and runuser to act as another user");
+    let Some(nobody) = Nobody::new("the_api_socket_refuses_other_users") else {
         return;
-    }
-    // `nobody` may not even traverse the temp dirs; copy felundctl somewhere it can run.
-    let tool_dir = tempfile::tempdir().expect("temp dir");
-    let tool = tool_dir.path().join("felundctl");
-    std::fs::copy(felund_tests::bin("felundctl"), &tool).expect("copy felundctl");
-    let _ = Command::new("chmod")
-        .arg("755")
-        .arg(tool_dir.path())
-        .status();
-    let out = Command::new("runuser")
-        .args(["-u", "nobody", "--"])
-        .arg(&tool)
-        .arg("--socket")
-        .arg(&d.socket)
-        .arg("status")
-        .output()
-        .expect("runuser");
+    };
+    let out = nobody.felundctl(&d.socket, &["status"]);
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -76,13 +76,6 @@ fn report(err: &anyhow::Error, socket: &Path) -> ExitCode {
 /// The exit code and the stderr line (if any) for an error.
 fn classify(err: &anyhow::Error, socket: &Path) -> (u8, Option<String>) {
     let chain = || err.chain();
-    if chain().any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    }) {
-        // stdout was closed (e.g. `| head`): nothing more to say to anyone.
-        return (0, None);
-    }
     if let Some(e) = chain().find_map(|e| e.downcast_ref::<ConnectError>()) {
         return (2, Some(e.to_string()));
     }
@@ -99,16 +92,30 @@ fn classify(err: &anyhow::Error, socket: &Path) -> (u8, Option<String>) {
         }
         return (1, Some(format!("error: {}", status_text(status))));
     }
+    // Checked after the connection's own errors: felundd closing the socket is a broken pipe
+    // too, and must not pass for a closed stdout.
+    if chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    }) {
+        // stdout was closed (e.g. `| head`): nothing more to say to anyone.
+        return (0, None);
+    }
     (1, Some(format!("error: {}", one_line(&format!("{err:#}")))))
 }
 
 /// Whether a status was made on this side because the connection failed, rather
 /// than sent by felundd: such statuses carry the underlying error as their source.
+/// A connection felundd closes at once (another user's) ends as a broken pipe or as a
+/// cancelled request, depending on timing.
 fn is_transport_failure(status: &tonic::Status) -> bool {
     StdError::source(status).is_some()
         && matches!(
             status.code(),
-            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal
+            tonic::Code::Unavailable
+                | tonic::Code::Unknown
+                | tonic::Code::Internal
+                | tonic::Code::Cancelled
         )
 }
 
@@ -159,6 +166,25 @@ mod tests {
         assert!(line
             .unwrap()
             .starts_with("felundd is not running at /s.sock;"));
+    }
+
+    #[test]
+    fn felundd_closing_the_connection_is_a_lost_connection_not_a_closed_stdout() {
+        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
+        let status = tonic::Status::from_error(Box::new(pipe));
+        let (code, line) = classify_status(status);
+        assert_eq!(code, 2);
+        assert!(line
+            .unwrap()
+            .starts_with("lost the connection to felundd at /s.sock"));
+        // The same, seen as the request being cancelled.
+        let mut cancelled = tonic::Status::cancelled("operation was canceled");
+        cancelled.set_source(std::sync::Arc::new(io::Error::from(
+            io::ErrorKind::ConnectionReset,
+        )));
+        assert_eq!(classify_status(cancelled).0, 2);
+        // felundd's own refusals carry no source and stay exit 1.
+        assert_eq!(classify_status(tonic::Status::cancelled("x")).0, 1);
     }
 
     #[test]

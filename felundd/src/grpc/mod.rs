@@ -10,7 +10,6 @@ use std::future::Future;
 use felund_proto::v1::felund_server::FelundServer;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::UnixListenerStream;
 
 use crate::node::Node;
 
@@ -46,6 +45,7 @@ pub async fn serve(
                 // ImportState carries a whole reference state file.
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
         )
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
+        // Only this user (and root) is ever served: see `crate::socket::owner_only`.
+        .serve_with_incoming_shutdown(crate::socket::owner_only(listener), shutdown)
         .await
 }
