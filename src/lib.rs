@@ -205,11 +205,35 @@ impl Daemon {
         self.ctl_cmd(args).output().expect("run felundctl")
     }
 
+    /// Runs felundctl against this daemon with `input` on its standard input.
+    pub fn ctl_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .ctl_cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn felundctl");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_string();
+        // felundctl may stop reading early; a closed pipe is not the test's concern.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let out = child.wait_with_output().expect("run felundctl");
+        let _ = writer.join();
+        out
+    }
+
     /// A felundctl command (not yet run) against this daemon.
     pub fn ctl_cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin("felundctl"));
         cmd.arg("--socket").arg(&self.socket).args(args);
-        cmd.env_remove("FELUND_SOCKET");
+        // Nothing from the developer's environment changes what felundctl is given.
+        for var in ["FELUND_SOCKET", "FELUND_INVITE_CODE", "FELUND_CHANNEL_KEY"] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 

@@ -66,6 +66,10 @@ pub enum Command {
     Code(CircleArg),
 
     /// Join a circle from an invite code
+    #[command(after_help = "\
+Keep the code out of `ps` and shell history: `felundctl join -` reads it from the first line \
+of standard input, or put it in the FELUND_INVITE_CODE environment variable and give no CODE \
+(giving both is an error).")]
     Join(JoinArgs),
 
     /// List the circles this node is in
@@ -203,6 +207,7 @@ Install, e.g.:
 #[derive(Debug, Subcommand)]
 pub enum ChannelCommand {
     /// Create a channel
+    #[command(after_help = KEY_HELP)]
     Create {
         /// The channel's name
         name: String,
@@ -211,18 +216,20 @@ pub enum ChannelCommand {
         /// Who may join
         #[arg(long, value_enum, default_value_t = Access::Public)]
         access: Access,
-        /// The key members must give (required with --access key)
-        #[arg(long, required_if_eq("access", "key"))]
+        /// The key members must give (needed with --access key); `-` reads it from standard
+        /// input
+        #[arg(long)]
         key: Option<String>,
     },
 
     /// Join a channel (for an invite-only channel, ask to join)
+    #[command(after_help = KEY_HELP)]
     Join {
         /// The channel's name
         name: String,
         #[command(flatten)]
         circle: CircleArg,
-        /// The channel's key, for a key-protected channel
+        /// The channel's key, for a key-protected channel; `-` reads it from standard input
         #[arg(long)]
         key: Option<String>,
     },
@@ -291,11 +298,18 @@ pub struct ChannelArg {
     pub channel: String,
 }
 
-/// `join`'s invite code, given positionally or as `--code`.
+/// How to keep a channel key off the command line (`--help` of `channel create|join`).
+const KEY_HELP: &str = "\
+Keep the key out of `ps` and shell history: `--key -` reads it from the first line of \
+standard input, or put it in the FELUND_CHANNEL_KEY environment variable and give no --key \
+(giving both is an error).";
+
+/// `join`'s invite code, given positionally or as `--code` (`-`: standard input), or in
+/// `FELUND_INVITE_CODE` (see [`crate::secrets`]).
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("invite_code").required(true).args(["code", "code_option"])))]
+#[command(group(ArgGroup::new("invite_code").args(["code", "code_option"])))]
 pub struct JoinArgs {
-    /// The invite code (felund code)
+    /// The invite code (felund code), or `-` to read it from standard input
     #[arg(value_name = "CODE")]
     code: Option<String>,
 
@@ -305,12 +319,21 @@ pub struct JoinArgs {
 }
 
 impl JoinArgs {
-    /// The invite code, whichever way it was given.
+    /// The invite code as given on the command line, if it was.
+    pub fn given(&self) -> Option<&str> {
+        self.code.as_deref().or(self.code_option.as_deref())
+    }
+
+    /// Replaces the code with the one finally used (read from standard input or the
+    /// environment).
+    pub fn set_code(&mut self, code: String) {
+        self.code = Some(code);
+        self.code_option = None;
+    }
+
+    /// The invite code, once [`crate::secrets::resolve`] has filled it in.
     pub fn code(&self) -> &str {
-        self.code
-            .as_deref()
-            .or(self.code_option.as_deref())
-            .unwrap_or_default()
+        self.given().unwrap_or_default()
     }
 }
 

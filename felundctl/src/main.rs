@@ -18,20 +18,22 @@ mod commands;
 mod human;
 mod local;
 mod output;
+mod secrets;
 
 use std::error::Error as StdError;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use felund_client::{connect, paths, ConnectError};
 
 use crate::cli::{Cli, Command};
 use crate::output::Out;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse(); // usage errors exit 2, --help/--version exit 0
+    let mut cli = Cli::parse(); // usage errors exit 2, --help/--version exit 0
     let socket = paths::resolve_socket(cli.socket.clone());
     // Commands about felundctl itself never dial the daemon.
     let local = match &cli.command {
@@ -44,6 +46,10 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => report(&e, &socket),
         };
+    }
+    // Secrets kept off the command line are read before felundd is dialed.
+    if let Err(code) = take_secrets(&mut cli.command) {
+        return code;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,6 +67,37 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e, &socket),
+    }
+}
+
+/// Fills in the secrets `command` takes from standard input or the environment (see
+/// [`secrets`]). A usage error exits like clap's own (2); unreadable input is reported and
+/// gives exit code 1.
+fn take_secrets(command: &mut Command) -> Result<(), ExitCode> {
+    let env = |var: &str| std::env::var(var).ok();
+    // The lock is released at once: `send -` reads standard input later, on another thread.
+    let resolved = {
+        let mut stdin = io::stdin().lock();
+        let mut input = secrets::Input {
+            interactive: stdin.is_terminal(),
+            reader: &mut stdin,
+        };
+        secrets::resolve(command, env, &mut input)
+    };
+    match resolved {
+        Ok(()) => Ok(()),
+        Err(secrets::SecretError::Usage { missing, message }) => {
+            let kind = if missing {
+                ErrorKind::MissingRequiredArgument
+            } else {
+                ErrorKind::ArgumentConflict
+            };
+            Cli::command().error(kind, message).exit()
+        }
+        Err(secrets::SecretError::Input(message)) => {
+            let _ = writeln!(io::stderr(), "error: {}", one_line(&message));
+            Err(ExitCode::from(1))
+        }
     }
 }
 

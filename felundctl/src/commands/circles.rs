@@ -37,6 +37,9 @@ pub async fn invite(client: &mut ApiClient, out: &Out, name: Option<String>) -> 
     out.line("")?;
     out.line("Share this join command with a friend:")?;
     out.line(format!("  felundctl join {}", created.invite_code))?;
+    out.line(
+        "(or `felundctl join -` and paste the code, to keep it out of `ps` and shell history)",
+    )?;
     Ok(())
 }
 
