@@ -229,3 +229,48 @@ fn relay_set_at_runtime_is_used_and_remembered_across_restarts() {
     a.ctl_one(&["send", "--circle-id", &circle, "after setting the relay"]);
     wait_for_text(&b, &circle, "after setting the relay");
 }
+
+/// Relay health is about the relay in force and its latest attempt: a new URL starts
+/// afresh (no stale verdict carried over), and a relay that dies is reported failing,
+/// with when it was last tried and last reached.
+#[test]
+fn relay_health_describes_the_current_relay_and_its_latest_attempt() {
+    let mut relay = RelayProcess::start(RelayKind::Felund, None);
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    a.ctl_one(&["invite", "--name", "health"]);
+    wait_until("the relay to be reached", || {
+        let s = a.ctl_one(&["status"]);
+        s["relay_ok"] == true && s["relay_last_attempt"].as_i64() > Some(0)
+    });
+    assert!(a.ctl(&["relay"]).status.success());
+    let shown = String::from_utf8_lossy(&a.ctl(&["relay"]).stdout).into_owned();
+    assert!(shown.contains("(ok, last contact "), "{shown}");
+
+    // A new URL: nothing is known about it yet, and nothing from the old one shows.
+    let dead = format!("http://127.0.0.1:{}", felund_tests::free_port());
+    let s = a.ctl_one(&["relay", &dead]);
+    assert_eq!(s["relay_url"], dead.as_str());
+    assert_eq!(s["relay_ok"], false);
+    assert_eq!(s["relay_last_success"], 0, "{s}");
+    wait_until("the dead relay to be reported failing", || {
+        let s = a.ctl_one(&["status"]);
+        s["relay_ok"] == false && s["relay_last_attempt"].as_i64() > Some(0)
+    });
+    let shown = String::from_utf8_lossy(&a.ctl(&["relay"]).stdout).into_owned();
+    assert!(
+        shown.contains("(failing, last try ") && shown.contains("never reached"),
+        "{shown}"
+    );
+
+    // Back to the live relay, then it dies.
+    a.ctl_one(&["relay", &relay.url()]);
+    wait_until("the relay to be reached again", || {
+        a.ctl_one(&["status"])["relay_ok"] == true
+    });
+    relay.stop();
+    wait_until("the stopped relay to be reported failing", || {
+        a.ctl_one(&["status"])["relay_ok"] == false
+    });
+    let shown = String::from_utf8_lossy(&a.ctl(&["relay"]).stdout).into_owned();
+    assert!(shown.contains("last reached "), "{shown}");
+}

@@ -114,6 +114,7 @@ pub struct NodeInfoJson<'a> {
     live_links: u64,
     relay_ok: bool,
     relay_last_success: i64,
+    relay_last_attempt: i64,
     relay_last_error: &'a str,
     relay_push_connected: bool,
 }
@@ -143,6 +144,7 @@ pub fn node_info(n: &api::NodeInfo) -> NodeInfoJson<'_> {
         live_links: n.live_links,
         relay_ok: n.relay_ok,
         relay_last_success: n.relay_last_success,
+        relay_last_attempt: n.relay_last_attempt,
         relay_last_error: &n.relay_last_error,
         relay_push_connected: n.relay_push_connected,
     }

@@ -23,11 +23,16 @@ pub struct Counters {
     pub api_subscribers: AtomicU64,
 }
 
-/// How the relay connection is doing, as shown by `felundctl status`.
+/// How the node's relay is doing, as shown by `felundctl status`: always about the
+/// relay in force now (a change of relay starts it afresh) and its latest attempt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelayHealth {
+    /// The relay described (empty: none).
+    pub url: String,
     /// Whether the last relay request succeeded (false also when none was made).
     pub ok: bool,
+    /// Unix time of the last attempt to sync with it (0: not yet).
+    pub last_attempt: i64,
     /// Unix time of the last successful relay request (0: never).
     pub last_success: i64,
     /// The last error, empty when the last request succeeded.
@@ -64,6 +69,27 @@ impl Counters {
         counter.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Starts describing the relay `url` afresh (the node's relay changed): nothing is
+    /// known about it yet.
+    pub fn reset_relay(&self, url: &str) {
+        if let Ok(mut h) = self.relay.lock() {
+            *h = RelayHealth {
+                url: url.to_string(),
+                ..RelayHealth::default()
+            };
+        }
+    }
+
+    /// Updates the relay health with `f` if it describes `url` (syncs through other
+    /// relays, such as those named by web-client invite codes, do not count).
+    pub fn relay_health(&self, url: &str, f: impl FnOnce(&mut RelayHealth)) {
+        if let Ok(mut h) = self.relay.lock() {
+            if h.url == url {
+                f(&mut h);
+            }
+        }
+    }
+
     /// Reads every counter.
     pub fn snapshot(&self) -> CounterSnapshot {
         CounterSnapshot {
@@ -74,5 +100,33 @@ impl Counters {
             live_links: self.live_links.load(Ordering::Relaxed),
             relay: self.relay.lock().map(|r| r.clone()).unwrap_or_default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_health_follows_the_relay_in_force_only() {
+        let c = Counters::default();
+        c.reset_relay("http://a");
+        c.relay_health("http://a", |h| {
+            h.ok = true;
+            h.last_success = 5;
+        });
+        c.relay_health("http://other", |h| h.ok = false);
+        assert!(c.snapshot().relay.ok, "another relay's sync does not count");
+        c.reset_relay("http://b");
+        let h = c.snapshot().relay;
+        assert_eq!(
+            (h.url.as_str(), h.ok, h.last_success),
+            ("http://b", false, 0)
+        );
+        c.relay_health("http://a", |h| h.ok = true);
+        assert!(
+            !c.snapshot().relay.ok,
+            "the old relay's late answer is ignored"
+        );
     }
 }

@@ -130,13 +130,24 @@ fn relay_line(info: &api::NodeInfo) -> String {
     } else {
         ""
     };
-    if info.relay_ok {
-        format!("{url} (ok{push})")
-    } else if info.relay_last_error.is_empty() {
+    let now = chrono::Utc::now().timestamp();
+    let ago = |ts: i64| format!("{} ago", duration(now.saturating_sub(ts).max(0) as u64));
+    if info.relay_last_attempt == 0 {
         format!("{url} (not contacted yet)")
-    } else {
+    } else if info.relay_ok {
         format!(
-            "{url} (failing: {}{push})",
+            "{url} (ok, last contact {}{push})",
+            ago(info.relay_last_success)
+        )
+    } else {
+        let since = if info.relay_last_success == 0 {
+            "never reached".to_string()
+        } else {
+            format!("last reached {}", ago(info.relay_last_success))
+        };
+        format!(
+            "{url} (failing, last try {}: {}; {since}{push})",
+            ago(info.relay_last_attempt),
             clean_line(&info.relay_last_error)
         )
     }

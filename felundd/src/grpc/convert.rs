@@ -43,6 +43,7 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         relay_url: i.relay_url.unwrap_or_default(),
         relay_ok: i.counters.relay.ok,
         relay_last_success: i.counters.relay.last_success,
+        relay_last_attempt: i.counters.relay.last_attempt,
         relay_last_error: i.counters.relay.last_error.clone(),
         relay_push_connected: i.counters.relay.push_connected,
         config: i

@@ -180,6 +180,8 @@ impl Node {
                 .await?
                 .filter(|u| !u.is_empty()),
         };
+        let counters = Arc::new(Counters::default());
+        counters.reset_relay(relay.as_deref().unwrap_or_default());
         let node = Self {
             inner: Arc::new(Inner {
                 store,
@@ -190,7 +192,7 @@ impl Node {
                 events: EventBus::new(),
                 wire: broadcast::channel(WIRE_BUFFER).0,
                 sync_outcomes: broadcast::channel(64).0,
-                counters: Arc::new(Counters::default()),
+                counters,
                 started: Instant::now(),
             }),
         };
@@ -239,6 +241,9 @@ impl Node {
         self.store()
             .write(move |conn| meta::set(conn, meta::RELAY_URL, &stored))
             .await?;
+        self.inner
+            .counters
+            .reset_relay(url.as_deref().unwrap_or_default());
         if let Ok(mut r) = self.inner.relay_url.write() {
             *r = url;
         }

@@ -24,7 +24,7 @@ use std::time::Duration;
 use felund_wire::limits::{MAX_MSG_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
 use rand::Rng;
 use serde_json::{json, Value};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, Notify};
 
 use super::answer::Objects;
 use super::client::{PullCursor, RelayClient, RelayError};
@@ -96,10 +96,13 @@ impl RelaySync {
     pub async fn run(mut self, advertise: String, can_anchor: bool) {
         let mut bus = self.node.subscribe_wire();
         let (pushed_tx, mut pushed_rx) = mpsc::channel::<Objects>(RELAY_PUSHED_QUEUE);
+        let push_lost = Arc::new(Notify::new());
         let ws = tokio::spawn(super::ws::listen(
             self.client.clone(),
+            self.url.clone(),
             Arc::clone(self.node.counters()),
             pushed_tx,
+            Arc::clone(&push_lost),
         ));
         let mut last_register: Option<tokio::time::Instant> = None;
         let mut failures = 0u32;
@@ -168,15 +171,19 @@ impl RelaySync {
                         Err(broadcast::error::RecvError::Closed) => { ws.abort(); return; }
                     },
                     Some(batch) = pushed_rx.recv() => self.store_pulled(batch).await,
+                    // The push connection dropped: find out now whether the relay is
+                    // still there, instead of trusting the last poll for half a minute.
+                    _ = push_lost.notified() => break,
                 }
             }
         }
     }
 
     fn health(&self, f: impl FnOnce(&mut RelayHealth)) {
-        if let Ok(mut h) = self.node.counters().relay.lock() {
-            f(&mut h);
-        }
+        self.node.counters().relay_health(&self.url, |h| {
+            h.last_attempt = now_ts();
+            f(h);
+        });
     }
 
     fn push_connected(&self) -> bool {

@@ -43,11 +43,17 @@ enum Ended {
 
 /// Keeps a push connection up for `client`'s circle, sending each pushed batch of
 /// message objects to `out`. Ends when `out` is closed.
-pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sender<Objects>) {
+/// `lost` is notified when an established connection drops, so the sync checks the
+/// relay at once.
+pub async fn listen(
+    client: RelayClient,
+    relay_url: String,
+    counters: Arc<Counters>,
+    out: mpsc::Sender<Objects>,
+    lost: Arc<tokio::sync::Notify>,
+) {
     let set_connected = |up: bool| {
-        if let Ok(mut h) = counters.relay.lock() {
-            h.push_connected = up;
-        }
+        counters.relay_health(&relay_url, |h| h.push_connected = up);
     };
     loop {
         let url = client.ws_url();
@@ -66,6 +72,7 @@ pub async fn listen(client: RelayClient, counters: Arc<Counters>, out: mpsc::Sen
                 set_connected(true);
                 let ended = forward(stream, &out).await;
                 set_connected(false);
+                lost.notify_one();
                 match ended {
                     Ended::Stopped => return,
                     Ended::Dropped => {
