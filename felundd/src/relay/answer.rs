@@ -9,7 +9,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use felund_wire::limits::MAX_RELAY_OBJECT_BYTES;
+use felund_wire::limits::{MAX_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
 use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -235,7 +235,9 @@ pub(super) fn tcp_peers(records: &[&RawValue], own_node_id: &str) -> Vec<RelayPe
     records
         .iter()
         .filter_map(|raw| serde_json::from_str::<PeerRecord>(raw.get()).ok())
-        .filter(|p| p.node_id != own_node_id && !p.node_id.is_empty() && p.node_id.len() <= 128)
+        .filter(|p| {
+            p.node_id != own_node_id && !p.node_id.is_empty() && p.node_id.len() <= MAX_ID_BYTES
+        })
         .filter_map(|p| {
             let addr = p.endpoints.0.iter().find_map(|e| tcp_addr(e))?;
             Some(RelayPeer {

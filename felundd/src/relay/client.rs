@@ -10,6 +10,8 @@ use felund_wire::api_sign::{api_signing_key, sign_request};
 use felund_wire::ids::circle_hint;
 use reqwest::Method;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
 
 use super::answer::{self, Ack, Objects, PeersAnswer, PullAnswer, PushAnswer};
 use crate::limits::RELAY_PEERS_LIMIT;
@@ -133,6 +135,8 @@ impl RelayClient {
     pub fn http() -> reqwest::Client {
         reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            // A relay must not bounce our signed requests to somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("felundd/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default()
@@ -158,17 +162,13 @@ impl RelayClient {
         body: Option<&Value>,
     ) -> Result<Vec<u8>, RelayError> {
         let body_bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let ts = now_ts();
-        let nonce = random_hex(16);
-        let sig = sign_request(&self.key, method.as_str(), path, &body_bytes, ts, &nonce);
         let mut req = self
             .http
-            .request(method, format!("{}{path}", self.base))
-            .query(query)
-            .header("X-Felund-Node", &self.node_id)
-            .header("X-Felund-Ts", ts.to_string())
-            .header("X-Felund-Nonce", nonce)
-            .header("X-Felund-Signature", sig);
+            .request(method.clone(), format!("{}{path}", self.base))
+            .query(query);
+        for (name, value) in self.signature(method.as_str(), path, &body_bytes) {
+            req = req.header(name, value);
+        }
         if body.is_some() {
             req = req
                 .header("Content-Type", "application/json")
@@ -282,6 +282,37 @@ impl RelayClient {
     }
 
     /// The WebSocket push URL for this circle.
+    /// The request-signing headers for `method` on `path` (after `/v1`) with `body`.
+    fn signature(&self, method: &str, path: &str, body: &[u8]) -> [(&'static str, String); 4] {
+        let ts = now_ts();
+        let nonce = random_hex(16);
+        let sig = sign_request(&self.key, method, path, body, ts, &nonce);
+        [
+            ("X-Felund-Node", self.node_id.clone()),
+            ("X-Felund-Ts", ts.to_string()),
+            ("X-Felund-Nonce", nonce),
+            ("X-Felund-Signature", sig),
+        ]
+    }
+
+    /// The signed WebSocket upgrade request of the push feed: signed like every other
+    /// request, so a relay that requires signatures serves it and counts it among the
+    /// members' subscribers, not the unsigned ones.
+    pub fn ws_request(&self) -> Result<WsRequest, RelayError> {
+        let mut req = self
+            .ws_url()
+            .into_client_request()
+            .map_err(|e| RelayError::Transport(format!("bad push URL: {e}")))?;
+        for (name, value) in self.signature("GET", "/relay/ws", b"") {
+            let value = value
+                .parse()
+                .map_err(|_| RelayError::Transport("bad signature header".into()))?;
+            req.headers_mut().insert(name, value);
+        }
+        Ok(req)
+    }
+
+    /// The push feed's URL.
     pub fn ws_url(&self) -> String {
         let root = self
             .base

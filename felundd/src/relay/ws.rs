@@ -56,16 +56,18 @@ pub async fn listen(
         counters.relay_health(&relay_url, |h| h.push_connected = up);
     };
     loop {
-        let url = client.ws_url();
+        let request = match client.ws_request() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(relay = %client.api_root(), "cannot build the push request: {e}");
+                return;
+            }
+        };
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_RELAY_ANSWER_BYTES))
             .max_frame_size(Some(MAX_RELAY_ANSWER_BYTES));
-        let wait = match tokio_tungstenite::connect_async_with_config(
-            url.as_str(),
-            Some(config),
-            false,
-        )
-        .await
+        let wait = match tokio_tungstenite::connect_async_with_config(request, Some(config), false)
+            .await
         {
             Ok((stream, _)) => {
                 tracing::debug!(relay = %client.api_root(), "relay push connected");
@@ -87,6 +89,8 @@ pub async fn listen(
                     }
                 }
             }
+            // Not registered yet (the sync registers first thing): try again soon.
+            Err(WsError::Http(resp)) if resp.status().as_u16() == 401 => RETRY,
             Err(WsError::Http(resp)) => {
                 tracing::debug!(
                     status = resp.status().as_u16(),
