@@ -44,6 +44,8 @@ pub struct RelayProcess {
     kind: RelayKind,
     reference: Option<Reference>,
     child: Option<Child>,
+    /// Extra flags for `felund-relay`.
+    felund_args: Vec<String>,
     /// Its port on 127.0.0.1.
     pub port: u16,
     /// Temp dir with its database and log.
@@ -53,10 +55,20 @@ pub struct RelayProcess {
 impl RelayProcess {
     /// Starts a relay of `kind` (the reference kinds need `reference`).
     pub fn start(kind: RelayKind, reference: Option<&Reference>) -> Self {
+        Self::start_with(kind, reference, &[])
+    }
+
+    /// Starts our `felund-relay` with extra flags (e.g. `--require-signatures`).
+    pub fn start_felund(args: &[&str]) -> Self {
+        Self::start_with(RelayKind::Felund, None, args)
+    }
+
+    fn start_with(kind: RelayKind, reference: Option<&Reference>, args: &[&str]) -> Self {
         let mut r = Self {
             kind,
             reference: reference.cloned(),
             child: None,
+            felund_args: args.iter().map(|a| a.to_string()).collect(),
             port: free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
         };
@@ -120,6 +132,7 @@ impl RelayProcess {
                 let mut c = Command::new(bin("felund-relay"));
                 c.args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
                     .arg(self.db())
+                    .args(&self.felund_args)
                     .env("RUST_LOG", "info");
                 c
             }

@@ -274,3 +274,18 @@ fn relay_health_describes_the_current_relay_and_its_latest_attempt() {
     let shown = String::from_utf8_lossy(&a.ctl(&["relay"]).stdout).into_owned();
     assert!(shown.contains("last reached "), "{shown}");
 }
+
+/// A relay that requires signatures serves felundd in full, push included: felundd signs
+/// its WebSocket subscription like every other request.
+#[test]
+fn felundd_chats_and_gets_push_through_a_relay_that_requires_signatures() {
+    let relay = RelayProcess::start_felund(&["--require-signatures"]);
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    let b = daemon_behind_relay(&relay.url(), "bob");
+    let circle = shared_circle(&a, &b);
+    wait_until("bob's push connection", || {
+        b.ctl_one(&["status"])["relay_push_connected"] == true
+    });
+    a.ctl_one(&["send", "--circle-id", &circle, "signed all the way"]);
+    wait_for_text(&b, &circle, "signed all the way");
+}
