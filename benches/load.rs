@@ -79,6 +79,7 @@ async fn fan_out() -> Res<()> {
         streams.push(
             c.subscribe(api::SubscribeRequest {
                 circle: circle.clone(),
+                ..Default::default()
             })
             .await?
             .into_inner(),

@@ -72,6 +72,7 @@ fn parse_args() -> Result<(PathBuf, String), String> {
 async fn run(client: &mut ApiClient, circle: String) -> Result<(), String> {
     let request = api::SubscribeRequest {
         circle: circle.clone(),
+        ..Default::default()
     };
     // Once this returns, felundd has registered the subscription: nothing sent
     // from now on is missed.

@@ -762,6 +762,34 @@ fn watch_json_prints_events_caused_by_other_commands_then_exits_0_on_sigint() {
     assert_eq!(err, "", "nothing on stderr after Ctrl-C");
 }
 
+/// `watch --follow` waits out a daemon that dies and comes back, and replays what was
+/// stored in between: every message once, in order.
+#[test]
+fn watch_follow_survives_a_daemon_restart_without_missing_or_repeating_a_message() {
+    let mut d = Daemon::start();
+    let (id, _) = create_circle(&d, "c");
+    let w = Watch::start(&d, &["--json", "watch", "--follow", "-c", &id]);
+    let next_text = |w: &Watch| loop {
+        let v = w.next_json();
+        if v["event"] == "message" {
+            return v["text"].as_str().unwrap_or_default().to_string();
+        }
+    };
+    d.ctl_one(&["send", "-c", &id, "before"]);
+    assert_eq!(next_text(&w), "before");
+    d.kill();
+    d.start_again();
+    // Stored while the watcher is still away (or just back: either way, once).
+    d.ctl_one(&["send", "-c", &id, "during"]);
+    wait_until("watch to reconnect", || subscribers(&d) >= 1);
+    d.ctl_one(&["send", "-c", &id, "after"]);
+    assert_eq!(next_text(&w), "during");
+    assert_eq!(next_text(&w), "after");
+    let (status, err) = w.interrupt();
+    assert!(status.success(), "{err}");
+    assert!(err.is_empty(), "JSON mode prints no notes: {err}");
+}
+
 #[test]
 fn watch_text_prints_a_readable_line_per_message_and_exits_0_on_sigint() {
     let d = Daemon::start_with(&["--name", "alice"]);

@@ -52,6 +52,7 @@ fn a_thousand_idle_connections_and_a_hundred_subscribers_do_not_stop_sync_or_ser
             let s = c
                 .subscribe(api::SubscribeRequest {
                     circle: circle.clone(),
+                    ..Default::default()
                 })
                 .await
                 .expect("subscribe")

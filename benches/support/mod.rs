@@ -82,6 +82,7 @@ pub async fn send_to_event_latency(
         .clone()
         .subscribe(api::SubscribeRequest {
             circle: circle.to_string(),
+            ..Default::default()
         })
         .await?
         .into_inner();

@@ -32,6 +32,7 @@
 
 mod connect;
 pub mod paths;
+pub mod retry;
 pub mod text;
 
 pub use connect::{connect, ConnectError};

@@ -12,6 +12,7 @@ use std::time::Duration;
 mod rpc;
 
 use felund_client::api::{self, event};
+use felund_client::retry::Backoff;
 use felund_client::{connect, ApiClient};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
@@ -19,10 +20,8 @@ use crate::event::{AppEvent, Request};
 use crate::text::sanitize_line;
 use rpc::{live_event, perform, snapshot};
 
-/// First delay before reconnecting.
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-/// Longest delay between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Delays between reconnection attempts: 250 ms, doubling up to 5 s.
+const RECONNECT: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
 /// How long one request may take before it is reported as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -66,13 +65,13 @@ async fn supervise(
     events: UnboundedSender<AppEvent>,
 ) {
     let mut attempt = 0u32;
-    let mut delay = FIRST_BACKOFF;
     loop {
         attempt += 1;
+        let mut delay = RECONNECT.delay(attempt);
         match connect(&socket).await {
             Ok(client) => {
                 attempt = 0;
-                delay = FIRST_BACKOFF;
+                delay = RECONNECT.delay(1);
                 match session(client, &mut requests, &events).await {
                     None => return,
                     Some(reason) => {
@@ -108,7 +107,6 @@ async fn supervise(
                 }
             }
         }
-        delay = (delay * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -123,6 +121,9 @@ async fn session(
     let subscribed = client
         .subscribe(api::SubscribeRequest {
             circle: String::new(),
+            // A reconnect re-lists everything, and the open channel pages back to what
+            // it held; nothing needs replaying.
+            after_seq: 0,
         })
         .await;
     let mut stream = match subscribed {

@@ -310,6 +310,7 @@ mod tests {
             created_ts: 5,
             text: "hi".into(),
             own: true,
+            seq: 1,
         });
         assert_eq!((m.id.as_str(), m.author.as_str(), m.own), ("m1", "n", true));
         let ch = ChannelView::from(api::Channel {

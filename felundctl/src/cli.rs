@@ -180,7 +180,14 @@ of standard input, or put it in the FELUND_INVITE_CODE environment variable and 
     },
 
     /// Print live events (messages, channel, circle and peer changes) until Ctrl-C
-    Watch(OptCircleArg),
+    Watch {
+        #[command(flatten)]
+        circle: OptCircleArg,
+        /// Keep going when felundd restarts or goes away: reconnect and resume where the
+        /// stream stopped, with no message missed or repeated
+        #[arg(long, short = 'f')]
+        follow: bool,
+    },
 
     /// Print a shell completion script (needs no running felundd)
     #[command(after_help = "\

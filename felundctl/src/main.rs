@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let mut client = connect(&socket).await?;
-        commands::run(cli.command, &mut client, &Out::new(cli.json)).await
+        commands::run(cli.command, &mut client, &socket, &Out::new(cli.json)).await
     });
     // Don't wait for a blocked read of stdin (`send -`) to finish.
     runtime.shutdown_background();

@@ -152,7 +152,14 @@ fn name_show_or_set() {
 fn watch_and_peers_circle_optional() {
     assert!(matches!(
         parse(&["watch"]).unwrap().command,
-        Command::Watch(OptCircleArg { circle: None })
+        Command::Watch {
+            circle: OptCircleArg { circle: None },
+            follow: false
+        }
+    ));
+    assert!(matches!(
+        parse(&["watch", "--follow"]).unwrap().command,
+        Command::Watch { follow: true, .. }
     ));
     assert!(matches!(
         parse(&["peers", "-c", "x"]).unwrap().command,

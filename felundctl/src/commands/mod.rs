@@ -8,13 +8,20 @@ mod messages;
 mod node;
 mod watch;
 
+use std::path::Path;
+
 use felund_client::ApiClient;
 
 use crate::cli::{ChannelCommand, Command};
 use crate::output::Out;
 
 /// Run one subcommand against a connected felundd.
-pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow::Result<()> {
+pub async fn run(
+    command: Command,
+    client: &mut ApiClient,
+    socket: &Path,
+    out: &Out,
+) -> anyhow::Result<()> {
     match command {
         Command::Status { verbose } => node::status(client, out, verbose).await,
         Command::Name { name } => node::name(client, out, name).await,
@@ -49,7 +56,9 @@ pub async fn run(command: Command, client: &mut ApiClient, out: &Out) -> anyhow:
             limit,
             before,
         } => messages::inbox(client, out, circle.circle, channel.channel, limit, before).await,
-        Command::Watch(c) => watch::watch(client, out, c.circle).await,
+        Command::Watch { circle, follow } => {
+            watch::watch(client, socket, out, circle.circle, follow).await
+        }
         Command::Completions { .. } | Command::Manpages { .. } => {
             anyhow::bail!("this command runs without felundd (see crate::local)")
         }

@@ -1,45 +1,157 @@
 //! `watch`: print live events until Ctrl-C (or SIGTERM), or until felundd ends the
-//! stream. Both are a normal end (exit 0); a broken stream is an error.
+//! stream. Both are a normal end (exit 0); a broken stream is an error — unless
+//! `--follow` is given: then felundd going away (a restart, say) is waited out and the
+//! stream resumes where it stopped, replaying what was stored meanwhile (felundd's
+//! `after_seq`), so no message is missed or printed twice.
 
 use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
 
 use felund_client::api::{self, channel_event, circle_event, event};
-use felund_client::ApiClient;
-use tokio::signal::unix::{signal, SignalKind};
+use felund_client::retry::Backoff;
+use felund_client::{connect, ApiClient};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::human::{clean_line, message_line, or_dash, short};
 use crate::output::{self, Out};
 
-/// `watch [--circle-id C]`: Subscribe.
+/// Waits between reconnection attempts with `--follow`.
+const RECONNECT: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+
+/// Ctrl-C and SIGTERM: either ends `watch` normally.
+struct Stop {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Stop {
+    async fn requested(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// How one subscription ended.
+enum Ended {
+    /// Ctrl-C or SIGTERM.
+    Stopped,
+    /// felundd ended the stream (it is stopping).
+    Closed,
+}
+
+/// `watch [--circle-id C] [--follow]`: Subscribe.
 pub async fn watch(
     client: &mut ApiClient,
+    socket: &Path,
     out: &Out,
     circle: Option<String>,
+    follow: bool,
 ) -> anyhow::Result<()> {
     // Handlers go in before subscribing, so an early Ctrl-C is a clean exit too.
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let req = api::SubscribeRequest {
-        circle: circle.unwrap_or_default(),
+    let mut stop = Stop {
+        interrupt: signal(SignalKind::interrupt())?,
+        terminate: signal(SignalKind::terminate())?,
     };
-    let subscribe = client.subscribe(req);
+    let circle = circle.unwrap_or_default();
+    if !follow {
+        return match stream_once(client, out, &circle, 0, &mut stop, &mut 0).await? {
+            Ended::Stopped => Ok(()),
+            Ended::Closed => {
+                say(out, "felundd closed the event stream.");
+                Ok(())
+            }
+        };
+    }
+    // Everything stored from now on is printed exactly once, across reconnects.
+    let mut last_seq = client
+        .get_node_info(api::GetNodeInfoRequest {})
+        .await?
+        .into_inner()
+        .last_seq;
+    let mut current = client.clone();
+    loop {
+        let after = last_seq;
+        match stream_once(&mut current, out, &circle, after, &mut stop, &mut last_seq).await {
+            Ok(Ended::Stopped) => return Ok(()),
+            Ok(Ended::Closed) => say(out, "felundd closed the event stream; reconnecting…"),
+            Err(e) if is_lost(&e) => say(out, "lost felundd; reconnecting…"),
+            Err(e) => return Err(e),
+        }
+        match reconnect(socket, &mut stop).await {
+            Some(c) => current = c,
+            None => return Ok(()),
+        }
+        say(out, "reconnected to felundd; resuming.");
+    }
+}
+
+/// A note for people on stderr (text mode only: JSON consumers get events only).
+fn say(out: &Out, text: &str) {
+    if !out.is_json() {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+}
+
+/// Whether `err` means felundd went away (rather than refused something).
+fn is_lost(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<tonic::Status>().is_some_and(|s| {
+            matches!(
+                s.code(),
+                tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+            )
+        })
+    })
+}
+
+/// Dials until felundd answers; `None` when stopped meanwhile.
+async fn reconnect(socket: &Path, stop: &mut Stop) -> Option<ApiClient> {
+    let mut failures = 0;
+    loop {
+        if let Ok(c) = connect(socket).await {
+            return Some(c);
+        }
+        failures += 1;
+        tokio::select! {
+            () = tokio::time::sleep(RECONNECT.delay(failures)) => {}
+            () = stop.requested() => return None,
+        }
+    }
+}
+
+/// Subscribes (replaying what was stored after `after_seq`, if not 0) and prints events
+/// until the stream ends or a stop is requested; `last_seq` follows the messages
+/// printed.
+async fn stream_once(
+    client: &mut ApiClient,
+    out: &Out,
+    circle: &str,
+    after_seq: u64,
+    stop: &mut Stop,
+    last_seq: &mut u64,
+) -> anyhow::Result<Ended> {
+    let req = api::SubscribeRequest {
+        circle: circle.to_string(),
+        after_seq,
+    };
     let mut stream = tokio::select! {
-        r = subscribe => r?.into_inner(),
-        _ = interrupt.recv() => return Ok(()),
-        _ = terminate.recv() => return Ok(()),
+        r = client.subscribe(req) => r?.into_inner(),
+        () = stop.requested() => return Ok(Ended::Stopped),
     };
     loop {
         let next = tokio::select! {
             next = stream.message() => next?,
-            _ = interrupt.recv() => return Ok(()),
-            _ = terminate.recv() => return Ok(()),
+            () = stop.requested() => return Ok(Ended::Stopped),
         };
         let Some(ev) = next else {
-            if !out.is_json() {
-                let _ = writeln!(std::io::stderr(), "felundd closed the event stream.");
-            }
-            return Ok(());
+            return Ok(Ended::Closed);
         };
+        if let Some(event::Kind::Message(m)) = &ev.kind {
+            *last_seq = (*last_seq).max(m.seq);
+        }
         if out.is_json() {
             if let Some(json) = output::event(&ev) {
                 out.json(&json)?;

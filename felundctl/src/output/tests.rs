@@ -17,6 +17,7 @@ fn sample_message() -> api::Message {
         created_ts: 1_700_000_000,
         text: "hi \"there\"\n".into(),
         own: true,
+        seq: 7,
     }
 }
 

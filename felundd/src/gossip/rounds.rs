@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use felund_client::retry::Backoff;
 use felund_wire::frame::parse_host_port;
 use felund_wire::handshake::HandshakeError;
-use rand::Rng;
 use tokio::sync::{broadcast, Semaphore};
 use tokio::time::Instant;
 
@@ -234,13 +234,9 @@ fn spawn_session(
     });
 }
 
-/// interval × 2^(fails-1), capped, with ±20 % jitter so peers do not retry in step.
+/// interval × 2^(fails-1), capped at [`MAX_BACKOFF`] (felund's one retry policy).
 fn backoff(interval: Duration, fails: u32) -> Duration {
-    let base = interval
-        .saturating_mul(1u32 << fails.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF);
-    let jitter = rand::thread_rng().gen_range(0.8..1.2);
-    base.mul_f64(jitter)
+    Backoff::new(interval, MAX_BACKOFF).delay(fails)
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         message_count: i.message_count,
         peer_count: i.peer_count,
         dial_candidate_count: i.dial_candidate_count,
+        last_seq: i.last_seq.max(0) as u64,
         state_dir: i.settings.state_dir.display().to_string(),
         socket_path: i.settings.socket_path.display().to_string(),
         relay_url: i.relay_url.unwrap_or_default(),
@@ -130,6 +131,7 @@ pub(super) fn message(m: StoredMessage, me: &str) -> api::Message {
         display_name: w.display_name,
         created_ts: w.created_ts,
         text: w.text,
+        seq: m.seq.max(0) as u64,
     }
 }
 

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert;
 use crate::counters::Counters;
+use crate::events::NodeEvent;
 use crate::node::Node;
 
 /// The gRPC face of a [`Node`].
@@ -32,7 +33,40 @@ impl FelundService {
     fn me(&self) -> &str {
         self.node.node_id()
     }
+
+    /// The events replaying what was stored after `after_seq` (none when 0), and the
+    /// last seq they cover. More than [`MAX_REPLAY`] missed messages end in a `Lagged`
+    /// event, as for a subscriber that fell behind.
+    async fn replay(
+        &self,
+        after_seq: u64,
+        circle: Option<String>,
+    ) -> Result<(Vec<api::Event>, i64), Status> {
+        let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
+        if after == 0 {
+            return Ok((Vec::new(), 0));
+        }
+        let mut missed = self
+            .node
+            .messages_stored_after(after, circle, MAX_REPLAY + 1)
+            .await?;
+        let overflow = missed.len() > MAX_REPLAY;
+        missed.truncate(MAX_REPLAY);
+        let last = missed.last().map_or(after, |m| m.seq);
+        let me = self.me();
+        let mut events: Vec<api::Event> = missed
+            .into_iter()
+            .map(|m| convert::event(NodeEvent::Message(m), me))
+            .collect();
+        if overflow {
+            events.push(convert::lagged(1));
+        }
+        Ok((events, last))
+    }
 }
+
+/// Most messages one `Subscribe` replays after `after_seq`.
+const MAX_REPLAY: usize = 10_000;
 
 type Rpc<T> = Result<Response<T>, Status>;
 
@@ -288,16 +322,19 @@ impl Felund for FelundService {
     type SubscribeStream = EventStream;
 
     async fn subscribe(&self, req: Request<api::SubscribeRequest>) -> Rpc<Self::SubscribeStream> {
-        let selector = req.into_inner().circle;
-        // Subscribe before resolving so nothing published meanwhile is missed.
+        let req = req.into_inner();
+        // Subscribe before resolving and replaying so nothing published meanwhile is
+        // missed; replayed messages are dropped from the live part below.
         let rx = self.node.events().subscribe();
-        let filter = if selector.trim().is_empty() {
+        let filter = if req.circle.trim().is_empty() {
             None
         } else {
-            Some(self.node.resolve_circle(&selector).await?.circle_id)
+            Some(self.node.resolve_circle(&req.circle).await?.circle_id)
         };
         let me = self.me().to_string();
+        let (backlog, replayed_to) = self.replay(req.after_seq, filter.clone()).await?;
         let events = BroadcastStream::new(rx).filter_map(move |item| match item {
+            Ok(NodeEvent::Message(m)) if m.seq <= replayed_to => None,
             Ok(event) => {
                 let wanted = match (&filter, event.circle_id()) {
                     (Some(f), Some(c)) => f == c,
@@ -315,7 +352,8 @@ impl Felund for FelundService {
             .filter(|stopping| *stopping)
             .map(|_| None);
         let attached = SubscriberGuard::new(self.node.counters());
-        let stream = events
+        let stream = tokio_stream::iter(backlog.into_iter().map(Ok))
+            .chain(events)
             .map(Some)
             .merge(stop)
             .take_while(Option::is_some)

@@ -253,4 +253,18 @@ impl Node {
             .await
             .map_err(NodeError::from)
     }
+
+    /// Chat messages stored after `seq` (in one circle, or all), in storage order, at
+    /// most `limit`: what a client resuming a stream has missed.
+    pub async fn messages_stored_after(
+        &self,
+        seq: i64,
+        circle_id: Option<String>,
+        limit: usize,
+    ) -> NodeResult<Vec<StoredMessage>> {
+        Ok(self
+            .store()
+            .read(move |conn| message_sql::stored_after(conn, seq, circle_id.as_deref(), limit))
+            .await?)
+    }
 }

@@ -133,6 +133,8 @@ pub struct NodeInfo {
     pub peer_count: u64,
     /// Dial candidates still waiting for a first session.
     pub dial_candidate_count: u64,
+    /// The seq of the newest message stored (0: none).
+    pub last_seq: i64,
     /// Attached event subscribers.
     pub subscriber_count: u64,
     /// Sync counters.
@@ -301,7 +303,7 @@ impl Node {
 
     /// Node info with counts.
     pub async fn info(&self) -> NodeResult<NodeInfo> {
-        let (circle_count, message_count, peer_count, dial_candidate_count) = self
+        let (circle_count, message_count, peer_count, dial_candidate_count, last_seq) = self
             .store()
             .read(|conn| {
                 Ok((
@@ -309,6 +311,7 @@ impl Node {
                     crate::store::messages::count_chat(conn)?,
                     crate::store::peers::count(conn)?,
                     crate::store::candidates::count_dialable(conn)?,
+                    crate::store::messages::last_seq(conn)?,
                 ))
             })
             .await?;
@@ -321,6 +324,7 @@ impl Node {
             message_count,
             peer_count,
             dial_candidate_count,
+            last_seq,
             subscriber_count: self
                 .inner
                 .counters

@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use felund_wire::limits::{MAX_MSG_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
-use rand::Rng;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, Notify};
 
@@ -36,6 +35,7 @@ use crate::model::Circle;
 use crate::node::{now_ts, random_nonce12, receive, Node};
 use crate::store::candidates::Source;
 use crate::store::{cursors, messages as message_sql};
+use felund_client::retry::Backoff;
 
 /// Poll interval without WebSocket push (the reference TUI polls every 8 s).
 const POLL: Duration = Duration::from_secs(5);
@@ -45,8 +45,8 @@ const POLL_WITH_PUSH: Duration = Duration::from_secs(30);
 const REGISTER_EVERY: Duration = Duration::from_secs(60);
 /// Presence lifetime we ask for.
 const TTL_S: u32 = 120;
-/// Longest backoff after failures.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Waits after failures in a row: 2 s, doubling up to a minute.
+const RETRY: Backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
 /// Most pull pages per cycle.
 const MAX_PAGES: usize = 50;
 /// How many pulled msg_ids we remember so they are not pushed back.
@@ -394,10 +394,7 @@ fn format_cursor(c: PullCursor) -> String {
 
 /// 2 s × 2^(failures-1), capped, ±25 % jitter.
 fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_secs(2)
-        .saturating_mul(1u32 << failures.saturating_sub(1).min(10))
-        .min(MAX_BACKOFF);
-    base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+    RETRY.delay(failures)
 }
 
 #[cfg(test)]
@@ -434,11 +431,5 @@ mod tests {
         remember(&mut q, &mut set, "a-real-id");
         assert_eq!(q.len(), 1);
         assert!(set.contains("a-real-id"));
-    }
-
-    #[test]
-    fn backoff_grows_to_a_cap() {
-        assert!(backoff(1) <= Duration::from_millis(2500));
-        assert!(backoff(20) <= MAX_BACKOFF.mul_f64(1.25));
     }
 }

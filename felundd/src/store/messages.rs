@@ -245,6 +245,32 @@ pub fn newest(
     rows.map(|r| build(r?)).collect()
 }
 
+/// The seq of the newest message stored, 0 when there is none.
+pub fn last_seq(conn: &Connection) -> StoreResult<i64> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM messages", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Up to `limit` chat messages stored after `seq` (in one circle, or all), in storage
+/// order: what a client that saw everything up to `seq` has missed.
+pub fn stored_after(
+    conn: &Connection,
+    seq: i64,
+    circle_id: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<StoredMessage>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages
+         WHERE seq > ?1 AND channel_id != '__control' AND (?2 IS NULL OR circle_id = ?2)
+         ORDER BY seq LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![seq, circle_id, limit as i64], from_row)?;
+    rows.map(|r| build(r?)).collect()
+}
+
 /// Up to `limit` messages of a circle created after `since`, oldest first.
 pub fn created_after(
     conn: &Connection,
