@@ -32,6 +32,35 @@ pub fn time(ts: i64) -> String {
     }
 }
 
+/// How people see circles: by name, or by a short id when unnamed. Built from a
+/// `ListCircles` answer; `watch` keeps it current from circle events.
+#[derive(Debug, Default)]
+pub struct CircleNames(std::collections::HashMap<String, String>);
+
+impl CircleNames {
+    /// Names of `circles`.
+    pub fn of(circles: &[api::Circle]) -> Self {
+        let mut names = Self::default();
+        for c in circles {
+            names.learn(c);
+        }
+        names
+    }
+
+    /// Takes a circle's current name.
+    pub fn learn(&mut self, c: &api::Circle) {
+        self.0.insert(c.circle_id.clone(), c.name.clone());
+    }
+
+    /// The circle as people see it.
+    pub fn label(&self, circle_id: &str) -> String {
+        match self.0.get(circle_id).filter(|n| !n.trim().is_empty()) {
+            Some(name) => clean_line(name),
+            None => clean_line(short(circle_id)),
+        }
+    }
+}
+
 /// The name to show for a message's author: its display name, else a short id.
 pub fn author(m: &api::Message) -> String {
     if m.display_name.trim().is_empty() {

@@ -198,6 +198,7 @@ pub async fn peers(
     if peers.is_empty() {
         return Ok(out.line("No peers known yet.")?);
     }
+    let names = super::circle_names(client).await?;
     let mut rows = vec![["NODE", "NAME", "ADDRESS", "CIRCLE", "LAST SEEN"]
         .map(String::from)
         .to_vec()];
@@ -206,7 +207,7 @@ pub async fn peers(
             p.node_id.clone(),
             or_dash(&p.display_name),
             or_dash(&p.addr),
-            p.circle_id.clone(),
+            names.label(&p.circle_id),
             time(p.last_seen),
         ]
     }));

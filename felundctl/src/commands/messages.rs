@@ -142,11 +142,15 @@ pub async fn search(
     if found.is_empty() {
         out.line("No messages match.")?;
     }
+    let names = super::circle_names(client).await?;
     for m in &found {
-        let short: String = m.circle_id.chars().take(8).collect();
         out.line(message_line(
             m,
-            &format!("{short} #{} ", clean_line(&m.channel_id)),
+            &format!(
+                "{} #{} ",
+                names.label(&m.circle_id),
+                clean_line(&m.channel_id)
+            ),
         ))?;
     }
     Ok(())

@@ -13,6 +13,7 @@ use std::path::Path;
 use felund_client::ApiClient;
 
 use crate::cli::{ChannelCommand, Command};
+use crate::human::CircleNames;
 use crate::output::Out;
 
 /// Run one subcommand against a connected felundd.
@@ -63,6 +64,16 @@ pub async fn run(
             anyhow::bail!("this command runs without felundd (see crate::local)")
         }
     }
+}
+
+/// The names of this node's circles, for text output (JSON keeps ids).
+async fn circle_names(client: &mut ApiClient) -> anyhow::Result<CircleNames> {
+    let circles = client
+        .list_circles(felund_client::api::ListCirclesRequest {})
+        .await?
+        .into_inner()
+        .circles;
+    Ok(CircleNames::of(&circles))
 }
 
 /// Run a `channel` subcommand.

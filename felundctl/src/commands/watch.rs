@@ -13,7 +13,7 @@ use felund_client::retry::Backoff;
 use felund_client::{connect, ApiClient};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use crate::human::{clean_line, message_line, or_dash, short};
+use crate::human::{clean_line, message_line, or_dash, short, CircleNames};
 use crate::output::{self, Out};
 
 /// Waits between reconnection attempts with `--follow`.
@@ -133,6 +133,11 @@ async fn stream_once(
     stop: &mut Stop,
     last_seq: &mut u64,
 ) -> anyhow::Result<Ended> {
+    let mut names = if out.is_json() {
+        CircleNames::default()
+    } else {
+        super::circle_names(client).await?
+    };
     let req = api::SubscribeRequest {
         circle: circle.to_string(),
         after_seq,
@@ -149,39 +154,47 @@ async fn stream_once(
         let Some(ev) = next else {
             return Ok(Ended::Closed);
         };
-        if let Some(event::Kind::Message(m)) = &ev.kind {
-            *last_seq = (*last_seq).max(m.seq);
+        match &ev.kind {
+            Some(event::Kind::Message(m)) => *last_seq = (*last_seq).max(m.seq),
+            Some(event::Kind::Circle(c)) => {
+                if let Some(circle) = &c.circle {
+                    names.learn(circle);
+                }
+            }
+            _ => {}
         }
         if out.is_json() {
             if let Some(json) = output::event(&ev) {
                 out.json(&json)?;
             }
-        } else if let Some(line) = event_line(&ev) {
+        } else if let Some(line) = event_line(&ev, &names) {
             out.line(line)?;
         }
     }
 }
 
 /// One line of text for an event; `None` for a kind this build does not know.
-fn event_line(ev: &api::Event) -> Option<String> {
+fn event_line(ev: &api::Event, names: &CircleNames) -> Option<String> {
     Some(match ev.kind.as_ref()? {
         event::Kind::Message(m) => {
             let context = format!(
                 "{} #{} ",
-                clean_line(short(&m.circle_id)),
+                names.label(&m.circle_id),
                 clean_line(&m.channel_id)
             );
             message_line(m, &context)
         }
-        event::Kind::Channel(c) => channel_line(c),
+        event::Kind::Channel(c) => channel_line(c, names),
         event::Kind::Circle(c) => {
             let circle = c.circle.clone().unwrap_or_default();
-            let id = clean_line(&circle.circle_id);
+            let id = clean_line(short(&circle.circle_id));
             match c.kind() {
                 circle_event::Kind::Joined => {
-                    format!("* joined circle {id} ({})", or_dash(&circle.name))
+                    format!("* joined circle {} ({id})", names.label(&circle.circle_id))
                 }
-                circle_event::Kind::Left => format!("* left circle {id}"),
+                circle_event::Kind::Left => {
+                    format!("* left circle {} ({id})", names.label(&circle.circle_id))
+                }
                 circle_event::Kind::Renamed => {
                     format!("* circle {id} is now named {}", or_dash(&circle.name))
                 }
@@ -197,10 +210,10 @@ fn event_line(ev: &api::Event) -> Option<String> {
             };
             format!(
                 "* peer {} ({}) at {} in circle {}",
-                clean_line(short(&peer.node_id)),
                 or_dash(&peer.display_name),
+                clean_line(short(&peer.node_id)),
                 or_dash(&peer.addr),
-                clean_line(short(circle_id))
+                names.label(circle_id)
             )
         }
         event::Kind::DisplayName(d) => format!(
@@ -216,9 +229,9 @@ fn event_line(ev: &api::Event) -> Option<String> {
 }
 
 /// Text for a channel event.
-fn channel_line(c: &api::ChannelEvent) -> String {
+fn channel_line(c: &api::ChannelEvent, names: &CircleNames) -> String {
     let ch = format!("#{}", clean_line(&c.channel_id));
-    let circle = clean_line(short(&c.circle_id));
+    let circle = names.label(&c.circle_id);
     let node = clean_line(short(&c.node_id));
     match c.kind() {
         channel_event::Kind::Created if c.node_id.is_empty() => {
@@ -228,9 +241,10 @@ fn channel_line(c: &api::ChannelEvent) -> String {
         channel_event::Kind::MemberJoined => format!("* {node} joined {ch} in circle {circle}"),
         channel_event::Kind::MemberLeft => format!("* {node} left {ch} in circle {circle}"),
         channel_event::Kind::Requested => format!(
-            "* {node} asks to join {ch} in circle {circle} (felundctl channel approve {} {} -c {circle})",
+            "* {node} asks to join {ch} in circle {circle} (felundctl channel approve {} {} -c {})",
             clean_line(&c.channel_id),
-            clean_line(&c.node_id)
+            clean_line(&c.node_id),
+            clean_line(short(&c.circle_id))
         ),
         channel_event::Kind::Approved => {
             format!("* {node} was approved into {ch} in circle {circle}")
@@ -255,7 +269,7 @@ mod tests {
                 ..Default::default()
             })),
         };
-        let line = event_line(&msg).unwrap();
+        let line = event_line(&msg, &CircleNames::default()).unwrap();
         assert!(line.ends_with("] 01234567 #general alice: hi"), "{line}");
 
         let req = api::Event {
@@ -266,13 +280,15 @@ mod tests {
                 node_id: "n1".into(),
             })),
         };
-        let line = event_line(&req).unwrap();
+        let line = event_line(&req, &CircleNames::default()).unwrap();
         assert!(line.contains("channel approve ops n1 -c c1"), "{line}");
 
         let lagged = api::Event {
             kind: Some(event::Kind::Lagged(api::Lagged { missed: 3 })),
         };
-        assert!(event_line(&lagged).unwrap().starts_with("! 3 events"));
-        assert!(event_line(&api::Event { kind: None }).is_none());
+        assert!(event_line(&lagged, &CircleNames::default())
+            .unwrap()
+            .starts_with("! 3 events"));
+        assert!(event_line(&api::Event { kind: None }, &CircleNames::default()).is_none());
     }
 }
