@@ -329,24 +329,56 @@ fn status_in_text_and_json() {
     assert_eq!(v["circle_count"], 0);
     assert_eq!(v["relay_url"], "");
 
+    // Text: one sentence per part of the node, with units.
     let t = text(&d, &["status"]);
     let field = |name: &str| field_of(&t, name);
-    assert!(t.starts_with(" node_id"), "{t}");
-    assert_eq!(field("node_id"), id);
-    assert_eq!(field("display_name"), "alice");
-    assert_eq!(field("listen"), format!("127.0.0.1:{}", d.port));
+    assert!(t.starts_with(" node"), "{t}");
+    assert!(
+        field("node").starts_with(&format!("alice ({id}), felundd ")),
+        "{t}"
+    );
+    assert!(
+        field("gossip").starts_with(&format!(
+            "listening on 127.0.0.1:{}; 0 live links; last sync never; sessions 0 ok, 0 failed; 0 B in, 0 B out",
+            d.port
+        )),
+        "{t}"
+    );
     assert_eq!(field("relay"), "(none)");
-    assert_eq!(field("circles"), "0");
-    field("uptime");
-    field("version");
+    assert!(
+        field("store").starts_with("0 circles, 0 messages in "),
+        "{t}"
+    );
+    assert!(field("api").ends_with(", 0 clients attached"), "{t}");
+    assert_eq!(field("anchor"), "off");
 
     // Counts follow the state.
     create_circle(&d, "c");
     assert_eq!(d.ctl_one(&["status"])["circle_count"], 1);
-    assert_eq!(field_of(&text(&d, &["status"]), "circles"), "1");
+    assert!(field_of(&text(&d, &["status"]), "store").starts_with("1 circle, "));
+
+    // --json --verbose: one object, the settings nested in it.
+    let v = d.ctl_json(&["status", "--verbose"]);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["settings"]["name"]["value"], "\"alice\"", "{}", v[0]);
+    assert_eq!(v[0]["settings"]["name"]["source"], "flag");
 }
 
-/// The value of a ` key : value` line.
+/// An unreachable peer is named in the gossip sentence, with why.
+#[test]
+fn status_names_an_unreachable_peer_and_why() {
+    let host = Daemon::start_with(&["--name", "bob", "--sync-interval", "1"]);
+    let d = Daemon::start_with(&["--name", "alice", "--sync-interval", "1"]);
+    let (_, code) = create_circle(&host, "c");
+    d.ctl_one(&["join", &code]);
+    let mut host = host;
+    host.stop();
+    wait_until("the gossip sentence to name bob as unreachable", || {
+        let g = field_of(&text(&d, &["status"]), "gossip");
+        g.contains("1 peer unreachable (bob at 127.0.0.1:") && g.contains("since ")
+    });
+}
+
 fn field_of(t: &str, name: &str) -> String {
     t.lines()
         .find_map(|l| {

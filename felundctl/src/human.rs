@@ -18,6 +18,16 @@ pub fn or_dash(value: &str) -> String {
     }
 }
 
+/// A byte count for people: `300 B`, `1.2 kB`, `3.4 MB`, `1.0 GB` (powers of 1000).
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..=999 => format!("{n} B"),
+        1_000..=999_999 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.1} GB", n as f64 / 1e9),
+    }
+}
+
 /// The first 8 characters of an id.
 pub use felund_client::text::short_id as short;
 

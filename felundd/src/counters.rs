@@ -1,7 +1,8 @@
 //! Counters of the sync edges, shown in `GetNodeInfo` (felundctl status, the TUI's
 //! debug view) and used by the benchmarks.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Monotonic counters, shared by every gossip session.
@@ -17,6 +18,11 @@ pub struct Counters {
     pub bytes_out: AtomicU64,
     /// Live links currently up.
     pub live_links: AtomicU64,
+    /// Unix time of the last gossip session that completed (0: none yet).
+    pub last_session_ok: AtomicI64,
+    /// Addresses whose last gossip attempt failed, with why (at most
+    /// [`MAX_UNREACHABLE`]; a success removes an entry).
+    pub unreachable: Mutex<BTreeMap<String, Unreachable>>,
     /// Relay health.
     pub relay: Mutex<RelayHealth>,
     /// API clients attached to `Subscribe` (internal listeners not counted).
@@ -41,6 +47,18 @@ pub struct RelayHealth {
     pub push_connected: bool,
 }
 
+/// Most unreachable addresses remembered for status.
+pub const MAX_UNREACHABLE: usize = 16;
+
+/// A gossip address whose last attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable {
+    /// Why, in a few words.
+    pub error: String,
+    /// Unix time of the first failure in a row.
+    pub since: i64,
+}
+
 /// A point-in-time copy of [`Counters`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CounterSnapshot {
@@ -56,6 +74,10 @@ pub struct CounterSnapshot {
     pub live_links: u64,
     /// See [`Counters::relay`].
     pub relay: RelayHealth,
+    /// See [`Counters::last_session_ok`].
+    pub last_session_ok: i64,
+    /// See [`Counters::unreachable`].
+    pub unreachable: Vec<(String, Unreachable)>,
 }
 
 impl Counters {
@@ -67,6 +89,32 @@ impl Counters {
     /// Subtracts one from a gauge.
     pub fn dec(counter: &AtomicU64) {
         counter.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Notes a gossip attempt at `addr`: a failure with `error`, or (`None`) a success.
+    pub fn gossip_attempt(&self, addr: &str, error: Option<&str>, now: i64) {
+        let Ok(mut map) = self.unreachable.lock() else {
+            return;
+        };
+        match error {
+            None => {
+                map.remove(addr);
+                self.last_session_ok.store(now, Ordering::Relaxed);
+            }
+            Some(e) => {
+                if let Some(u) = map.get_mut(addr) {
+                    u.error = e.to_string();
+                } else if map.len() < MAX_UNREACHABLE {
+                    map.insert(
+                        addr.to_string(),
+                        Unreachable {
+                            error: e.to_string(),
+                            since: now,
+                        },
+                    );
+                }
+            }
+        }
     }
 
     /// Starts describing the relay `url` afresh (the node's relay changed): nothing is
@@ -99,6 +147,12 @@ impl Counters {
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             live_links: self.live_links.load(Ordering::Relaxed),
             relay: self.relay.lock().map(|r| r.clone()).unwrap_or_default(),
+            last_session_ok: self.last_session_ok.load(Ordering::Relaxed),
+            unreachable: self
+                .unreachable
+                .lock()
+                .map(|m| m.iter().map(|(a, u)| (a.clone(), u.clone())).collect())
+                .unwrap_or_default(),
         }
     }
 }

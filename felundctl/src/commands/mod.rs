@@ -6,6 +6,7 @@ mod channels;
 mod circles;
 mod messages;
 mod node;
+mod status;
 mod watch;
 
 use std::path::Path;
@@ -24,7 +25,7 @@ pub async fn run(
     out: &Out,
 ) -> anyhow::Result<()> {
     match command {
-        Command::Status { verbose } => node::status(client, out, verbose).await,
+        Command::Status { verbose } => status::status(client, out, verbose).await,
         Command::Name { name } => node::name(client, out, name).await,
         Command::Relay { url, off } => node::relay(client, out, url, off).await,
         Command::ImportState { path } => node::import_state(client, out, &path).await,

@@ -1,91 +1,12 @@
-//! `status` and `name`: this node's identity.
+//! `name`, `relay` and `import-state`: this node's identity and settings.
 
 use felund_client::{api, ApiClient};
 
-use crate::human::{clean_line, duration, key_values, or_dash};
+use crate::human::{clean_line, duration};
 use crate::output::{self, Out};
 
-/// `status`: GetNodeInfo.
-pub async fn status(client: &mut ApiClient, out: &Out, verbose: bool) -> anyhow::Result<()> {
-    let info = client
-        .get_node_info(api::GetNodeInfoRequest {})
-        .await?
-        .into_inner();
-    if out.is_json() {
-        out.json(&output::node_info(&info))?;
-        if verbose {
-            for c in &info.config {
-                out.json(&serde_json::json!({"key": c.key, "value": c.value, "source": c.source}))?;
-            }
-        }
-        return Ok(());
-    }
-    let listen = if info.listen_addr.is_empty() {
-        "(not listening)".to_string()
-    } else {
-        clean_line(&info.listen_addr)
-    };
-    let relay = relay_line(&info);
-    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-    let lines = key_values(&[
-        ("node_id", or_dash(&info.node_id)),
-        ("display_name", or_dash(&info.display_name)),
-        ("listen", listen),
-        ("advertise", or_dash(&info.advertise_addr)),
-        ("relay", relay),
-        ("anchor", yes_no(info.anchor)),
-        ("version", or_dash(&info.version)),
-        ("uptime", duration(info.uptime_s)),
-        ("circles", info.circle_count.to_string()),
-        ("messages", info.message_count.to_string()),
-        (
-            "peers",
-            format!(
-                "{} verified, {} candidates not yet reached",
-                info.peer_count, info.dial_candidate_count
-            ),
-        ),
-        ("subscribers", info.subscriber_count.to_string()),
-        (
-            "gossip",
-            format!(
-                "{} sessions ok, {} failed, {} live links, {} B in, {} B out",
-                info.gossip_sessions_ok,
-                info.gossip_sessions_failed,
-                info.live_links,
-                info.gossip_bytes_in,
-                info.gossip_bytes_out
-            ),
-        ),
-        ("socket", or_dash(&info.socket_path)),
-        ("state_dir", or_dash(&info.state_dir)),
-    ]);
-    for line in lines {
-        out.line(line)?;
-    }
-    if verbose {
-        out.line("settings (felundd --print-config):")?;
-        for c in &info.config {
-            let live = match live_override(&info, &c.key) {
-                Some(live) => format!(
-                    "; in force now: {} (set with felundctl until the next start)",
-                    or_dash(&live)
-                ),
-                None => String::new(),
-            };
-            out.line(format!(
-                "  {} = {}  # {}{live}",
-                c.key,
-                clean_line(&c.value),
-                c.source
-            ))?;
-        }
-    }
-    Ok(())
-}
-
 /// Settings that felundctl changes at runtime, with the live value.
-fn live_value(info: &api::NodeInfo, key: &str) -> Option<String> {
+pub(super) fn live_value(info: &api::NodeInfo, key: &str) -> Option<String> {
     match key {
         "name" => Some(info.display_name.clone()),
         "relay" => Some(info.relay_url.clone()),
@@ -95,7 +16,7 @@ fn live_value(info: &api::NodeInfo, key: &str) -> Option<String> {
 
 /// The live value of `key`, when it differs from what a flag, the environment or the
 /// config file sets (and will set again at the next start).
-fn live_override(info: &api::NodeInfo, key: &str) -> Option<String> {
+pub(super) fn live_override(info: &api::NodeInfo, key: &str) -> Option<String> {
     let c = info
         .config
         .iter()
@@ -120,7 +41,7 @@ fn note_configured(out: &Out, info: &api::NodeInfo, key: &str) {
 }
 
 /// The relay and how it is doing, on one line.
-fn relay_line(info: &api::NodeInfo) -> String {
+pub(super) fn relay_line(info: &api::NodeInfo) -> String {
     if info.relay_url.is_empty() {
         return "(none)".to_string();
     }

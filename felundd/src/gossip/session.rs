@@ -15,6 +15,7 @@ use crate::model::Circle;
 use crate::node::now_ts;
 use crate::node::receive::Received;
 use crate::node::SyncOutcome;
+use felund_wire::handshake::HandshakeError;
 
 /// Time allowed to open a TCP connection to a peer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -25,6 +26,12 @@ pub async fn initiate(g: &Gossip, addr: &str, circle: Circle) -> Result<String, 
     let circle_id = circle.circle_id.clone();
     let result = initiate_inner(g, addr, circle).await;
     if let Err(e) = &result {
+        if !matches!(e, GossipError::Handshake(HandshakeError::SelfConnection)) {
+            let error = e.to_string();
+            g.node()
+                .counters()
+                .gossip_attempt(addr, Some(&error), now_ts());
+        }
         g.node().report_sync(SyncOutcome {
             circle_id,
             addr: addr.to_string(),
@@ -69,6 +76,7 @@ async fn initiate_inner(g: &Gossip, addr: &str, circle: Circle) -> Result<String
     let mut s = handshake::initiate(g, stream, circle, addr).await?;
     let peer = s.peer_node_id.clone();
     sync_and_record(g, &mut s).await?;
+    g.node().counters().gossip_attempt(addr, None, now_ts());
     g.node().report_sync(SyncOutcome {
         circle_id: s.circle.circle_id.clone(),
         addr: addr.to_string(),
@@ -113,6 +121,10 @@ async fn respond_inner(
 /// was only named by a PEERS frame or a relay is never listed as a member.
 async fn sync_and_record(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
     let received = sync(g, s).await?;
+    g.node()
+        .counters()
+        .last_session_ok
+        .store(now_ts(), std::sync::atomic::Ordering::Relaxed);
     g.node()
         .record_peer(
             &s.circle.circle_id,

@@ -39,6 +39,18 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         peer_count: i.peer_count,
         dial_candidate_count: i.dial_candidate_count,
         last_seq: i.last_seq.max(0) as u64,
+        gossip_last_sync: i.counters.last_session_ok,
+        unreachable_peers: i
+            .unreachable
+            .iter()
+            .map(|u| api::UnreachablePeer {
+                addr: u.addr.clone(),
+                node_id: u.node_id.clone(),
+                display_name: u.display_name.clone(),
+                error: u.what.error.clone(),
+                since: u.what.since,
+            })
+            .collect(),
         state_dir: i.settings.state_dir.display().to_string(),
         socket_path: i.settings.socket_path.display().to_string(),
         relay_url: i.relay_url.unwrap_or_default(),

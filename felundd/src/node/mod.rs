@@ -114,6 +114,19 @@ pub struct NewWire {
 /// drops its live link and relies on the next digest sync.
 const WIRE_BUFFER: usize = 16_384;
 
+/// A gossip address whose last attempt failed, with the peer known there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreachablePeer {
+    /// The address dialled.
+    pub addr: String,
+    /// The peer known there (empty if none).
+    pub node_id: String,
+    /// Its display name (empty if none).
+    pub display_name: String,
+    /// Why, and since when.
+    pub what: crate::counters::Unreachable,
+}
+
 /// A snapshot of the node for `GetNodeInfo`.
 #[derive(Debug, Clone)]
 pub struct NodeInfo {
@@ -135,6 +148,9 @@ pub struct NodeInfo {
     pub dial_candidate_count: u64,
     /// The seq of the newest message stored (0: none).
     pub last_seq: i64,
+    /// Unreachable gossip addresses with the peer known there, if any:
+    /// `(addr, node_id, display_name, why)`.
+    pub unreachable: Vec<UnreachablePeer>,
     /// Attached event subscribers.
     pub subscriber_count: u64,
     /// Sync counters.
@@ -303,18 +319,34 @@ impl Node {
 
     /// Node info with counts.
     pub async fn info(&self) -> NodeResult<NodeInfo> {
-        let (circle_count, message_count, peer_count, dial_candidate_count, last_seq) = self
-            .store()
-            .read(|conn| {
-                Ok((
-                    circle_sql::count(conn)?,
-                    crate::store::messages::count_chat(conn)?,
-                    crate::store::peers::count(conn)?,
-                    crate::store::candidates::count_dialable(conn)?,
-                    crate::store::messages::last_seq(conn)?,
-                ))
-            })
-            .await?;
+        let counters = self.inner.counters.snapshot();
+        let failing = counters.unreachable.clone();
+        let (circle_count, message_count, peer_count, dial_candidate_count, last_seq, unreachable) =
+            self.store()
+                .read(move |conn| {
+                    let unreachable = failing
+                        .into_iter()
+                        .map(|(addr, what)| {
+                            let (node_id, display_name) =
+                                crate::store::peers::at_addr(conn, &addr)?.unwrap_or_default();
+                            Ok(UnreachablePeer {
+                                addr,
+                                node_id,
+                                display_name,
+                                what,
+                            })
+                        })
+                        .collect::<crate::store::StoreResult<Vec<_>>>()?;
+                    Ok((
+                        circle_sql::count(conn)?,
+                        crate::store::messages::count_chat(conn)?,
+                        crate::store::peers::count(conn)?,
+                        crate::store::candidates::count_dialable(conn)?,
+                        crate::store::messages::last_seq(conn)?,
+                        unreachable,
+                    ))
+                })
+                .await?;
         Ok(NodeInfo {
             node_id: self.node_id().to_string(),
             display_name: self.display_name(),
@@ -325,12 +357,13 @@ impl Node {
             peer_count,
             dial_candidate_count,
             last_seq,
+            unreachable,
             subscriber_count: self
                 .inner
                 .counters
                 .api_subscribers
                 .load(std::sync::atomic::Ordering::Relaxed),
-            counters: self.inner.counters.snapshot(),
+            counters,
             relay_url: self.relay_url(),
         })
     }

@@ -39,6 +39,22 @@ pub fn list(conn: &Connection, circle_id: Option<&str>) -> StoreResult<Vec<Peer>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The peer known at `addr` (node id and display name, `anon` when unknown), if any.
+pub fn at_addr(conn: &Connection, addr: &str) -> StoreResult<Option<(String, String)>> {
+    let node: Option<String> = conn
+        .query_row(
+            "SELECT node_id FROM peers WHERE addr = ?1 ORDER BY last_seen DESC LIMIT 1",
+            [addr],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(node) = node else {
+        return Ok(None);
+    };
+    let name = display_name(conn, &node)?;
+    Ok(Some((node, name)))
+}
+
 /// Number of distinct known peers.
 pub fn count(conn: &Connection) -> StoreResult<u64> {
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM peers", [], |r| r.get(0))?;
