@@ -652,6 +652,12 @@ fn long_names_are_shortened_with_a_note_and_emoji_names_are_kept() {
     let out = d.ctl(&["name", "zoë 🎉"]);
     assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
     assert_eq!(d.ctl_one(&["status"])["display_name"], "zoë 🎉");
+    // Circles are found by name however it is typed: emoji, case, composed or not.
+    let (party, _) = create_circle(&d, "Café 🎉");
+    for typed in ["Café 🎉", "café 🎉", "Cafe\u{301} 🎉", " CAFÉ 🎉 "] {
+        let found = d.ctl_one(&["code", "-c", typed]);
+        assert_eq!(found["circle_id"], party.as_str(), "{typed:?}");
+    }
     let (id, _) = create_circle(&d, "c");
     let out = d.ctl(&["--json", "rename", "-c", &id, &long]);
     ok(&["rename"], &out);
@@ -1168,7 +1174,10 @@ fn every_subcommand_works_against_a_real_daemon() {
         t.text(&a, &["channels", "-c", "team"]).contains(&b_id),
         "pending request listed"
     );
-    let approved = t.one(&a, &["channel", "approve", "ops", &b_id, "-c", "team"]);
+    // A unique prefix of the node id is enough; a wrong one is refused.
+    let refused = a.ctl(&["channel", "approve", "ops", "zz", "-c", "team"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let approved = t.one(&a, &["channel", "approve", "ops", &b_id[..4], "-c", "team"]);
     assert_eq!(approved["channel_id"], "ops");
     assert!(
         !approved["pending_requests"]

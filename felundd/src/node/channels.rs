@@ -41,6 +41,26 @@ pub(super) fn no_such_channel(circle: &Circle, channel_id: &str) -> NodeError {
 }
 
 impl Node {
+    /// Display names of `nodes` (`anon` when unknown).
+    async fn display_names(
+        &self,
+        nodes: &[String],
+    ) -> NodeResult<std::collections::HashMap<String, String>> {
+        let nodes = nodes.to_vec();
+        Ok(self
+            .store()
+            .read(move |conn| {
+                nodes
+                    .into_iter()
+                    .map(|n| {
+                        let name = crate::store::peers::display_name(conn, &n)?;
+                        Ok((n, name))
+                    })
+                    .collect()
+            })
+            .await?)
+    }
+
     /// Channels of a circle.
     pub async fn list_channels(&self, selector: &str) -> NodeResult<Vec<Channel>> {
         let circle = self.resolve_circle(selector).await?;
@@ -213,12 +233,19 @@ impl Node {
                 "only the owner of #{channel_id} can approve requests"
             )));
         }
-        let node_id = node_id.trim();
-        if !ch.requests.iter().any(|r| r == node_id) {
-            return Err(NodeError::NotFound(format!(
-                "no pending request from {node_id} for #{channel_id}"
-            )));
-        }
+        let names = self.display_names(&ch.requests).await?;
+        let node_id = super::resolve_node(&ch.requests, node_id, |n| {
+            names.get(n).cloned().unwrap_or_default()
+        })
+        .map_err(|e| match e {
+            NodeError::NotFound(_) => NodeError::NotFound(format!(
+                "no pending request from '{}' for #{channel_id}",
+                node_id.trim()
+            )),
+            other => other,
+        })?
+        .to_string();
+        let node_id = node_id.as_str();
         let evt = ChannelEvent::approve(
             &circle.circle_id,
             &channel_id,

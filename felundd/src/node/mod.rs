@@ -383,11 +383,12 @@ impl Node {
             return Ok(c.clone());
         }
         let lower = sel.to_lowercase();
+        let typed = name_key(&sel);
         let matches: Vec<&Circle> = circles
             .iter()
             .filter(|c| {
                 c.circle_id.starts_with(&lower)
-                    || (!c.name.is_empty() && c.name.to_lowercase() == lower)
+                    || (!c.name.is_empty() && name_key(&c.name) == typed)
             })
             .collect();
         match matches.as_slice() {
@@ -404,6 +405,45 @@ impl Node {
                     .join(", ")
             ))),
         }
+    }
+}
+
+/// A name as people type it: trimmed, Unicode-normalised (NFC, so `é` typed as one
+/// character or as `e` + accent is the same) and case-folded. Emoji pass unchanged.
+pub(crate) fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.trim().nfc().collect::<String>().to_lowercase()
+}
+
+/// The one node among `candidates` that `typed` names: its full id, a unique prefix
+/// of it, or its display name (`names` gives them). For commands that take a node id.
+pub(crate) fn resolve_node<'a>(
+    candidates: &'a [String],
+    typed: &str,
+    names: impl Fn(&str) -> String,
+) -> NodeResult<&'a str> {
+    let typed = typed.trim();
+    if let Some(exact) = candidates.iter().find(|c| c.as_str() == typed) {
+        return Ok(exact);
+    }
+    let key = name_key(typed);
+    let hits: Vec<&String> = candidates
+        .iter()
+        .filter(|c| (!typed.is_empty() && c.starts_with(typed)) || name_key(&names(c)) == key)
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(one.as_str()),
+        [] => Err(NodeError::NotFound(format!(
+            "no node matches '{typed}' here"
+        ))),
+        many => Err(NodeError::InvalidArgument(format!(
+            "'{typed}' matches {} nodes ({}); give more of the node id",
+            many.len(),
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 
