@@ -289,3 +289,13 @@ fn felundd_chats_and_gets_push_through_a_relay_that_requires_signatures() {
     a.ctl_one(&["send", "--circle-id", &circle, "signed all the way"]);
     wait_for_text(&b, &circle, "signed all the way");
 }
+
+#[test]
+fn felund_relay_writes_no_colour_codes_into_a_log_file() {
+    let relay = RelayProcess::start(RelayKind::Felund, None);
+    let _a = daemon_behind_relay(&relay.url(), "alice");
+    wait_until("the relay to log a request", || {
+        relay.log().contains("INFO")
+    });
+    assert!(!relay.log().contains('\u{1b}'), "{:?}", relay.log());
+}

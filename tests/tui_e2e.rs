@@ -249,7 +249,7 @@ fn tui_waits_for_the_daemon_and_reconnects_after_a_restart() {
         "the not-running explanation",
         &[
             "felundd is not running at",
-            "start it with `felundd`",
+            "start it with `felundd --socket",
             "connecting to felundd",
         ],
     );

@@ -15,6 +15,17 @@ use crate::{api::felund_client::FelundClient, ApiClient};
 /// How long to wait for the socket to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How to start a felundd that serves `path`: the plain command (or the systemd unit)
+/// for the default socket, `felundd --socket PATH` for any other.
+fn start_hint(path: &std::path::Path) -> String {
+    let default = crate::paths::default_socket_path(&crate::paths::default_state_dir());
+    if path == default {
+        "`felundd` (or `systemctl --user start felundd`)".to_string()
+    } else {
+        format!("`felundd --socket {}`", path.display())
+    }
+}
+
 /// Why [`connect`] could not reach felundd.
 ///
 /// The `Display` text of each variant is a complete sentence meant for a person,
@@ -23,10 +34,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum ConnectError {
     /// Nothing listens at the socket path: the file is missing, or it is a stale
     /// socket left by a daemon that has exited (the connection is refused).
-    #[error(
-        "felundd is not running at {}; start it with `felundd` (or `systemctl --user start felundd`)",
-        path.display()
-    )]
+    #[error("felundd is not running at {}; start it with {}", path.display(), start_hint(path))]
     NotRunning {
         /// The socket path that was dialed.
         path: PathBuf,
@@ -149,6 +157,15 @@ fn error_chain(err: &(dyn StdError + 'static)) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_default_socket_gets_the_plain_start_hint() {
+        let default = crate::paths::default_socket_path(&crate::paths::default_state_dir());
+        assert_eq!(
+            start_hint(&default),
+            "`felundd` (or `systemctl --user start felundd`)"
+        );
+    }
+
     #[tokio::test]
     async fn missing_socket_is_not_running() {
         let dir = tempfile::tempdir().unwrap();
@@ -158,10 +175,11 @@ mod tests {
             matches!(&err, ConnectError::NotRunning { path: p } if *p == path),
             "{err:?}"
         );
+        // A socket other than the default: the hint names it.
         assert_eq!(
             err.to_string(),
             format!(
-                "felundd is not running at {}; start it with `felundd` (or `systemctl --user start felundd`)",
+                "felundd is not running at {0}; start it with `felundd --socket {0}`",
                 path.display()
             )
         );

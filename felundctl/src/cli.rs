@@ -107,9 +107,10 @@ of standard input, or put it in the FELUND_INVITE_CODE environment variable and 
 
     /// Send a message; prints its msg_id
     #[command(
-        after_help = "TEXT `-` reads standard input and sends one message per non-empty line, \
-                      printing one msg_id per line. To send text starting with '-', put `--` \
-                      before it."
+        after_help = "A message is at most 4,096 bytes of UTF-8 (what every felund relay and \
+                      peer accepts); longer ones are refused. TEXT `-` reads standard input \
+                      and sends one message per non-empty line, printing one msg_id per line. \
+                      To send text starting with '-', put `--` before it."
     )]
     Send {
         #[command(flatten)]

@@ -120,18 +120,25 @@ pub fn resolve(matches: &ArgMatches) -> anyhow::Result<Resolved> {
             sources.push((stringify!($field).to_string(), shown, src));
         }};
     }
-    let opt_path = |p: &Option<PathBuf>| {
-        p.as_ref()
-            .map(|p| format!("{:?}", p.display().to_string()))
-            .unwrap_or_else(|| "(unset)".into())
-    };
     let opt_str = |s: &Option<String>| {
         s.as_ref()
             .map(|s| format!("{s:?}"))
             .unwrap_or_else(|| "(unset)".into())
     };
-    layer!(state_dir, opt_path);
-    layer!(socket, opt_path);
+    // Paths are shown resolved, so `--print-config` tells where things really are.
+    let quoted = |p: PathBuf| format!("{:?}", p.display().to_string());
+    layer!(state_dir, |p: &Option<PathBuf>| quoted(
+        p.clone()
+            .unwrap_or_else(felund_client::paths::default_state_dir)
+    ));
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(felund_client::paths::default_state_dir);
+    layer!(socket, |p: &Option<PathBuf>| quoted(
+        p.clone()
+            .unwrap_or_else(|| felund_client::paths::default_socket_path(&state_dir))
+    ));
     layer!(bind, |b: &std::net::IpAddr| format!("\"{b}\""));
     layer!(port, |p: &u16| p.to_string());
     layer!(advertise, opt_str);
