@@ -1,9 +1,9 @@
 //! Fan-out of newly stored messages to WebSocket subscribers, by circle hint.
 //!
 //! A post costs work for the subscribers of its own circle hint only: [`Rooms`] keeps each
-//! hint's subscriber queues, and delivering an event looks its hint up, serialises the
-//! `MESSAGES` frame once ([`Delivery`]) and appends that one shared frame to each of the hint's
-//! queues (skipping the poster's own sockets). Subscribers of other hints are neither visited nor
+//! hint's subscriber queues, and delivering an event looks its hint up, serialises its
+//! `MESSAGES` frames once ([`Delivery`], [`crate::frames`]) and appends them, shared, to each of
+//! the hint's queues (skipping the poster's own sockets). Subscribers of other hints are neither visited nor
 //! woken, so a relay holding 10,000 sockets spends on a post what it spends with one.
 //!
 //! [`PushHub`] is the seam for cross-instance push: [`LocalHub`] delivers within the process;
@@ -12,9 +12,9 @@
 //! handlers or the socket loop knowing which hub they use.
 
 use axum::extract::ws::Utf8Bytes;
-use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::frames::{frames, Frame};
 pub use crate::rooms::{Inbox, Next, Rooms};
 
 /// One message inside a [`PushEvent`].
@@ -39,52 +39,28 @@ pub struct PushEvent {
     pub messages: Vec<PushedMessage>,
 }
 
-#[derive(Serialize)]
-struct MessagesFrame<'a> {
-    t: &'static str,
-    messages: Vec<&'a RawValue>,
-    server_time: i64,
-    cursor: i64,
-}
-
-/// The push frame `{"t":"MESSAGES","messages":[...],"server_time":..,"cursor":..}` (the replay on
-/// connect and every live push); `cursor` is the seq of the last message.
-pub fn messages_frame<'a>(
-    messages: impl IntoIterator<Item = &'a RawValue>,
-    server_time: i64,
-    cursor: i64,
-) -> Option<String> {
-    serde_json::to_string(&MessagesFrame {
-        t: "MESSAGES",
-        messages: messages.into_iter().collect(),
-        server_time,
-        cursor,
-    })
-    .ok()
-}
-
-/// A push event as its subscribers receive it: the event with its frame, serialised once and
-/// shared by every socket that sends it.
+/// A push event as its subscribers receive it: the event with its frames, serialised once and
+/// shared by every socket that sends them.
 #[derive(Debug)]
 pub struct Delivery {
     event: PushEvent,
-    frame: Utf8Bytes,
-    first_seq: i64,
-    last_seq: i64,
+    frames: Vec<Frame>,
+    bytes: usize,
 }
 
 impl Delivery {
     /// The delivery of `event`; `None` when it carries no message.
     pub fn new(event: PushEvent) -> Option<Self> {
-        let first_seq = event.messages.first()?.seq;
-        let last_seq = event.messages.last()?.seq;
-        let payloads = event.messages.iter().map(|m| m.payload.as_ref());
-        let frame = messages_frame(payloads, event.server_time, last_seq)?;
+        let messages = event.messages.iter().map(|m| (m.seq, m.payload.as_ref()));
+        let frames = frames(messages, event.server_time);
+        if frames.is_empty() {
+            return None;
+        }
+        let bytes = frames.iter().map(|f| f.text.len()).sum();
         Some(Self {
             event,
-            frame: frame.into(),
-            first_seq,
-            last_seq,
+            frames,
+            bytes,
         })
     }
 
@@ -98,33 +74,36 @@ impl Delivery {
         self.event.sender_node.as_deref()
     }
 
-    /// Size of its frame in bytes (what it costs while queued).
+    /// Size of its frames in bytes (what it costs while queued).
     pub fn len(&self) -> usize {
-        self.frame.len()
+        self.bytes
     }
 
-    /// True if its frame is empty (never: a frame has at least its keys).
+    /// True if it has no frame (never: [`Delivery::new`] refuses that).
     pub fn is_empty(&self) -> bool {
-        self.frame.is_empty()
+        self.frames.is_empty()
     }
 
-    /// The frame (and its cursor) for a socket that has seen every seq up to `last_seq`:
-    /// the shared frame when all of it is new, a frame of the new messages when part of it
-    /// was already replayed, `None` when nothing is new.
-    pub fn frame_after(&self, last_seq: i64) -> Option<(Utf8Bytes, i64)> {
-        if last_seq >= self.last_seq {
-            return None;
+    /// The frames (each with its cursor) for a socket that has seen every seq up to
+    /// `last_seq`: the shared frames whose messages are all new, a frame of the new messages
+    /// where part of one was already replayed, nothing when nothing is new.
+    pub fn frames_after(&self, last_seq: i64) -> Vec<(Utf8Bytes, i64)> {
+        let mut out = Vec::new();
+        for f in self.frames.iter().filter(|f| f.last_seq > last_seq) {
+            if f.first_seq > last_seq {
+                out.push((f.text.clone(), f.last_seq));
+                continue;
+            }
+            let fresh = self
+                .event
+                .messages
+                .iter()
+                .filter(|m| m.seq > last_seq && m.seq <= f.last_seq)
+                .map(|m| (m.seq, m.payload.as_ref()));
+            let trimmed = frames(fresh, self.event.server_time);
+            out.extend(trimmed.into_iter().map(|t| (t.text, t.last_seq)));
         }
-        if last_seq < self.first_seq {
-            return Some((self.frame.clone(), self.last_seq));
-        }
-        let fresh = self.event.messages.iter().filter(|m| m.seq > last_seq);
-        let text = messages_frame(
-            fresh.map(|m| m.payload.as_ref()),
-            self.event.server_time,
-            self.last_seq,
-        )?;
-        Some((text.into(), self.last_seq))
+        out
     }
 }
 
@@ -166,38 +145,69 @@ impl PushHub for LocalHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::WS_FRAME_MAX_BYTES;
 
-    fn event(seqs: &[i64]) -> PushEvent {
+    fn event(seqs: impl IntoIterator<Item = i64>, pad: usize) -> PushEvent {
         PushEvent {
             circle_hint: "circle01".into(),
             sender_node: None,
             server_time: 7,
             messages: seqs
-                .iter()
-                .map(|&seq| PushedMessage {
+                .into_iter()
+                .map(|seq| PushedMessage {
                     seq,
-                    payload: RawValue::from_string(format!("{{\"n\":{seq}}}")).expect("raw"),
+                    payload: RawValue::from_string(format!(
+                        "{{\"n\":{seq},\"p\":\"{}\"}}",
+                        "x".repeat(pad)
+                    ))
+                    .expect("raw"),
                 })
                 .collect(),
         }
     }
 
+    fn ns(frames: &[(Utf8Bytes, i64)]) -> Vec<i64> {
+        frames
+            .iter()
+            .flat_map(|(text, _)| {
+                let v: serde_json::Value = serde_json::from_str(text.as_str()).expect("json");
+                v["messages"]
+                    .as_array()
+                    .expect("messages")
+                    .iter()
+                    .map(|m| m["n"].as_i64().expect("n"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     #[test]
-    fn frame_after_shares_the_whole_frame_and_trims_what_was_replayed() {
-        assert!(Delivery::new(event(&[])).is_none());
-        let d = Delivery::new(event(&[3, 4])).expect("delivery");
-        let (text, cursor) = d.frame_after(0).expect("frame");
-        assert_eq!(cursor, 4);
+    fn frames_after_shares_the_whole_frame_and_trims_what_was_replayed() {
+        assert!(Delivery::new(event([], 0)).is_none());
+        let d = Delivery::new(event([3, 4], 0)).expect("delivery");
+        let all = d.frames_after(0);
+        assert_eq!(all.len(), 1);
         assert_eq!(
-            text.as_str(),
-            r#"{"t":"MESSAGES","messages":[{"n":3},{"n":4}],"server_time":7,"cursor":4}"#
+            all[0].0.as_str(),
+            r#"{"t":"MESSAGES","messages":[{"n":3,"p":""},{"n":4,"p":""}],"server_time":7,"cursor":4}"#
         );
-        let (text, _) = d.frame_after(3).expect("frame");
-        assert_eq!(
-            text.as_str(),
-            r#"{"t":"MESSAGES","messages":[{"n":4}],"server_time":7,"cursor":4}"#
-        );
-        assert!(d.frame_after(4).is_none());
-        assert!(d.frame_after(9).is_none());
+        assert_eq!(all[0].1, 4);
+        let trimmed = d.frames_after(3);
+        assert_eq!(ns(&trimmed), vec![4]);
+        assert_eq!(trimmed[0].1, 4);
+        assert!(d.frames_after(4).is_empty());
+        assert!(d.frames_after(9).is_empty());
+    }
+
+    #[test]
+    fn a_large_batch_goes_out_in_bounded_frames_and_a_partial_replay_is_trimmed() {
+        let d = Delivery::new(event(1..=50, WS_FRAME_MAX_BYTES / 8)).expect("delivery");
+        let all = d.frames_after(0);
+        assert!(all.len() > 1);
+        assert_eq!(ns(&all), (1..=50).collect::<Vec<_>>());
+        assert_eq!(all.last().expect("last").1, 50);
+        assert_eq!(d.len(), all.iter().map(|(t, _)| t.len()).sum::<usize>());
+        let after = d.frames_after(20);
+        assert_eq!(ns(&after), (21..=50).collect::<Vec<_>>());
     }
 }

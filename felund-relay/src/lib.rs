@@ -116,7 +116,7 @@
 //! [`store`] ([`store::RelayStore`], [`store::SqliteStore`], [`store::PgStore`] and
 //! [`store::PgHub`]), [`hub`] (push fan-out seam), [`client`] (the client address),
 //! [`ratelimit`] (per-address write limits), [`subscribers`] (WebSocket caps), [`rooms`]
-//! (subscribers by circle hint and their bounded push queues),
+//! (subscribers by circle hint and their bounded push queues), [`frames`] (the push frame),
 //! [`clock`] (injectable time), [`config`], [`error`], [`server`] (start, stop, connection
 //! budget; the hardened accept loop is the private `serve` module).
 
@@ -128,6 +128,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod frames;
 pub mod hub;
 pub mod input;
 pub mod limits;

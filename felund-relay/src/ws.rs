@@ -1,11 +1,13 @@
 //! `GET /v1/relay/ws?circle_hint=..&node_id=..`: WebSocket push (PROTOCOL.md §9).
 //!
 //! On connect the socket gets the messages stored in the last 120 s (at most 200, and at most
-//! the configured replay bytes — a client pages the rest with `after_seq`) as one
-//! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}` frame (only if there are
-//! any); afterwards every message newly stored by `POST /v1/messages` for its circle is pushed
-//! the same way, except to sockets opened with the poster's `X-Felund-Node`. `cursor` is the
-//! seq of the last message in the frame (extension: a client may resume with `after_seq`).
+//! the configured replay bytes — a client pages the rest with `after_seq`) as
+//! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}` frames (only if there are
+//! any; one frame unless they exceed [`WS_FRAME_MAX_BYTES`](crate::limits::WS_FRAME_MAX_BYTES),
+//! see [`crate::frames`]); afterwards every message newly stored by `POST /v1/messages` for its
+//! circle is pushed the same way, except to sockets opened with the poster's `X-Felund-Node`.
+//! `cursor` is the seq of the last message in the frame (extension: a client may resume with
+//! `after_seq`).
 //! The relay pings every 15 s and closes a socket it has not heard from for two intervals;
 //! client frames (`{"t":"PONG"}` or anything else) are ignored.
 //!
@@ -24,10 +26,11 @@
 //!
 //! # Cost per subscriber
 //!
-//! A post wakes only the sockets of its circle hint and its frame is serialised once for all of
-//! them ([`crate::rooms`]). An idle socket keeps a [`WS_READ_BUFFER_BYTES`] read buffer (the
+//! A post wakes only the sockets of its circle hint and its frames are serialised once for all
+//! of them ([`crate::rooms`]). An idle socket keeps a [`WS_READ_BUFFER_BYTES`] read buffer (the
 //! WebSocket library's default of 128 KiB was zeroed on every read attempt, which made each
-//! wake-up cost a 128 KiB `memset`), writes each frame straight through (no write buffer), and
+//! wake-up cost a 128 KiB `memset`), writes each frame straight through (no write buffer; the
+//! library keeps a copy area as large as the largest frame sent, hence bounded frames), and
 //! refuses client frames over [`WS_MAX_CLIENT_FRAME`] as soon as their header announces them,
 //! so a client cannot make its socket buffer more than that.
 
@@ -45,7 +48,8 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 use crate::auth::{self, Signed};
 use crate::client::client_ip;
 use crate::error::ApiError;
-use crate::hub::{messages_frame, Inbox, Next};
+use crate::frames::frames;
+use crate::hub::{Inbox, Next};
 use crate::input::query_map;
 use crate::limits::{
     ID_MAX_LEN, ID_MIN_LEN, WS_MAX_CLIENT_FRAME, WS_READ_BUFFER_BYTES, WS_REPLAY_MAX,
@@ -150,7 +154,7 @@ async fn session(
 }
 
 /// Sends the messages stored in the last [`WS_REPLAY_WINDOW_S`] seconds (bounded in count and
-/// bytes) as one frame; returns the seq of the last one sent (0 if none), or `None` when the
+/// bytes), in frames of bounded size; returns the seq of the last one sent (0 if none), or `None` when the
 /// socket is done (closed, stalled, or told to try later).
 async fn replay(state: &AppState, socket: &mut WebSocket, circle_hint: &str) -> Option<i64> {
     let now = state.now();
@@ -178,19 +182,14 @@ async fn replay(state: &AppState, socket: &mut WebSocket, circle_hint: &str) -> 
     let Some(last) = page.messages.last() else {
         return Some(0);
     };
-    let raws: Vec<Box<RawValue>> = page
+    let raws: Vec<(i64, Box<RawValue>)> = page
         .messages
         .iter()
-        .filter_map(|m| RawValue::from_string(m.payload.clone()).ok())
+        .filter_map(|m| Some((m.seq, RawValue::from_string(m.payload.clone()).ok()?)))
         .collect();
-    if let Some(text) = messages_frame(raws.iter().map(AsRef::as_ref), now, last.seq) {
-        if !send(
-            socket,
-            Message::Text(text.into()),
-            state.config.ws_send_timeout,
-        )
-        .await
-        {
+    let wait = state.config.ws_send_timeout;
+    for frame in frames(raws.iter().map(|(seq, raw)| (*seq, raw.as_ref())), now) {
+        if !send(socket, Message::Text(frame.text), wait).await {
             return None;
         }
     }
@@ -229,7 +228,7 @@ async fn live(state: &AppState, mut socket: WebSocket, inbox: &Inbox, mut last_s
             }
             next = inbox.recv() => match next {
                 Next::Push(delivery) => {
-                    if let Some((text, seq)) = delivery.frame_after(last_seq) {
+                    for (text, seq) in delivery.frames_after(last_seq) {
                         if !send(&mut socket, Message::Text(text), wait).await {
                             tracing::debug!("ws send failed or stalled");
                             return;
