@@ -3,9 +3,10 @@
 //!
 //! A frame carries at most [`WS_FRAME_MAX_BYTES`] of message objects (a larger object goes
 //! alone). The bound is for the sockets' sake: the WebSocket library copies each frame into
-//! the socket's write buffer, which keeps its largest size for as long as the socket lives, so
-//! one unbounded frame (a replay of 1 MiB, a batch of 50 large objects) would leave every
-//! socket that sent it holding that much. Clients see a run of `MESSAGES` frames, exactly as
+//! the socket's write buffer, which keeps the capacity it grew to (up to about twice the
+//! largest frame) for as long as the socket lives, so one unbounded frame (a replay of 1 MiB,
+//! a batch of 50 large objects) would leave every socket that sent it holding that much. Not
+//! much smaller, though: a client may commit each frame's messages on their own. Clients see a run of `MESSAGES` frames, exactly as
 //! they see a replay followed by live pushes; each frame's `cursor` is the seq of its last
 //! message.
 

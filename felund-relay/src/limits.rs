@@ -133,8 +133,8 @@ pub const WS_QUEUE_MAX_EVENTS: usize = 1024;
 /// subscriber further behind is closed ("push lagged") and catches up on reconnect.
 pub const WS_QUEUE_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// A push or replay frame carries at most this many bytes of message objects (a larger object
-/// goes alone): a socket's write buffer keeps the size of the largest frame it sent.
-pub const WS_FRAME_MAX_BYTES: usize = 32 * 1024;
+/// goes alone): a socket's write buffer keeps up to about twice its largest frame.
+pub const WS_FRAME_MAX_BYTES: usize = 16 * 1024;
 /// Largest frame (and message) accepted from a WebSocket client, bytes: clients only send
 /// `PONG`s and control frames, and the socket's read buffer may grow to this.
 pub const WS_MAX_CLIENT_FRAME: usize = 4 * 1024;

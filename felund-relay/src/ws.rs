@@ -179,13 +179,13 @@ async fn replay(state: &AppState, socket: &mut WebSocket, circle_hint: &str) -> 
             return None;
         }
     };
-    let Some(last) = page.messages.last() else {
+    let Some(last_seq) = page.messages.last().map(|m| m.seq) else {
         return Some(0);
     };
     let raws: Vec<(i64, Box<RawValue>)> = page
         .messages
-        .iter()
-        .filter_map(|m| Some((m.seq, RawValue::from_string(m.payload.clone()).ok()?)))
+        .into_iter()
+        .filter_map(|m| Some((m.seq, RawValue::from_string(m.payload).ok()?)))
         .collect();
     let wait = state.config.ws_send_timeout;
     for frame in frames(raws.iter().map(|(seq, raw)| (*seq, raw.as_ref())), now) {
@@ -193,7 +193,7 @@ async fn replay(state: &AppState, socket: &mut WebSocket, circle_hint: &str) -> 
             return None;
         }
     }
-    Some(last.seq)
+    Some(last_seq)
 }
 
 /// Live pushes from `inbox` after `last_seq`, pings, and shutdown, until the socket ends.
