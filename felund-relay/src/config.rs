@@ -111,6 +111,12 @@ pub struct Cli {
     /// file limit (RLIMIT_NOFILE) minus a reserve for the database and the process.
     #[arg(long, env = "FELUND_RELAY_MAX_CONNECTIONS")]
     pub max_connections: Option<u64>,
+
+    /// Share of the open connections (percent, 1–90) kept for WebSocket subscribers; the rest
+    /// serves HTTP. Raise it for a relay whose clients are mostly push subscribers.
+    #[arg(long, env = "FELUND_RELAY_WS_SHARE_PERCENT", default_value_t = limits::DEFAULT_WS_SHARE_PERCENT,
+          value_parser = clap::value_parser!(u8).range(1..=i64::from(limits::MAX_WS_SHARE_PERCENT)))]
+    pub ws_share_percent: u8,
 }
 
 impl Cli {
@@ -151,6 +157,7 @@ impl Cli {
                 idle: Duration::from_secs(self.idle_timeout_s.max(1)),
             },
             max_connections: self.max_connections,
+            ws_share_percent: self.ws_share_percent,
             reserved_fds: limits::RESERVED_FDS + pool_fds,
             ..RelayConfig::default()
         }
@@ -191,6 +198,8 @@ pub struct RelayConfig {
     pub max_body_bytes: usize,
     /// Interval between WebSocket pings; a socket silent for two intervals is closed.
     pub ws_ping_interval: Duration,
+    /// How long a WebSocket may take to accept one frame before it is dropped (a stalled reader).
+    pub ws_send_timeout: Duration,
     /// Interval between retention passes (expired registrations, messages, nonces, signals).
     pub prune_interval: Duration,
     /// Signal POSTs allowed per from_node_id per window.
@@ -219,6 +228,9 @@ pub struct RelayConfig {
     pub timeouts: Timeouts,
     /// Most open connections; `None` derives it from RLIMIT_NOFILE (and it never exceeds that).
     pub max_connections: Option<u64>,
+    /// Share of the connection budget for WebSocket subscribers, percent (at most
+    /// [`limits::MAX_WS_SHARE_PERCENT`]).
+    pub ws_share_percent: u8,
     /// Descriptors kept back from the connection budget.
     pub reserved_fds: u64,
 }
@@ -230,6 +242,7 @@ impl Default for RelayConfig {
             require_signatures: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ws_ping_interval: Duration::from_secs(15),
+            ws_send_timeout: Duration::from_secs(limits::DEFAULT_WS_SEND_TIMEOUT_S),
             prune_interval: Duration::from_secs(60),
             signal_rate_limit: limits::SIGNAL_RATE_LIMIT,
             signal_rate_window_s: limits::SIGNAL_RATE_WINDOW_S,
@@ -248,6 +261,7 @@ impl Default for RelayConfig {
             signal_posts_per_address: limits::DEFAULT_SIGNAL_POSTS_PER_ADDRESS,
             timeouts: Timeouts::default(),
             max_connections: None,
+            ws_share_percent: limits::DEFAULT_WS_SHARE_PERCENT,
             reserved_fds: limits::RESERVED_FDS,
         }
     }
@@ -276,6 +290,24 @@ mod tests {
         assert_eq!(config.presence.max_keys_per_address, 1);
         assert_eq!(config.write_requests_per_minute, 1200);
         assert!(!config.trust_forwarded_for);
+        assert_eq!(config.ws_share_percent, 25);
+    }
+
+    #[test]
+    fn the_websocket_share_is_a_percentage_that_leaves_room_for_http() {
+        let parse = |share: &str| {
+            Cli::try_parse_from([
+                "felund-relay",
+                "--db",
+                "/tmp/x.sqlite",
+                "--ws-share-percent",
+                share,
+            ])
+        };
+        assert_eq!(parse("60").expect("60").relay_config().ws_share_percent, 60);
+        for refused in ["0", "91", "100", "-5", "half"] {
+            assert!(parse(refused).is_err(), "{refused}");
+        }
     }
 
     #[test]

@@ -47,7 +47,9 @@
 //!   `--trust-forwarded-for`; IPv6 by /64): write requests and written bytes per minute on every
 //!   write endpoint, and signal POSTs per 10 s besides the reference's per-`from_node_id`
 //!   limit; 429 with `Retry-After`. WebSocket subscribers are capped per (hint, key) —
-//!   unsigned ones apart, so outsiders never fill the members' share — and per address.
+//!   unsigned ones apart, so outsiders never fill the members' share — and per address; each
+//!   subscriber's queue of pushes is bounded in events and bytes ([`rooms`]), and a client's
+//!   frames in bytes ([`limits::WS_MAX_CLIENT_FRAME`]).
 //! - **Slow clients.** Own accept loop ([`server`]): header, body (408) and idle timeouts, at
 //!   most as many connections as the open-file limit allows (less a reserve), the oldest idle
 //!   connection evicted for a new one when full, and accept errors backed off.
@@ -76,6 +78,13 @@
 //! 1013 and that reason, and the relay recovers by itself once it is back. The module docs
 //! of [`store::postgres`] have the details; `--database-pool-size` and
 //! `--database-timeout-ms` tune the pool.
+//!
+//! # Push at scale
+//!
+//! A post costs work for the WebSocket subscribers of its own circle hint only: [`rooms`] keeps
+//! them by hint, the push frame is serialised once and shared, and an idle socket holds a few
+//! KiB (see [`ws`]): what a post costs does not grow with the subscribers of other circles
+//! (measured up to 10,000 sockets in `benches/ws_scale.rs`, see BENCHMARKS.md).
 //!
 //! # Extension: lossless pull cursor
 //!
@@ -106,7 +115,8 @@
 //! (signalling rules), [`presence`] (registration rules), [`auth`] (signatures),
 //! [`store`] ([`store::RelayStore`], [`store::SqliteStore`], [`store::PgStore`] and
 //! [`store::PgHub`]), [`hub`] (push fan-out seam), [`client`] (the client address),
-//! [`ratelimit`] (per-address write limits), [`subscribers`] (WebSocket caps),
+//! [`ratelimit`] (per-address write limits), [`subscribers`] (WebSocket caps), [`rooms`]
+//! (subscribers by circle hint and their bounded push queues), [`frames`] (the push frame),
 //! [`clock`] (injectable time), [`config`], [`error`], [`server`] (start, stop, connection
 //! budget; the hardened accept loop is the private `serve` module).
 
@@ -118,11 +128,13 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod frames;
 pub mod hub;
 pub mod input;
 pub mod limits;
 pub mod presence;
 pub mod ratelimit;
+pub mod rooms;
 pub mod routes;
 mod serve;
 pub mod server;

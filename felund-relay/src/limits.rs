@@ -118,9 +118,26 @@ pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 60;
 /// File descriptors kept back from the connection budget (database files, stdio, listener,
 /// runtime), besides one per database pool connection.
 pub const RESERVED_FDS: u64 = 64;
-/// Share of the connection budget (percent) for HTTP connections; the rest is for WebSockets.
-pub const HTTP_SHARE_PERCENT: u64 = 75;
+/// Default share of the connection budget (percent) for WebSocket subscribers; the rest is for
+/// HTTP connections.
+pub const DEFAULT_WS_SHARE_PERCENT: u8 = 25;
+/// Largest WebSocket share of the connection budget (percent): HTTP always keeps some.
+pub const MAX_WS_SHARE_PERCENT: u8 = 90;
 /// Longest pause of the accept loop after an accept error.
 pub const MAX_ACCEPT_BACKOFF_MS: u64 = 1000;
-/// How long a WebSocket send may take before the subscriber is dropped (seconds).
-pub const WS_SEND_TIMEOUT_S: u64 = 10;
+/// Default: how long a WebSocket send may take before the subscriber is dropped (seconds).
+pub const DEFAULT_WS_SEND_TIMEOUT_S: u64 = 10;
+/// A WebSocket subscriber's push queue holds at most this many events...
+pub const WS_QUEUE_MAX_EVENTS: usize = 1024;
+/// ...and at most this many bytes of frames (one event is always taken, whatever its size); a
+/// subscriber further behind is closed ("push lagged") and catches up on reconnect.
+pub const WS_QUEUE_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// A push or replay frame carries at most this many bytes of message objects (a larger object
+/// goes alone): a socket's write buffer keeps up to about twice its largest frame.
+pub const WS_FRAME_MAX_BYTES: usize = 16 * 1024;
+/// Largest frame (and message) accepted from a WebSocket client, bytes: clients only send
+/// `PONG`s and control frames, and the socket's read buffer may grow to this.
+pub const WS_MAX_CLIENT_FRAME: usize = 4 * 1024;
+/// Read buffer of a WebSocket, bytes: what each idle socket keeps allocated for reading (the
+/// library's default is 128 KiB, zeroed on every read attempt).
+pub const WS_READ_BUFFER_BYTES: usize = 512;

@@ -11,7 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::hub::{LocalHub, PushHub};
-use crate::limits::{HTTP_SHARE_PERCENT, SIGNATURE_WINDOW_S};
+use crate::limits::{MAX_WS_SHARE_PERCENT, SIGNATURE_WINDOW_S};
 use crate::state::AppState;
 use crate::store::{PrunePolicy, PruneReport, RelayStore, StoreResult};
 
@@ -138,8 +138,9 @@ fn open_file_limit() -> Option<u64> {
 
 /// How many connections (HTTP, WebSocket) this relay serves at once: the open-file limit
 /// minus `config.reserved_fds`, or `config.max_connections` if that is lower, split
-/// [`HTTP_SHARE_PERCENT`] to HTTP and the rest to WebSockets. Staying below the file limit is
-/// what keeps `accept` from failing with "Too many open files".
+/// `config.ws_share_percent` (at most [`MAX_WS_SHARE_PERCENT`]) to WebSockets and the rest to
+/// HTTP. Staying below the file limit is what keeps `accept` from failing with "Too many open
+/// files".
 pub fn connection_budget(config: &RelayConfig) -> (usize, usize) {
     let files = open_file_limit().unwrap_or(1024);
     let mut budget = files.saturating_sub(config.reserved_fds);
@@ -147,8 +148,9 @@ pub fn connection_budget(config: &RelayConfig) -> (usize, usize) {
         budget = budget.min(max);
     }
     let budget = budget.max(2);
-    let http = (budget * HTTP_SHARE_PERCENT / 100).max(1);
-    let ws = budget.saturating_sub(http).max(1);
+    let ws_percent = u64::from(config.ws_share_percent.min(MAX_WS_SHARE_PERCENT));
+    let ws = (budget * ws_percent / 100).max(1);
+    let http = budget.saturating_sub(ws).max(1);
     (
         usize::try_from(http).unwrap_or(usize::MAX),
         usize::try_from(ws).unwrap_or(usize::MAX),
@@ -186,4 +188,22 @@ pub async fn spawn(config: RelayConfig, deps: RelayDeps) -> Result<RelayHandle, 
         server,
         pruner,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_split_by_the_websocket_share() {
+        let config = |max, share| RelayConfig {
+            max_connections: Some(max),
+            ws_share_percent: share,
+            ..RelayConfig::default()
+        };
+        assert_eq!(connection_budget(&config(8, 25)), (6, 2));
+        assert_eq!(connection_budget(&config(100, 60)), (40, 60));
+        // HTTP keeps its part whatever the configuration says.
+        assert_eq!(connection_budget(&config(100, 100)), (10, 90));
+    }
 }

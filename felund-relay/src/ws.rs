@@ -1,11 +1,13 @@
 //! `GET /v1/relay/ws?circle_hint=..&node_id=..`: WebSocket push (PROTOCOL.md §9).
 //!
 //! On connect the socket gets the messages stored in the last 120 s (at most 200, and at most
-//! the configured replay bytes — a client pages the rest with `after_seq`) as one
-//! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}` frame (only if there are
-//! any); afterwards every message newly stored by `POST /v1/messages` for its circle is pushed
-//! the same way, except to sockets opened with the poster's `X-Felund-Node`. `cursor` is the
-//! seq of the last message in the frame (extension: a client may resume with `after_seq`).
+//! the configured replay bytes — a client pages the rest with `after_seq`) as
+//! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}` frames (only if there are
+//! any; one frame unless they exceed [`WS_FRAME_MAX_BYTES`](crate::limits::WS_FRAME_MAX_BYTES),
+//! see [`crate::frames`]); afterwards every message newly stored by `POST /v1/messages` for its
+//! circle is pushed the same way, except to sockets opened with the poster's `X-Felund-Node`.
+//! `cursor` is the seq of the last message in the frame (extension: a client may resume with
+//! `after_seq`).
 //! The relay pings every 15 s and closes a socket it has not heard from for two intervals;
 //! client frames (`{"t":"PONG"}` or anything else) are ignored.
 //!
@@ -17,8 +19,20 @@
 //!
 //! Subscribers are capped per circle and signing key (unsigned subscribers count apart, so an
 //! outsider's sockets never take the members' share), per client address and in total (429 or
-//! 503 on the upgrade request); a socket that does not take a frame within
-//! [`WS_SEND_TIMEOUT_S`] is dropped, so a stalled reader cannot hold pushes back.
+//! 503 on the upgrade request); a socket that does not take a frame within the send timeout
+//! (default [`DEFAULT_WS_SEND_TIMEOUT_S`](crate::limits::DEFAULT_WS_SEND_TIMEOUT_S) seconds)
+//! is dropped, so a stalled reader cannot hold pushes back, and one whose queue of pushes
+//! overflows meanwhile is closed (see [`crate::rooms`]).
+//!
+//! # Cost per subscriber
+//!
+//! A post wakes only the sockets of its circle hint and its frames are serialised once for all
+//! of them ([`crate::rooms`]). An idle socket keeps a [`WS_READ_BUFFER_BYTES`] read buffer (the
+//! WebSocket library's default of 128 KiB was zeroed on every read attempt, which made each
+//! wake-up cost a 128 KiB `memset`), writes each frame straight through (no write buffer; the
+//! library keeps a copy area as large as the largest frame sent, hence bounded frames), and
+//! refuses client frames over [`WS_MAX_CLIENT_FRAME`] as soon as their header announces them,
+//! so a client cannot make its socket buffer more than that.
 
 use std::time::Duration;
 
@@ -28,41 +42,22 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde::Serialize;
 use serde_json::value::RawValue;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::auth::{self, Signed};
 use crate::client::client_ip;
 use crate::error::ApiError;
-use crate::hub::{HubEvent, PushEvent};
+use crate::frames::frames;
+use crate::hub::{Inbox, Next};
 use crate::input::query_map;
-use crate::limits::{ID_MAX_LEN, ID_MIN_LEN, WS_REPLAY_MAX, WS_REPLAY_WINDOW_S, WS_SEND_TIMEOUT_S};
+use crate::limits::{
+    ID_MAX_LEN, ID_MIN_LEN, WS_MAX_CLIENT_FRAME, WS_READ_BUFFER_BYTES, WS_REPLAY_MAX,
+    WS_REPLAY_WINDOW_S,
+};
 use crate::state::AppState;
 use crate::store::{MessageCursor, PageLimit, StoreError};
 use crate::subscribers::Subscription;
-
-/// Largest frame accepted from a client (they only send `PONG`s).
-const MAX_CLIENT_FRAME: usize = 64 * 1024;
-
-#[derive(Serialize)]
-struct MessagesFrame<'a> {
-    t: &'static str,
-    messages: Vec<&'a RawValue>,
-    server_time: i64,
-    cursor: i64,
-}
-
-fn frame_text(messages: Vec<&RawValue>, server_time: i64, cursor: i64) -> Option<String> {
-    serde_json::to_string(&MessagesFrame {
-        t: "MESSAGES",
-        messages,
-        server_time,
-        cursor,
-    })
-    .ok()
-}
 
 /// The upgrade handler: 400 without `circle_hint` (8–128 chars) and `node_id` (1–128);
 /// signature headers, when present, are verified like a message pull (and required with
@@ -111,14 +106,17 @@ pub async fn subscribe(
         .subscribers
         .admit(&circle_hint, key.as_deref().unwrap_or(""), client)?;
     Ok(upgrade
-        .max_message_size(MAX_CLIENT_FRAME)
+        // Small buffers: an idle socket keeps only what it needs (see the module docs).
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_frame_size(WS_MAX_CLIENT_FRAME)
+        .max_message_size(WS_MAX_CLIENT_FRAME)
         .on_upgrade(move |socket| session(state, socket, circle_hint, node_id, admitted))
         .into_response())
 }
 
-/// Sends one frame, giving up after [`WS_SEND_TIMEOUT_S`] (a reader that stalls is dropped).
-async fn send(socket: &mut WebSocket, message: Message) -> bool {
-    let wait = Duration::from_secs(WS_SEND_TIMEOUT_S);
+/// Sends one frame, giving up after `wait` (a reader that stalls is dropped).
+async fn send(socket: &mut WebSocket, message: Message, wait: Duration) -> bool {
     matches!(
         tokio::time::timeout(wait, socket.send(message)).await,
         Ok(Ok(()))
@@ -135,114 +133,123 @@ async fn session(
     _admitted: Subscription,
 ) {
     tracing::debug!(circle = %circle_hint, node = %node_id, "ws connect");
-    // Subscribe before reading the replay so nothing stored in between is lost; the seq
-    // filter below drops what the replay already carried.
-    let mut events = state.hub.subscribe();
-    let mut shutdown = state.shutdown.clone();
-    let mut last_seq = 0_i64;
+    // Subscribe before reading the replay so nothing stored in between is lost; pushes carry
+    // seqs, and what the replay already carried is not sent again.
+    let inbox = state.hub.subscribe(&circle_hint, &node_id);
     // The feed may have dropped between the upgrade and the subscription: pushes would be lost.
     if !state.hub.is_live() {
-        let _ = socket.send(try_later(DB_UNAVAILABLE)).await;
-        return;
-    }
-
-    let now = state.now();
-    let replay = state
-        .store
-        .pull_messages(
-            &circle_hint,
-            MessageCursor::Since(now - WS_REPLAY_WINDOW_S),
-            now,
-            PageLimit {
-                rows: WS_REPLAY_MAX,
-                bytes: state.config.ws_replay_max_bytes,
-            },
+        send(
+            &mut socket,
+            try_later(DB_UNAVAILABLE),
+            state.config.ws_send_timeout,
         )
         .await;
-    match replay {
-        Ok(page) => {
-            let raws: Vec<Box<RawValue>> = page
-                .messages
-                .iter()
-                .filter_map(|m| RawValue::from_string(m.payload.clone()).ok())
-                .collect();
-            if let Some(last) = page.messages.last() {
-                last_seq = last.seq;
-                let refs = raws.iter().map(AsRef::as_ref).collect();
-                if let Some(text) = frame_text(refs, now, last_seq) {
-                    if !send(&mut socket, Message::Text(text.into())).await {
-                        return;
-                    }
-                }
-            }
-        }
+        return;
+    }
+    let Some(last_seq) = replay(&state, &mut socket, &circle_hint).await else {
+        return;
+    };
+    live(&state, socket, &inbox, last_seq).await;
+    tracing::debug!(circle = %circle_hint, node = %node_id, "ws disconnect");
+}
+
+/// Sends the messages stored in the last [`WS_REPLAY_WINDOW_S`] seconds (bounded in count and
+/// bytes), in frames of bounded size; returns the seq of the last one sent (0 if none), or `None` when the
+/// socket is done (closed, stalled, or told to try later).
+async fn replay(state: &AppState, socket: &mut WebSocket, circle_hint: &str) -> Option<i64> {
+    let now = state.now();
+    let limit = PageLimit {
+        rows: WS_REPLAY_MAX,
+        bytes: state.config.ws_replay_max_bytes,
+    };
+    let since = MessageCursor::Since(now - WS_REPLAY_WINDOW_S);
+    let page = match state
+        .store
+        .pull_messages(circle_hint, since, now, limit)
+        .await
+    {
+        Ok(page) => page,
         Err(err) => {
             tracing::warn!(error = %err, "ws replay failed");
             let reason = match err {
                 StoreError::Unavailable(_) => DB_UNAVAILABLE,
                 _ => "replay failed",
             };
-            let _ = socket.send(try_later(reason)).await;
-            return;
+            send(socket, try_later(reason), state.config.ws_send_timeout).await;
+            return None;
+        }
+    };
+    let Some(last_seq) = page.messages.last().map(|m| m.seq) else {
+        return Some(0);
+    };
+    let raws: Vec<(i64, Box<RawValue>)> = page
+        .messages
+        .into_iter()
+        .filter_map(|m| Some((m.seq, RawValue::from_string(m.payload).ok()?)))
+        .collect();
+    let wait = state.config.ws_send_timeout;
+    for frame in frames(raws.iter().map(|(seq, raw)| (*seq, raw.as_ref())), now) {
+        if !send(socket, Message::Text(frame.text), wait).await {
+            return None;
         }
     }
+    Some(last_seq)
+}
 
+/// Live pushes from `inbox` after `last_seq`, pings, and shutdown, until the socket ends.
+async fn live(state: &AppState, mut socket: WebSocket, inbox: &Inbox, mut last_seq: i64) {
+    let mut shutdown = state.shutdown.clone();
     let period = state.config.ws_ping_interval.max(Duration::from_millis(10));
     let mut ping = interval_at(Instant::now() + period, period);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
+    let wait = state.config.ws_send_timeout;
 
     loop {
         if *shutdown.borrow() {
-            let _ = socket.send(going_away()).await;
-            break;
+            send(&mut socket, going_away(), wait).await;
+            return;
         }
         tokio::select! {
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
-                    let _ = socket.send(going_away()).await;
-                    break;
+                    send(&mut socket, going_away(), wait).await;
+                    return;
                 }
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > period * 2 {
-                    tracing::debug!(circle = %circle_hint, node = %node_id, "ws idle, closing");
-                    break;
+                    tracing::debug!("ws idle, closing");
+                    return;
                 }
-                if !send(&mut socket, Message::Ping(Default::default())).await {
-                    break;
+                if !send(&mut socket, Message::Ping(Default::default()), wait).await {
+                    return;
                 }
             }
-            event = events.recv() => match event {
-                Ok(HubEvent::Messages(event)) => {
-                    if let Some((text, seq)) = push_frame(&event, &circle_hint, &node_id, last_seq) {
-                        if !send(&mut socket, Message::Text(text.into())).await {
-                            tracing::debug!(circle = %circle_hint, node = %node_id, "ws send failed or stalled");
-                            break;
+            next = inbox.recv() => match next {
+                Next::Push(delivery) => {
+                    for (text, seq) in delivery.frames_after(last_seq) {
+                        if !send(&mut socket, Message::Text(text), wait).await {
+                            tracing::debug!("ws send failed or stalled");
+                            return;
                         }
                         last_seq = seq;
                     }
                 }
-                Ok(HubEvent::Interrupted(reason)) => {
-                    tracing::debug!(circle = %circle_hint, node = %node_id, reason, "ws feed lost");
-                    let _ = socket.send(try_later(reason)).await;
-                    break;
+                Next::Closed(reason) => {
+                    // Pushes were (or may have been) missed: let the client reconnect and
+                    // catch up through the replay or its cursor.
+                    tracing::debug!(reason, "ws subscription ended");
+                    send(&mut socket, try_later(reason), wait).await;
+                    return;
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    // Pushes were dropped for this socket: let the client reconnect and replay.
-                    tracing::warn!(missed, circle = %circle_hint, "ws subscriber lagged");
-                    let _ = socket.send(try_later("push lagged")).await;
-                    break;
-                }
-                Err(RecvError::Closed) => break,
             },
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                 Some(Ok(_)) => last_heard = Instant::now(),
             },
         }
     }
-    tracing::debug!(circle = %circle_hint, node = %node_id, "ws disconnect");
 }
 
 /// Close reason when the database (or the push feed through it) is unavailable.
@@ -261,56 +268,4 @@ fn going_away() -> Message {
         code: 1001,
         reason: Utf8Bytes::from_static("relay shutting down"),
     }))
-}
-
-/// The frame (and its cursor) `event` yields for a socket of `circle_hint` opened by `node_id`
-/// that has seen everything up to `last_seq`; `None` if nothing is for it.
-fn push_frame(
-    event: &PushEvent,
-    circle_hint: &str,
-    node_id: &str,
-    last_seq: i64,
-) -> Option<(String, i64)> {
-    if event.circle_hint != circle_hint || event.sender_node.as_deref() == Some(node_id) {
-        return None;
-    }
-    let fresh: Vec<_> = event.messages.iter().filter(|m| m.seq > last_seq).collect();
-    let cursor = fresh.last()?.seq;
-    let refs = fresh.iter().map(|m| m.payload.as_ref()).collect();
-    frame_text(refs, event.server_time, cursor).map(|text| (text, cursor))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hub::PushedMessage;
-
-    fn event(sender: Option<&str>) -> PushEvent {
-        let msg = |seq: i64| PushedMessage {
-            seq,
-            payload: RawValue::from_string(format!("{{\"n\":{seq}}}")).expect("raw"),
-        };
-        PushEvent {
-            circle_hint: "circle01".into(),
-            sender_node: sender.map(str::to_owned),
-            server_time: 7,
-            messages: vec![msg(3), msg(4)],
-        }
-    }
-
-    #[test]
-    fn push_filtering() {
-        let (text, seq) =
-            push_frame(&event(Some("poster01")), "circle01", "reader01", 0).expect("frame");
-        assert_eq!(seq, 4);
-        assert_eq!(
-            text,
-            r#"{"t":"MESSAGES","messages":[{"n":3},{"n":4}],"server_time":7,"cursor":4}"#
-        );
-        assert!(push_frame(&event(Some("poster01")), "circle01", "poster01", 0).is_none());
-        assert!(push_frame(&event(None), "circle02", "reader01", 0).is_none());
-        let (text, _) = push_frame(&event(None), "circle01", "reader01", 3).expect("frame");
-        assert!(text.contains(r#"[{"n":4}]"#));
-        assert!(push_frame(&event(None), "circle01", "reader01", 4).is_none());
-    }
 }

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{message, start, start_with, Backend, Member, Relay};
+use felund_relay::limits::WS_FRAME_MAX_BYTES;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -84,6 +85,79 @@ async fn replay_on_connect_covers_the_last_120_seconds(backend: Backend) {
     let other = Member::new(2, "x-node-00001").hint;
     let mut quiet = connect(&relay, &other, "reader-node-01").await;
     assert!(next_json(&mut quiet, QUIET).await.is_none());
+    relay.stop().await;
+}
+
+/// A message of about 5 KB (an envelope with padding).
+fn sized_message(id: &str) -> Value {
+    let mut m = message(id, 1);
+    m["pad"] = json!("p".repeat(5_000));
+    m
+}
+
+/// Frames from `socket` until they carry `count` messages: (msg_ids, cursors, longest frame).
+async fn frames_until(socket: &mut Socket, count: usize) -> (Vec<String>, Vec<i64>, usize) {
+    let (mut got, mut cursors, mut longest) = (Vec::new(), Vec::new(), 0);
+    while got.len() < count {
+        let frame = tokio::time::timeout(WAIT, socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("frame");
+        if let Message::Text(text) = frame {
+            longest = longest.max(text.len());
+            let frame: Value = serde_json::from_str(&text).expect("json");
+            got.extend(ids(&frame).into_iter().map(str::to_owned));
+            cursors.push(frame["cursor"].as_i64().expect("cursor"));
+        }
+    }
+    (got, cursors, longest)
+}
+
+async fn large_replays_and_batches_arrive_in_bounded_frames_in_order(backend: Backend) {
+    let relay = start(&backend).await;
+    let hint = Member::new(1, "x-node-00001").hint;
+    let mut stored = Vec::new();
+    for b in 0..4 {
+        let batch: Vec<Value> = (0..25)
+            .map(|i| sized_message(&format!("replayed-{b}-{i:03}")))
+            .collect();
+        relay.push_unsigned(&hint, &batch, None).await;
+        stored.extend(
+            batch
+                .iter()
+                .map(|m| m["msg_id"].as_str().expect("id").to_owned()),
+        );
+    }
+    // About 500 KB of replay: several frames, every message once, in order.
+    let mut socket = connect(&relay, &hint, "reader-node-01").await;
+    let (got, cursors, longest) = frames_until(&mut socket, stored.len()).await;
+    assert_eq!(got, stored);
+    assert!(cursors.len() > 1, "one frame of {longest} bytes");
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]));
+    // A frame's keys add a few dozen bytes to its messages.
+    assert!(longest <= WS_FRAME_MAX_BYTES + 100, "{longest}");
+    let after = relay
+        .get(&format!(
+            "/v1/messages?circle_hint={hint}&after_seq={}",
+            cursors.last().expect("cursor")
+        ))
+        .await;
+    assert_eq!(after.json["messages"], json!([]));
+
+    // A live batch of 50 such messages: the same.
+    let batch: Vec<Value> = (0..50)
+        .map(|i| sized_message(&format!("live-batch-{i:03}")))
+        .collect();
+    relay.push_unsigned(&hint, &batch, None).await;
+    let (got, cursors, longest) = frames_until(&mut socket, batch.len()).await;
+    let sent: Vec<&str> = batch
+        .iter()
+        .map(|m| m["msg_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(got, sent);
+    assert!(cursors.len() > 1);
+    assert!(longest <= WS_FRAME_MAX_BYTES + 100, "{longest}");
     relay.stop().await;
 }
 
@@ -236,6 +310,7 @@ async fn require_signatures_applies_to_subscriptions(backend: Backend) {
 
 on_both_backends!(
     replay_on_connect_covers_the_last_120_seconds,
+    large_replays_and_batches_arrive_in_bounded_frames_in_order,
     live_push_skips_the_poster_and_other_circles,
     client_frames_are_ignored_and_pings_flow,
     shutdown_closes_sockets,

@@ -7,10 +7,11 @@
 //! instance's hub holds one `LISTEN` connection; for each notification it reads the rows on
 //! that connection and hands them to its local subscribers. Pushes from this instance take the
 //! same path (rather than a local shortcut), so every subscriber sees events in seq order and
-//! its `seq > last_seq` filter never drops a message.
+//! its `seq > last_seq` filter never drops a message. Rows are read only for hints that have
+//! subscribers on this instance, so posts to other circles cost an instance one notification.
 //!
 //! When the `LISTEN` connection fails (database restart, network), pushes may be missed: the
-//! hub marks itself not live, tells every subscriber ([`HubEvent::Interrupted`], so sockets are
+//! hub marks itself not live, ends every subscription ([`Rooms::interrupt`], so sockets are
 //! closed with a reason and clients reconnect and catch up), and reconnects with backoff.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,12 +21,11 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use super::queries::PushNote;
 use super::{map_err, PgStore, PUSH_CHANNEL};
-use crate::hub::{HubEvent, LocalHub, PushEvent, PushHub, PushedMessage};
+use crate::hub::{Inbox, PushEvent, PushHub, PushedMessage, Rooms};
 use crate::store::{StoreError, StoreResult};
 use crate::ws::DB_UNAVAILABLE;
 
@@ -34,7 +34,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// The push hub of a relay instance on PostgreSQL (see the module docs).
 pub struct PgHub {
-    local: LocalHub,
+    rooms: Rooms,
     live: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
@@ -53,15 +53,15 @@ impl PgHub {
     pub async fn start(store: &PgStore) -> StoreResult<Self> {
         let listen_pool = store.listener_pool();
         let listener = listen(&listen_pool).await?;
-        let local = LocalHub::default();
+        let rooms = Rooms::default();
         let live = Arc::new(AtomicBool::new(true));
         let feed = Feed {
             listen_pool,
-            local: local.clone(),
+            rooms: rooms.clone(),
             live: Arc::clone(&live),
         };
         let task = tokio::spawn(feed.run(listener));
-        Ok(Self { local, live, task })
+        Ok(Self { rooms, live, task })
     }
 }
 
@@ -75,8 +75,8 @@ impl PushHub for PgHub {
     /// Nothing to do: the insert's `NOTIFY` brings the same messages back through the feed.
     fn publish(&self, _event: PushEvent) {}
 
-    fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
-        self.local.subscribe()
+    fn subscribe(&self, circle_hint: &str, node_id: &str) -> Inbox {
+        self.rooms.join(circle_hint, node_id)
     }
 
     fn is_live(&self) -> bool {
@@ -95,7 +95,7 @@ async fn listen(pool: &PgPool) -> StoreResult<PgListener> {
 /// The background task's state.
 struct Feed {
     listen_pool: PgPool,
-    local: LocalHub,
+    rooms: Rooms,
     live: Arc<AtomicBool>,
 }
 
@@ -125,7 +125,7 @@ impl Feed {
             // Not live first, then tell subscribers: a session that subscribes after the
             // interruption was sent sees `is_live() == false` (see ws::session).
             self.live.store(false, Ordering::SeqCst);
-            self.local.send(HubEvent::Interrupted(DB_UNAVAILABLE));
+            self.rooms.interrupt(DB_UNAVAILABLE);
             tracing::warn!(error = %err, "push feed lost; reconnecting");
             drop(current);
         }
@@ -145,7 +145,8 @@ impl Feed {
     }
 
     /// Reads the rows a notification names (on the `LISTEN` connection itself: notifications
-    /// arriving meanwhile are buffered) and hands them to local subscribers.
+    /// arriving meanwhile are buffered) and hands them to local subscribers of their hint, if
+    /// there are any.
     async fn deliver(&self, listener: &mut PgListener, payload: &str) -> StoreResult<()> {
         let note: PushNote = match serde_json::from_str(payload) {
             Ok(note) => note,
@@ -154,7 +155,7 @@ impl Feed {
                 return Ok(());
             }
         };
-        if !self.local.has_subscribers() {
+        if !self.rooms.has_subscribers(&note.c) {
             return Ok(());
         }
         let rows: Vec<(i64, String)> = sqlx::query_as(
@@ -176,14 +177,12 @@ impl Feed {
                     .map(|payload| PushedMessage { seq, payload })
             })
             .collect();
-        if !messages.is_empty() {
-            self.local.send(HubEvent::Messages(Arc::new(PushEvent {
-                circle_hint: note.c,
-                sender_node: note.n,
-                server_time: note.t,
-                messages,
-            })));
-        }
+        self.rooms.deliver(PushEvent {
+            circle_hint: note.c,
+            sender_node: note.n,
+            server_time: note.t,
+            messages,
+        });
         Ok(())
     }
 }
