@@ -702,6 +702,52 @@ fn join_says_when_the_peer_cannot_be_reached_and_circles_shows_not_yet_synced() 
     );
 }
 
+/// Read markers are felundd's: counts by others' messages, shared by every client
+/// (a `read` event), kept across a restart.
+#[test]
+fn unread_counts_and_read_markers_are_shared_and_survive_a_restart() {
+    let mut a = Daemon::start_with(&["--name", "alice", "--sync-interval", "1"]);
+    let b = Daemon::start_with(&["--name", "bob", "--sync-interval", "1"]);
+    let (id, code) = create_circle(&a, "c");
+    b.ctl_one(&["join", &code]);
+    for t in ["one", "two @alice", "three"] {
+        b.ctl_one(&["send", "-c", &id, t]);
+    }
+    let general = |d: &Daemon| {
+        d.ctl_json(&["channels", "-c", &id])
+            .into_iter()
+            .find(|c| c["channel_id"] == "general")
+            .expect("general")
+    };
+    wait_until("bob's messages to be unread on alice's node", || {
+        general(&a)["unread_count"] == 3
+    });
+    assert_eq!(general(&a)["unread_mentions"], 1);
+    assert!(text(&a, &["channels", "-c", &id]).contains("3 (@1)"));
+    let w = Watch::start(&a, &["--json", "watch", "-c", &id]);
+    let read = a.ctl_one(&["read", "-c", &id]);
+    assert_eq!(read["unread_count"], 0, "{read}");
+    let ev = loop {
+        let v = w.next_json();
+        if v["event"] == "read" {
+            break v;
+        }
+    };
+    assert_eq!(ev["channel_id"], "general");
+    assert_eq!(ev["read_seq"], read["read_seq"]);
+    drop(w);
+    a.restart();
+    assert_eq!(
+        general(&a)["unread_count"],
+        0,
+        "the marker survives a restart"
+    );
+    b.ctl_one(&["send", "-c", &id, "four"]);
+    wait_until("the new message to count", || {
+        general(&a)["unread_count"] == 1
+    });
+}
+
 /// Flags and the config file win at start; a runtime change says so, and `status
 /// --verbose` shows what is in force until then.
 #[test]

@@ -137,6 +137,36 @@ impl App {
 
     /// Applies one action and returns what `main` should do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut effects = self.update_inner(action);
+        effects.extend(self.mark_read_if_seen());
+        effects
+    }
+
+    /// When the newest message of the shown channel is on screen and the daemon does
+    /// not know it was read: tell it (every client of the node shares the marker).
+    fn mark_read_if_seen(&mut self) -> Vec<Effect> {
+        let Some(key) = self.active.clone() else {
+            return Vec::new();
+        };
+        if self.scroll > 0 || !matches!(self.conn, Conn::Online) {
+            return Vec::new();
+        }
+        let log = self.cache.log_mut(&key);
+        let newest = log.newest_seq();
+        if newest <= log.read_seq {
+            return Vec::new();
+        }
+        log.read_seq = newest;
+        log.unread = 0;
+        log.mentions = 0;
+        vec![Effect::Request(Request::MarkRead {
+            circle: key.circle,
+            channel: key.channel,
+            seq: newest,
+        })]
+    }
+
+    fn update_inner(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
             Action::Paste(text) => {

@@ -113,6 +113,15 @@ pub enum Request {
         /// Circle id.
         circle: String,
     },
+    /// Move a channel's read marker (shared by every client of the node).
+    MarkRead {
+        /// Circle id.
+        circle: String,
+        /// Channel name.
+        channel: String,
+        /// The seq of the last message read.
+        seq: u64,
+    },
     /// Set this node's display name.
     SetDisplayName {
         /// The new name.
@@ -216,6 +225,8 @@ pub enum Response {
     },
     /// A channel was left.
     ChannelLeft(ChannelView),
+    /// A read marker was moved (the channel as it stands now).
+    Marked(ChannelView),
     /// A join request was approved.
     Approved {
         /// The channel.
@@ -318,6 +329,15 @@ pub enum LiveEvent {
         node_id: String,
         /// Its new name.
         name: String,
+    },
+    /// Some client of this node (maybe this one) read a channel up to `read_seq`.
+    Read {
+        /// Circle id.
+        circle: String,
+        /// Channel name.
+        channel: String,
+        /// The seq of the last message read.
+        read_seq: u64,
     },
 }
 

@@ -182,6 +182,13 @@ pub struct ChannelView {
     pub pending: Vec<String>,
     /// Node id of the creator.
     pub created_by: String,
+    /// The daemon's read marker: the seq of the last message read (shared by every
+    /// client of the node).
+    pub read_seq: u64,
+    /// Messages by others after it, and those that mention this node.
+    pub unread: u64,
+    /// See `unread`.
+    pub mentions: u64,
 }
 
 impl From<api::Channel> for ChannelView {
@@ -195,6 +202,9 @@ impl From<api::Channel> for ChannelView {
             member_count: c.member_count,
             pending: c.pending_requests,
             created_by: c.created_by,
+            read_seq: c.read_seq,
+            unread: c.unread_count,
+            mentions: c.unread_mentions,
         }
     }
 }
@@ -218,6 +228,8 @@ pub struct ChatMessage {
     pub text: String,
     /// Written by this node.
     pub own: bool,
+    /// The daemon's storage order (for read markers).
+    pub seq: u64,
 }
 
 impl From<api::Message> for ChatMessage {
@@ -231,6 +243,7 @@ impl From<api::Message> for ChatMessage {
             created_ts: m.created_ts,
             text: m.text,
             own: m.own,
+            seq: m.seq,
         }
     }
 }

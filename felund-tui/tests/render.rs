@@ -395,3 +395,72 @@ fn a_40_by_12_terminal_hides_the_sidebar_and_keeps_header_and_help_readable() {
         assert!(line.chars().count() <= 40, "{line}");
     }
 }
+
+/// Read markers live in felundd: the counts a fresh client shows come from it, reading
+/// the shown channel tells it, and another client's reading clears them here.
+#[test]
+fn unread_counts_come_from_and_go_back_to_the_daemons_read_markers() {
+    use felund_tui::event::{LiveEvent, Request};
+    use felund_tui::model::ChannelView;
+    let mut app = connected(100, 16);
+    // What the daemon says (as after a restart): 4 unread in #random, 1 mentioning me.
+    feed(
+        &mut app,
+        AppEvent::Done(Response::Channels {
+            circle: ROOM.into(),
+            channels: vec![
+                ChannelView {
+                    circle_id: ROOM.into(),
+                    id: "general".into(),
+                    joined: true,
+                    ..Default::default()
+                },
+                ChannelView {
+                    circle_id: ROOM.into(),
+                    id: "random".into(),
+                    joined: true,
+                    unread: 4,
+                    mentions: 1,
+                    read_seq: 10,
+                    ..Default::default()
+                },
+            ],
+        }),
+    );
+    let random_line = |app: &App| {
+        screen(app)
+            .lines()
+            .find(|l| l.starts_with("   #random"))
+            .expect("random in sidebar")
+            .to_string()
+    };
+    assert!(random_line(&app).contains("@4"), "{}", random_line(&app));
+
+    // Another client of the node read #random: the count goes.
+    feed(
+        &mut app,
+        AppEvent::Live(LiveEvent::Read {
+            circle: ROOM.into(),
+            channel: "random".into(),
+            read_seq: 14,
+        }),
+    );
+    assert!(!random_line(&app).contains('4'), "{}", random_line(&app));
+
+    // A new message in the shown channel, on screen: this client marks it read.
+    let mut m = msg("g9", "general", BOB, T0, "seen at once");
+    m.seq = 15;
+    let fx = live(&mut app, m);
+    assert_eq!(
+        requests(&fx),
+        [Request::MarkRead {
+            circle: ROOM.into(),
+            channel: "general".into(),
+            seq: 15
+        }]
+    );
+    // ... once.
+    let mut again = msg("g9", "general", BOB, T0, "seen at once");
+    again.seq = 15;
+    assert!(requests(&live(&mut app, again)).is_empty());
+}

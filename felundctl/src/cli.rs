@@ -89,8 +89,17 @@ of standard input, or put it in the FELUND_INVITE_CODE environment variable and 
     /// List known peers, of one circle or of all
     Peers(OptCircleArg),
 
-    /// List the channels of a circle
+    /// List the channels of a circle, with unread counts
     Channels(CircleArg),
+
+    /// Mark a channel read up to its newest message (for every client of this node:
+    /// the TUI's unread counts follow)
+    Read {
+        #[command(flatten)]
+        circle: CircleArg,
+        #[command(flatten)]
+        channel: ChannelArg,
+    },
 
     /// Create, join or leave a channel, or approve a request to join one
     #[command(subcommand)]

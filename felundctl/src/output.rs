@@ -253,6 +253,9 @@ pub struct ChannelJson<'a> {
     requested: bool,
     member_count: u64,
     pending_requests: &'a [String],
+    read_seq: u64,
+    unread_count: u64,
+    unread_mentions: u64,
 }
 
 /// JSON of an [`api::Channel`].
@@ -267,6 +270,9 @@ pub fn channel(c: &api::Channel) -> ChannelJson<'_> {
         requested: c.requested,
         member_count: c.member_count,
         pending_requests: &c.pending_requests,
+        read_seq: c.read_seq,
+        unread_count: c.unread_count,
+        unread_mentions: c.unread_mentions,
     }
 }
 
@@ -366,6 +372,16 @@ pub enum EventJson<'a> {
     DisplayName(DisplayNameEventJson<'a>),
     /// Events were dropped.
     Lagged(LaggedJson),
+    /// A client of this node read a channel.
+    Read(ReadEventJson<'a>),
+}
+
+/// Payload of a `"read"` event.
+#[derive(Serialize)]
+pub struct ReadEventJson<'a> {
+    circle_id: &'a str,
+    channel_id: &'a str,
+    read_seq: u64,
 }
 
 /// Payload of a `"channel"` event.
@@ -425,6 +441,11 @@ pub fn event(e: &api::Event) -> Option<EventJson<'_>> {
             display_name: &d.display_name,
         }),
         event::Kind::Lagged(l) => EventJson::Lagged(LaggedJson { missed: l.missed }),
+        event::Kind::Read(r) => EventJson::Read(ReadEventJson {
+            circle_id: &r.circle_id,
+            channel_id: &r.channel_id,
+            read_seq: r.read_seq,
+        }),
     })
 }
 

@@ -69,6 +69,15 @@ pub enum NodeEvent {
         /// Its new name.
         name: String,
     },
+    /// A client of this node moved a channel's read marker.
+    Read {
+        /// Circle.
+        circle_id: String,
+        /// Channel.
+        channel_id: String,
+        /// The seq of the last message read.
+        read_seq: i64,
+    },
 }
 
 impl NodeEvent {
@@ -79,6 +88,7 @@ impl NodeEvent {
             NodeEvent::Circle { circle, .. } => Some(&circle.circle.circle_id),
             NodeEvent::Channel { circle_id, .. } => Some(circle_id),
             NodeEvent::Peer(p) => Some(&p.circle_id),
+            NodeEvent::Read { circle_id, .. } => Some(circle_id),
             NodeEvent::DisplayName { .. } => None,
         }
     }

@@ -73,6 +73,8 @@ pub struct Channel {
     pub members: Vec<String>,
     /// Node ids waiting for approval (sorted).
     pub requests: Vec<String>,
+    /// How far this node's user has read it.
+    pub reading: crate::store::read_markers::Reading,
 }
 
 /// A known peer of a circle.

@@ -68,6 +68,8 @@ pub struct ChannelLog {
     resume_after: Option<String>,
     /// Pages fetched so far while filling that gap (newest first, kept in order).
     gap: Option<(Vec<ChatMessage>, usize)>,
+    /// The daemon's read marker for this channel, as last known.
+    pub read_seq: u64,
     /// Messages that arrived while the channel was not shown.
     pub unread: usize,
     /// How many of those mention this node.
@@ -90,6 +92,34 @@ impl ChannelLog {
             kind,
             text: text.into(),
         });
+    }
+
+    /// The seq of the newest loaded message (0: none).
+    pub fn newest_seq(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Message(m) => Some(m.seq),
+                Entry::Notice { .. } => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Takes a read marker from the daemon (set by any client of the node): counts
+    /// again what is unread after it among the loaded messages.
+    pub fn read_up_to(&mut self, read_seq: u64, is_mention: impl Fn(&ChatMessage) -> bool) {
+        self.read_seq = self.read_seq.max(read_seq);
+        let after: Vec<&ChatMessage> = self
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Message(m) if !m.own && m.seq > self.read_seq => Some(m),
+                _ => None,
+            })
+            .collect();
+        self.unread = after.len();
+        self.mentions = after.iter().filter(|m| is_mention(m)).count();
     }
 
     /// Whether a message with this id is loaded.
@@ -272,6 +302,13 @@ impl Cache {
             });
         }
         chans.sort_by_key(|c| (c.id != "general", c.id.clone()));
+        for c in &chans {
+            // The daemon's counts are shared by every client and survive restarts.
+            let log = self.log_mut(&ChannelKey::new(circle, &c.id));
+            log.read_seq = log.read_seq.max(c.read_seq);
+            log.unread = c.unread as usize;
+            log.mentions = c.mentions as usize;
+        }
         self.channels.insert(circle.to_string(), chans);
     }
 

@@ -122,6 +122,17 @@ impl App {
                 channel,
                 node_id,
             } => self.on_channel_event(change, circle, channel, node_id),
+            LiveEvent::Read {
+                circle,
+                channel,
+                read_seq,
+            } => {
+                let names = self.my_names();
+                self.cache
+                    .log_mut(&ChannelKey::new(&circle, &channel))
+                    .read_up_to(read_seq, |m| text::mentions_me(&m.text, &names));
+                Vec::new()
+            }
             LiveEvent::Circle { change, circle } => match change {
                 CircleChange::Left => {
                     let was_active = self.active.as_ref().is_some_and(|k| k.circle == circle.id);

@@ -146,6 +146,7 @@ impl App {
                 self.notice(NoticeKind::Info, format!("Joined {name}."));
                 return fx;
             }
+            Response::Marked(ch) => self.cache.upsert_channel(ch),
             Response::ChannelLeft(ch) => {
                 let key = ChannelKey::new(&ch.circle_id, &ch.id);
                 let name = format!("#{}", sanitize_line(&ch.id));
@@ -312,5 +313,6 @@ fn request_name(r: &Request) -> &'static str {
         Request::SetRelay { .. } => "Setting the relay",
         Request::Debug => "/debug",
         Request::Search { .. } => "/search",
+        Request::MarkRead { .. } => "Marking read",
     }
 }

@@ -233,6 +233,18 @@ pub(super) async fn perform(
             change: NodeChange::Debug,
         },
         Request::Search { query, circle } => search(c, query, circle).await?,
+        Request::MarkRead {
+            circle,
+            channel,
+            seq,
+        } => {
+            let req = api::MarkReadRequest {
+                circle: circle.clone(),
+                channel,
+                seq,
+            };
+            Response::Marked(channel_in(c.mark_read(req).await?.into_inner(), &circle))
+        }
     })
 }
 
@@ -364,6 +376,11 @@ pub(super) fn live_event(kind: event::Kind) -> Option<LiveEvent> {
         event::Kind::DisplayName(d) => LiveEvent::DisplayName {
             node_id: d.node_id,
             name: d.display_name,
+        },
+        event::Kind::Read(r) => LiveEvent::Read {
+            circle: r.circle_id,
+            channel: r.channel_id,
+            read_seq: r.read_seq,
         },
         event::Kind::Lagged(_) => return None,
     })

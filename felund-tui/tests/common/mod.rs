@@ -95,6 +95,7 @@ pub fn msg(id: &str, channel: &str, author: &str, ts: i64, text: &str) -> ChatMe
         created_ts: ts,
         text: text.into(),
         own: author == ME,
+        seq: 0,
     }
 }
 

@@ -33,11 +33,16 @@ pub async fn list(client: &mut ApiClient, out: &Out, circle: String) -> anyhow::
         }
         return Ok(());
     }
-    let mut rows = vec![
-        ["CHANNEL", "ACCESS", "STATUS", "MEMBERS", "PENDING REQUESTS"]
-            .map(String::from)
-            .to_vec(),
-    ];
+    let mut rows = vec![[
+        "CHANNEL",
+        "ACCESS",
+        "STATUS",
+        "MEMBERS",
+        "UNREAD",
+        "PENDING REQUESTS",
+    ]
+    .map(String::from)
+    .to_vec()];
     rows.extend(channels.iter().map(|c| {
         let status = if c.joined {
             "joined"
@@ -57,6 +62,11 @@ pub async fn list(client: &mut ApiClient, out: &Out, circle: String) -> anyhow::
             access_mode_name(c.access_mode()).to_string(),
             status.to_string(),
             c.member_count.to_string(),
+            match (c.unread_count, c.unread_mentions) {
+                (0, _) => "-".to_string(),
+                (n, 0) => n.to_string(),
+                (n, m) => format!("{n} (@{m})"),
+            },
             or_dash(&pending),
         ]
     }));
@@ -64,6 +74,39 @@ pub async fn list(client: &mut ApiClient, out: &Out, circle: String) -> anyhow::
         out.line(line)?;
     }
     Ok(())
+}
+
+/// `read --circle-id C [--channel CH]`: marks the channel read up to its newest message
+/// (MarkRead), for every client of this node.
+pub async fn read(
+    client: &mut ApiClient,
+    out: &Out,
+    circle: String,
+    channel: String,
+) -> anyhow::Result<()> {
+    let newest = client
+        .list_messages(api::ListMessagesRequest {
+            circle: circle.clone(),
+            channel: channel.clone(),
+            limit: 1,
+            before: String::new(),
+        })
+        .await?
+        .into_inner()
+        .messages;
+    let seq = newest.last().map_or(0, |m| m.seq);
+    let ch = client
+        .mark_read(api::MarkReadRequest {
+            circle,
+            channel,
+            seq,
+        })
+        .await?
+        .into_inner();
+    if out.is_json() {
+        return out.json(&output::channel(&ch));
+    }
+    Ok(out.line(format!("#{} read.", clean_line(&ch.channel_id)))?)
 }
 
 /// `channel create NAME --circle-id C [--access A] [--key K]`: CreateChannel.

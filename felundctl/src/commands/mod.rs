@@ -43,6 +43,9 @@ pub async fn run(
         Command::Rename { circle, name } => circles::rename(client, out, circle.circle, name).await,
         Command::Peers(c) => circles::peers(client, out, c.circle).await,
         Command::Channels(c) => channels::list(client, out, c.circle).await,
+        Command::Read { circle, channel } => {
+            channels::read(client, out, circle.circle, channel.channel).await
+        }
         Command::Channel(sub) => channel(client, out, sub).await,
         Command::Who { circle, channel } => {
             channels::who(client, out, circle.circle, channel).await

@@ -221,6 +221,11 @@ fn event_line(ev: &api::Event, names: &CircleNames) -> Option<String> {
             clean_line(short(&d.node_id)),
             or_dash(&d.display_name)
         ),
+        event::Kind::Read(r) => format!(
+            "* #{} in circle {} was read (on this node)",
+            clean_line(&r.channel_id),
+            names.label(&r.circle_id)
+        ),
         event::Kind::Lagged(l) => format!(
             "! {} events were missed (this watcher fell behind); re-list to catch up",
             l.missed

@@ -121,6 +121,9 @@ pub(super) fn channel(c: Channel, me: &str) -> api::Channel {
         created_by: c.created_by,
         created_ts: c.created_ts,
         pending_requests: c.requests,
+        read_seq: c.reading.read_seq.max(0) as u64,
+        unread_count: c.reading.unread,
+        unread_mentions: c.reading.mentions,
     }
 }
 
@@ -193,6 +196,15 @@ pub(super) fn event(e: NodeEvent, me: &str) -> api::Event {
         NodeEvent::DisplayName { node_id, name } => Kind::DisplayName(api::DisplayNameEvent {
             node_id,
             display_name: name,
+        }),
+        NodeEvent::Read {
+            circle_id,
+            channel_id,
+            read_seq,
+        } => Kind::Read(api::ReadEvent {
+            circle_id,
+            channel_id,
+            read_seq: read_seq.max(0) as u64,
         }),
     };
     api::Event { kind: Some(kind) }

@@ -242,6 +242,14 @@ impl Felund for FelundService {
         Ok(Response::new(convert::channel(ch, self.me())))
     }
 
+    async fn mark_read(&self, req: Request<api::MarkReadRequest>) -> Rpc<api::Channel> {
+        let r = req.into_inner();
+        let seq =
+            i64::try_from(r.seq).map_err(|_| Status::invalid_argument("seq is out of range"))?;
+        let ch = self.node.mark_read(&r.circle, &r.channel, seq).await?;
+        Ok(Response::new(convert::channel(ch, self.me())))
+    }
+
     async fn list_members(
         &self,
         req: Request<api::ListMembersRequest>,

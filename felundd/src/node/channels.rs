@@ -256,4 +256,44 @@ impl Node {
         self.send_channel_event(&circle, evt).await?;
         self.existing_channel(&circle, &channel_id).await
     }
+
+    /// Moves a channel's read marker forward to `seq` (for every client of this node)
+    /// and tells the other clients. Returns the channel with its new unread counts.
+    pub async fn mark_read(&self, selector: &str, channel: &str, seq: i64) -> NodeResult<Channel> {
+        let circle = self.resolve_circle(selector).await?;
+        let channel_id = channel_arg(channel)?;
+        self.check_known_channel(&circle, &channel_id).await?;
+        let (cid, ch) = (circle.circle_id.clone(), channel_id.clone());
+        let moved = self
+            .store()
+            .write(move |conn| crate::store::read_markers::advance(conn, &cid, &ch, seq))
+            .await?;
+        if moved {
+            self.publish(vec![crate::events::NodeEvent::Read {
+                circle_id: circle.circle_id.clone(),
+                channel_id: channel_id.clone(),
+                read_seq: seq,
+            }]);
+        }
+        match self.channel(&circle, &channel_id).await? {
+            Some(c) => Ok(c),
+            // Messages in a channel whose creation never reached us: describe it.
+            None => Ok(Channel {
+                circle_id: circle.circle_id.clone(),
+                channel_id: channel_id.clone(),
+                access_mode: felund_wire::control::AccessMode::Public,
+                created_by: String::new(),
+                created_ts: 0,
+                key_hash: String::new(),
+                members: Vec::new(),
+                requests: Vec::new(),
+                reading: {
+                    let (cid, ch) = (circle.circle_id.clone(), channel_id.clone());
+                    self.store()
+                        .read(move |conn| crate::store::read_markers::reading(conn, &cid, &ch))
+                        .await?
+                },
+            }),
+        }
+    }
 }

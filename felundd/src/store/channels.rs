@@ -62,6 +62,7 @@ pub fn get(conn: &Connection, circle_id: &str, channel_id: &str) -> StoreResult<
         key_hash,
         members,
         requests: node_set(conn, "channel_requests", circle_id, channel_id)?,
+        reading: super::read_markers::reading(conn, circle_id, channel_id)?,
     }))
 }
 

@@ -149,6 +149,7 @@ pub fn delete(conn: &Connection, circle_id: &str) -> StoreResult<bool> {
         "anchor_records",
         "relay_cursors",
         "dial_candidates",
+        "read_markers",
     ] {
         conn.execute(
             &format!("DELETE FROM {table} WHERE circle_id = ?1"),

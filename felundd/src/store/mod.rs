@@ -17,6 +17,7 @@ pub mod cursors;
 pub mod messages;
 pub mod meta;
 pub mod peers;
+pub mod read_markers;
 mod schema;
 mod writer;
 

@@ -152,6 +152,15 @@ const MIGRATIONS: &[&str] = &[
         WHERE bootstrap_peer = ''
            OR EXISTS (SELECT 1 FROM messages WHERE messages.circle_id = circles.circle_id);
     "#,
+    // v5: read markers (see `read_markers`).
+    r#"
+    CREATE TABLE read_markers (
+        circle_id  TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        PRIMARY KEY (circle_id, channel_id)
+    );
+    "#,
 ];
 
 /// Brings the database up to the newest schema.
