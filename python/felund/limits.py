@@ -1,0 +1,30 @@
+"""Every bound the client applies, in one place (the Rust helper in felund-client's
+``limits`` module uses the same values)."""
+
+#: How long connecting to felundd's socket may take before it counts as not running.
+CONNECT_TIMEOUT_S = 5.0
+
+#: Default deadline of every request (not of the event stream, which is open-ended).
+CALL_TIMEOUT_S = 30.0
+
+#: First pause before resubscribing after the event stream broke; doubles per failure.
+RECONNECT_INITIAL_S = 0.1
+
+#: Longest pause between resubscribe attempts while felundd is away.
+RECONNECT_MAX_S = 5.0
+
+#: After a reconnect, messages created up to this long before the stream broke are
+#: looked up again: events in flight when felundd stopped, and authors whose clocks
+#: run a little behind ours.
+GAP_SLACK_S = 10
+
+#: At most this many of the newest messages per channel are looked up after a
+#: reconnect (one page; felundd's largest).
+GAP_FILL_PAGE = 1000
+
+#: How many recently delivered message ids are remembered, so a message seen both
+#: live and in a gap fill is delivered once.
+SEEN_IDS = 10_000
+
+#: The largest text felundd accepts in one message, in UTF-8 bytes.
+MAX_TEXT_BYTES = 4096
