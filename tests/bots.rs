@@ -2,7 +2,8 @@
 //! `examples/echo_bot.py` on the `felund` Python package) against real daemons: a
 //! bot attached to node A answers commands sent from node B, the answers reach B
 //! authored by A, and the bot keeps answering after A's felundd is stopped and
-//! started again or killed outright.
+//! started again or killed outright. Under the Rust bot, felund-client's
+//! `EventStream` delivers a message stored while felundd restarted, once.
 //!
 //! Bots skip their own node's messages (`own`), so commands come from a second node
 //! that has joined the circle. The Python bot needs a Python with the package
@@ -352,5 +353,73 @@ fn the_readme_bots_are_the_examples_and_fit_their_line_budgets() {
             lines <= budget,
             "{file} has {lines} lines; at most {budget}"
         );
+    }
+}
+
+/// The text of the next message `events` delivers (other events skipped), or a
+/// panic after the deadline.
+async fn next_text(events: &mut felund_client::events::EventStream) -> String {
+    let wait = async {
+        loop {
+            let event = events.next().await.expect("felundd refused the stream");
+            if let Some(felund_client::api::event::Kind::Message(m)) = event.kind {
+                return m.text;
+            }
+        }
+    };
+    tokio::time::timeout(felund_tests::DEADLINE, wait)
+        .await
+        .expect("a message event before the deadline")
+}
+
+/// felund-client's `EventStream`, which the Rust bot is built on: a message stored
+/// while the stream was broken (felundd restarted, nobody reading) is delivered
+/// when it resumes, and nothing is delivered twice.
+#[test]
+fn event_stream_delivers_what_was_stored_while_felundd_restarted_once() {
+    let mut daemon = Daemon::start();
+    let circle = create_circle(&daemon, "events").id;
+    // A worker thread keeps the client's connection served between `block_on`s, as
+    // any live program would (a connection nobody polls holds up felundd's shutdown).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let client = runtime
+        .block_on(felund_client::connect(&daemon.socket))
+        .expect("connect");
+    let mut events = felund_client::events::EventStream::new(client, circle.clone());
+    // Subscribe (and wait for it) by asking for the first event while sending it.
+    let first = runtime.block_on(async {
+        let send_when_subscribed = async {
+            wait_until_async(|| daemon.ctl_one(&["status"])["subscriber_count"] == 1).await;
+            send(&daemon, &circle, "general", "before");
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            text = next_text(&mut events) => text,
+            () = send_when_subscribed => unreachable!(),
+        }
+    });
+    assert_eq!(first, "before");
+
+    daemon.restart();
+    // Stored while the stream is broken and nobody is reading it.
+    send(&daemon, &circle, "general", "during the gap");
+    assert_eq!(runtime.block_on(next_text(&mut events)), "during the gap");
+    send(&daemon, &circle, "general", "after");
+    assert_eq!(runtime.block_on(next_text(&mut events)), "after");
+}
+
+/// Polls `cond` (a blocking check) from async code until it holds, up to the deadline.
+async fn wait_until_async(mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < felund_tests::DEADLINE,
+            "timed out waiting for the subscription"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

@@ -50,8 +50,8 @@ def check_versions() -> None:
                      f"(pip install -r {PACKAGE_DIR / 'requirements-dev.txt'})")
 
 
-def generate(root: Path) -> None:
-    """Write the generated files under root/felund/_proto/."""
+def generate(root: Path, proto: Path) -> None:
+    """Write the stubs of ``proto`` under root/felund/_proto/."""
     from grpc_tools import protoc  # type: ignore[import-untyped]
 
     plugin = shutil.which("protoc-gen-mypy_grpc", path=str(Path(sys.executable).parent))
@@ -62,16 +62,16 @@ def generate(root: Path) -> None:
     # without editing it.
     rc = protoc.main([
         "grpc_tools.protoc",
-        f"-I{OUT_SUBDIR.as_posix()}={PROTO.parent}",
+        f"-I{OUT_SUBDIR.as_posix()}={proto.parent}",
         f"--plugin=protoc-gen-mypy_grpc={plugin}",
         f"--python_out={root}",
         f"--pyi_out={root}",
         f"--grpc_python_out={root}",
         f"--mypy_grpc_out={root}",
-        str(PROTO),
+        str(proto),
     ])
     if rc != 0:
-        sys.exit(f"gen_stubs: protoc failed on {PROTO} (exit {rc})")
+        sys.exit(f"gen_stubs: protoc failed on {proto} (exit {rc})")
 
 
 def drift(fresh: Path, committed: Path) -> list[str]:
@@ -89,22 +89,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="fail if the committed stubs differ from freshly generated ones")
+    parser.add_argument("--proto", type=Path, default=PROTO,
+                        help="the felund.proto to generate from (default: the repository's)")
     args = parser.parse_args()
+    if args.proto.name != PROTO.name:
+        sys.exit(f"gen_stubs: the proto file must be named {PROTO.name}")
     check_versions()
     committed = PACKAGE_DIR / OUT_SUBDIR
     if not args.check:
-        generate(PACKAGE_DIR)
+        generate(PACKAGE_DIR, args.proto)
         print(f"gen_stubs: wrote {', '.join(GENERATED)} to {committed}")
         return 0
     with tempfile.TemporaryDirectory(prefix="felund-stubs-") as tmp:
-        generate(Path(tmp))
+        generate(Path(tmp), args.proto)
         diff = drift(Path(tmp) / OUT_SUBDIR, committed)
     if diff:
         sys.stdout.writelines(diff[:400])
-        print(f"\ngen_stubs: the stubs in {committed} are out of date with {PROTO}; "
+        print(f"\ngen_stubs: the stubs in {committed} are out of date with {args.proto}; "
               "run `python python/scripts/gen_stubs.py` and commit the result", file=sys.stderr)
         return 1
-    print(f"gen_stubs: stubs in {committed} match {PROTO}")
+    print(f"gen_stubs: stubs in {committed} match {args.proto}")
     return 0
 
 
