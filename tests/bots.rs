@@ -2,7 +2,8 @@
 //! `examples/echo_bot.py` on the `felund` Python package) against real daemons: a
 //! bot attached to node A answers commands sent from node B, the answers reach B
 //! authored by A, and the bot keeps answering after A's felundd is stopped and
-//! started again or killed outright. Under the Rust bot, felund-client's
+//! started again or killed outright; a member flooding it gets a burst of answers
+//! while another member is still answered. Under the Rust bot, felund-client's
 //! `EventStream` delivers a message stored while felundd restarted, once.
 //!
 //! Bots skip their own node's messages (`own`), so commands come from a second node
@@ -14,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-use felund_tests::chat::{circle_info, create_circle, find_message, node_id, send, texts};
+use felund_client::limits::BOT_BURST_PER_AUTHOR;
+use felund_tests::chat::{
+    circle_info, create_circle, find_message, node_id, send, send_many, texts,
+};
 use felund_tests::{wait_until, Daemon};
 use serde_json::Value;
 
@@ -26,6 +30,7 @@ struct Pair {
     bot_node: Daemon,
     human: Daemon,
     circle: String,
+    code: String,
 }
 
 impl Pair {
@@ -33,19 +38,12 @@ impl Pair {
         let bot_node = Daemon::start_with(&["--sync-interval", "1", "--name", "botnode"]);
         let human = Daemon::start_with(&["--sync-interval", "1", "--name", "human"]);
         let circle = create_circle(&bot_node, "bots");
-        let joined = human.ctl(&["join", &circle.code]);
-        assert!(
-            joined.status.success(),
-            "join failed: {}",
-            String::from_utf8_lossy(&joined.stderr)
-        );
-        wait_until("the human node to know the circle", || {
-            circle_info(&human, &circle.id).is_some()
-        });
+        join(&human, &circle.code, &circle.id);
         Pair {
             bot_node,
             human,
             circle: circle.id,
+            code: circle.code,
         }
     }
 
@@ -92,6 +90,19 @@ impl Pair {
         texts.sort();
         texts
     }
+}
+
+/// Has `node` join the circle of `code` (whose id is `circle`) and waits until it knows it.
+fn join(node: &Daemon, code: &str, circle: &str) {
+    let joined = node.ctl(&["join", code]);
+    assert!(
+        joined.status.success(),
+        "join failed: {}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    wait_until("the joining node to know the circle", || {
+        circle_info(node, circle).is_some()
+    });
 }
 
 /// Which example bot a test runs.
@@ -284,6 +295,43 @@ fn keeps_answering_across_restarts(bot: &Bot) {
     assert_eq!(pair.sorted_texts(), expected, "each command answered once");
 }
 
+/// A member flooding `bot` with commands gets a burst of answers, not one each, and
+/// another member is still answered.
+fn limits_a_flooding_member_and_answers_another(bot: &Bot) {
+    let pair = Pair::start();
+    let honest = Daemon::start_with(&["--sync-interval", "1", "--name", "honest"]);
+    join(&honest, &pair.code, &pair.circle);
+    let mut process = pair.spawn(bot);
+
+    let flood: Vec<String> = (0..30).map(|i| format!("!echo flood {i}")).collect();
+    send_many(&pair.human, &pair.circle, &flood);
+    // The whole flood reaches the bot's node before the honest command is sent, so
+    // the bot has taken it all in when it answers that one.
+    let count = |prefix: &str| {
+        texts(&pair.bot_node, &pair.circle, "general")
+            .iter()
+            .filter(|t| t.starts_with(prefix))
+            .count()
+    };
+    wait_until("the flood on the bot's node", || {
+        count("!echo flood ") == 30
+    });
+    send(&honest, &pair.circle, "general", "!echo honest");
+    let bot_id = node_id(&pair.bot_node);
+    wait_until("the bot's answer to the honest member", || {
+        process.assert_running();
+        find_message(&honest, &pair.circle, "general", "honest")
+            .is_some_and(|m| m["author_node_id"] == bot_id.as_str())
+    });
+    let answered = count("flood ");
+    let burst = BOT_BURST_PER_AUTHOR as usize;
+    // A burst, plus at most a few refills while the flood was taken in.
+    assert!(
+        (burst..=2 * burst).contains(&answered),
+        "{answered} of 30 flood commands answered; the burst is {burst}"
+    );
+}
+
 /// Started without felundd, `bot` exits 2 at once and says where it looked.
 fn exits_2_naming_a_missing_socket(bot: &Bot) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -311,6 +359,11 @@ fn rust_echo_bot_keeps_answering_after_felundd_restarts_and_is_killed() {
 }
 
 #[test]
+fn rust_echo_bot_limits_a_flooding_member_and_still_answers_another() {
+    limits_a_flooding_member_and_answers_another(&Bot::Rust);
+}
+
+#[test]
 fn rust_echo_bot_without_felundd_exits_2_naming_the_socket() {
     exits_2_naming_a_missing_socket(&Bot::Rust);
 }
@@ -328,6 +381,14 @@ fn python_echo_bot_keeps_answering_after_felundd_restarts_and_is_killed() {
     let test = "python_echo_bot_keeps_answering_after_felundd_restarts_and_is_killed";
     if let Some(bot) = python_bot(test) {
         keeps_answering_across_restarts(&bot);
+    }
+}
+
+#[test]
+fn python_echo_bot_limits_a_flooding_member_and_still_answers_another() {
+    let test = "python_echo_bot_limits_a_flooding_member_and_still_answers_another";
+    if let Some(bot) = python_bot(test) {
+        limits_a_flooding_member_and_answers_another(&bot);
     }
 }
 

@@ -21,3 +21,20 @@ pub const GAP_FILL_PAGE: u32 = 1000;
 /// How many recently delivered message ids are remembered, so a message seen both
 /// live and in a gap fill is delivered once.
 pub const SEEN_IDS: usize = 10_000;
+
+/// A bot answers one member at most this many commands in a burst...
+pub const BOT_BURST_PER_AUTHOR: u32 = 10;
+
+/// ...and then one command per this long: a member cannot make the bot write faster.
+pub const BOT_REFILL_PER_AUTHOR: Duration = Duration::from_secs(3);
+
+/// A bot answers everyone together at most this many commands in a burst (members
+/// can write under any number of node ids, so per-author buckets alone do not bound
+/// the bot's output)...
+pub const BOT_BURST_TOTAL: u32 = 60;
+
+/// ...and then one command per this long.
+pub const BOT_REFILL_TOTAL: Duration = Duration::from_millis(500);
+
+/// How many authors' buckets a bot keeps; the least recently seen is forgotten.
+pub const BOT_TRACKED_AUTHORS: usize = 1000;

@@ -18,7 +18,10 @@ to the same circle and channel; ``None`` or ``""`` sends nothing. ``!help`` list
 commands. Messages written on the bot's own node (``own``: its replies included) are
 never commands, so the bot answers the *other* members of the circle. A handler that
 raises, or a reply felundd refuses, is logged and the bot goes on with the next
-message. Events resume after a felundd restart (see :meth:`felund.Client.events`).
+message. Members are answered at most 10 commands in a burst, then one per 3 s each,
+and everyone together 60, then two per second (:mod:`felund.limits`); commands over
+that are skipped (logged once per stretch). Events resume after a felundd restart
+(see :meth:`felund.Client.events`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
-from felund import api
+from felund import api, limits
+from felund._ratelimit import RateLimit
 from felund.client import Client
 from felund.errors import ApiError, FelundError
 
@@ -66,6 +70,9 @@ class Bot:
         self.socket = socket
         self.prefix = prefix
         self._commands: dict[str, Command] = {}
+        #: How often members are answered (see :mod:`felund.limits`); replaceable.
+        self.rate_limit = RateLimit()
+        self._limited: set[str] = set()
 
     def command(self, name: str, help: str = "") -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of ``!name``."""
@@ -99,13 +106,29 @@ class Bot:
         name, *rest = body.split(None, 1)  # the name ends at any whitespace
         args = rest[0].strip() if rest else ""
         command = self._commands.get(name)
+        if command is None and name != "help":
+            return None
+        if not self._allowed(msg.author_node_id):
+            return None
         if command is None:
-            return self.help_text() if name == "help" else None
+            return self.help_text()
         try:
             return command.handler(msg, args) or None
         except Exception:  # a bug in one handler must not stop the bot
             log.exception("the %r handler failed on message %s", name, msg.msg_id)
             return None
+
+    def _allowed(self, author: str) -> bool:
+        """Whether ``author`` may be answered now; logs once per stretch of refusals."""
+        if self.rate_limit.allow(author):
+            self._limited.discard(author)
+            return True
+        if author not in self._limited:
+            if len(self._limited) >= limits.BOT_TRACKED_AUTHORS:
+                self._limited.clear()
+            self._limited.add(author)
+            log.warning("not answering %s for now: too many commands", author[:8] or "?")
+        return False
 
     def run(self) -> None:
         """Connect and answer commands until interrupted.

@@ -28,3 +28,21 @@ SEEN_IDS = 10_000
 
 #: The largest text felundd accepts in one message, in UTF-8 bytes.
 MAX_TEXT_BYTES = 4096
+
+#: A bot answers one member at most this many commands in a burst...
+BOT_BURST_PER_AUTHOR = 10
+
+#: ...and then one command per this many seconds: a member cannot make the bot
+#: write faster than that.
+BOT_REFILL_PER_AUTHOR_S = 3.0
+
+#: A bot answers everyone together at most this many commands in a burst (members
+#: can write under any number of node ids, so per-author buckets alone do not bound
+#: the bot's output)...
+BOT_BURST_TOTAL = 60
+
+#: ...and then one command per this many seconds.
+BOT_REFILL_TOTAL_S = 0.5
+
+#: How many authors' buckets a bot keeps; the least recently seen is forgotten.
+BOT_TRACKED_AUTHORS = 1000

@@ -18,18 +18,27 @@
 //! `!help` lists the commands. Messages written on the bot's own node (`own`: its
 //! replies included) are never commands, so the bot answers the *other* members of
 //! the circle. A handler that panics, or a reply felundd refuses, is logged and the
-//! bot goes on with the next message. Events resume after a felundd restart
-//! ([`EventStream`]).
+//! bot goes on with the next message. Members are answered at most 10 commands in a
+//! burst, then one per 3 s each, and everyone together 60, then two per second
+//! ([`crate::limits`]); commands over that are skipped (logged once per stretch).
+//! Events resume after a felundd restart ([`EventStream`]).
 
+mod ratelimit;
+
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use tonic::Status;
 
 use crate::api::{self, event};
 use crate::events::EventStream;
+use crate::limits::BOT_TRACKED_AUTHORS;
 use crate::{connect, paths, ApiClient, ConnectError};
+use ratelimit::RateLimit;
 
 /// Environment variable naming the circle a [`Bot`] listens to by default.
 pub const CIRCLE_ENV: &str = "FELUND_BOT_CIRCLE";
@@ -61,6 +70,8 @@ pub struct Bot {
     socket: Option<PathBuf>,
     prefix: String,
     commands: Vec<Command>,
+    /// How often members are answered, and who was told so (see `allowed`).
+    limit: Mutex<(RateLimit, HashSet<String>)>,
 }
 
 impl Default for Bot {
@@ -78,6 +89,7 @@ impl Bot {
             socket: None,
             prefix: "!".to_string(),
             commands: Vec::new(),
+            limit: Mutex::new((RateLimit::new(Instant::now()), HashSet::new())),
         }
     }
 
@@ -152,8 +164,15 @@ impl Bot {
             return None;
         }
         let (name, args) = self.parse(&msg.text)?;
-        let Some(command) = self.commands.iter().find(|c| c.name == name) else {
-            return (name == "help").then(|| self.help_text());
+        let command = self.commands.iter().find(|c| c.name == name);
+        if command.is_none() && name != "help" {
+            return None;
+        }
+        if !self.allowed(&msg.author_node_id) {
+            return None;
+        }
+        let Some(command) = command else {
+            return Some(self.help_text());
         };
         // Run the handler as its own task so that a panic in it is reported, not fatal.
         let reply = tokio::spawn((command.handler)(msg.clone(), args.to_string()));
@@ -164,6 +183,24 @@ impl Bot {
                 None
             }
         }
+    }
+
+    /// Whether `author` may be answered now; logs once per stretch of refusals.
+    fn allowed(&self, author: &str) -> bool {
+        let mut guard = self.limit.lock().unwrap_or_else(|e| e.into_inner());
+        let (limit, limited) = &mut *guard;
+        if limit.allow(author, Instant::now()) {
+            limited.remove(author);
+            return true;
+        }
+        if !limited.contains(author) {
+            if limited.len() >= BOT_TRACKED_AUTHORS {
+                limited.clear();
+            }
+            limited.insert(author.to_string());
+            tracing::warn!(author, "not answering for now: too many commands");
+        }
+        false
     }
 
     /// Connects and answers commands until felundd refuses the event stream;
@@ -277,6 +314,21 @@ mod tests {
             bot.answer(&message("!ping", false)).await.as_deref(),
             Some("pong")
         );
+    }
+
+    #[tokio::test]
+    async fn a_flooding_member_is_skipped_and_an_honest_one_answered() {
+        let bot = echo_bot();
+        let mut answered = 0;
+        for i in 0..30 {
+            let mut msg = message(&format!("!echo {i}"), false);
+            msg.author_node_id = "mallory".into();
+            answered += usize::from(bot.answer(&msg).await.is_some());
+        }
+        assert_eq!(answered, crate::limits::BOT_BURST_PER_AUTHOR as usize);
+        let mut honest = message("!echo hi", false);
+        honest.author_node_id = "alice".into();
+        assert_eq!(bot.answer(&honest).await.as_deref(), Some("hi"));
     }
 
     #[test]
