@@ -206,6 +206,7 @@ class AsyncClient:
             except ApiError as e:  # from the gap fill
                 if not resume or not _gap.retryable(e.code):
                     raise
+                log.info("felundd went away while missed messages were listed (%s)", e)
             finally:
                 call.cancel()
             if not resume:

@@ -133,6 +133,7 @@ class Bot:
     def run(self) -> None:
         """Connect and answer commands until interrupted.
 
+        Logs to stderr at INFO level unless the program has configured logging.
         Exits the program with status 2 and a one-line reason when felundd is not
         running or refuses the circle.
         """

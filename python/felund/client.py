@@ -205,6 +205,7 @@ class Client:
             except ApiError as e:  # from the gap fill
                 if not resume or not _gap.retryable(e.code):
                     raise
+                log.info("felundd went away while missed messages were listed (%s)", e)
             finally:
                 call.cancel()
             if not resume:
