@@ -1,25 +1,36 @@
-//! The example bots (`examples/echo_bot.rs`, `examples/python_bot/bot.py`) against
-//! real daemons: a bot attached to node A answers `!echo` sent from node B, and the
-//! answer reaches B's inbox authored by A.
+//! The example bots (`examples/echo_bot.rs` on felund-client's `bot` helper,
+//! `examples/echo_bot.py` on the `felund` Python package) against real daemons: a
+//! bot attached to node A answers commands sent from node B, the answers reach B
+//! authored by A, and the bot keeps answering after A's felundd is stopped and
+//! started again or killed outright; a member flooding it gets a burst of answers
+//! while another member is still answered. Under the Rust bot, felund-client's
+//! `EventStream` delivers a message stored while felundd restarted, once.
 //!
-//! Bots skip their own node's messages (`own`), so the command comes from a second
-//! node that has joined the circle. The Python bot needs a Python with grpcio and
-//! grpcio-tools in `FELUND_BOT_PYTHON` (`.ci/run` makes one); without it, its test
-//! prints `SKIPPED …` and passes.
+//! Bots skip their own node's messages (`own`), so commands come from a second node
+//! that has joined the circle. The Python bot needs a Python with the package
+//! installed (`pip install ./python`) in `FELUND_BOT_PYTHON` (`.ci/run` makes one);
+//! without it, its tests print `SKIPPED …` and pass.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-use felund_tests::chat::{circle_info, create_circle, find_message, node_id, send};
+use felund_client::limits::BOT_BURST_PER_AUTHOR;
+use felund_tests::chat::{
+    circle_info, create_circle, find_message, node_id, send, send_many, texts,
+};
 use felund_tests::{wait_until, Daemon};
 use serde_json::Value;
+
+/// What `!help` answers, for both examples.
+const HELP: &str = "commands: !echo (repeat TEXT), !ping (answer pong), !help (this list)";
 
 /// Two joined nodes: `bot_node` (where the bot attaches) and `human` (who talks to it).
 struct Pair {
     bot_node: Daemon,
     human: Daemon,
     circle: String,
+    code: String,
 }
 
 impl Pair {
@@ -27,20 +38,21 @@ impl Pair {
         let bot_node = Daemon::start_with(&["--sync-interval", "1", "--name", "botnode"]);
         let human = Daemon::start_with(&["--sync-interval", "1", "--name", "human"]);
         let circle = create_circle(&bot_node, "bots");
-        let joined = human.ctl(&["join", &circle.code]);
-        assert!(
-            joined.status.success(),
-            "join failed: {}",
-            String::from_utf8_lossy(&joined.stderr)
-        );
-        wait_until("the human node to know the circle", || {
-            circle_info(&human, &circle.id).is_some()
-        });
+        join(&human, &circle.code, &circle.id);
         Pair {
             bot_node,
             human,
             circle: circle.id,
+            code: circle.code,
         }
+    }
+
+    /// Starts `bot` on the bot node, listening to the circle by name, and waits
+    /// until it is subscribed.
+    fn spawn(&self, bot: &Bot) -> BotProcess {
+        let mut process = BotProcess::spawn(bot.command(&self.bot_node.socket, "bots"));
+        self.wait_subscribed(&mut process);
+        process
     }
 
     /// Waits until some client is subscribed to the bot node's events.
@@ -62,13 +74,60 @@ impl Pair {
         wait_until(
             &format!("the bot's reply {reply:?} on the human node"),
             || {
-                bot.assert_running_or_done();
+                bot.assert_running();
                 found = find_message(&self.human, &self.circle, "general", reply)
                     .filter(|m| m["author_node_id"] == bot_id.as_str());
                 found.is_some()
             },
         );
         found.unwrap_or_default()
+    }
+
+    /// The texts of the circle's general channel on the human node, sorted
+    /// (messages of the same second may list in either order).
+    fn sorted_texts(&self) -> Vec<String> {
+        let mut texts = texts(&self.human, &self.circle, "general");
+        texts.sort();
+        texts
+    }
+}
+
+/// Has `node` join the circle of `code` (whose id is `circle`) and waits until it knows it.
+fn join(node: &Daemon, code: &str, circle: &str) {
+    let joined = node.ctl(&["join", code]);
+    assert!(
+        joined.status.success(),
+        "join failed: {}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    wait_until("the joining node to know the circle", || {
+        circle_info(node, circle).is_some()
+    });
+}
+
+/// Which example bot a test runs.
+enum Bot {
+    Rust,
+    Python(PathBuf),
+}
+
+impl Bot {
+    /// The bot's command line, attached to `socket` and listening to `circle`,
+    /// configured the way the README tells a user to: through the environment.
+    fn command(&self, socket: &Path, circle: &str) -> Command {
+        let mut cmd = match self {
+            Bot::Rust => Command::new(echo_bot_binary()),
+            Bot::Python(python) => {
+                let mut cmd = Command::new(python);
+                cmd.arg(repo_file("examples/echo_bot.py"))
+                    .env("PYTHONDONTWRITEBYTECODE", "1")
+                    .env("PYTHONUNBUFFERED", "1");
+                cmd
+            }
+        };
+        cmd.env("FELUND_SOCKET", socket)
+            .env("FELUND_BOT_CIRCLE", circle);
+        cmd
     }
 }
 
@@ -107,17 +166,6 @@ impl BotProcess {
             panic!("the bot exited ({status}):\n{}", self.log());
         }
     }
-
-    /// Panics with the bot's output if it has exited unsuccessfully.
-    fn assert_running_or_done(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            assert!(
-                status.success(),
-                "the bot failed ({status}):\n{}",
-                self.log()
-            );
-        }
-    }
 }
 
 impl Drop for BotProcess {
@@ -125,6 +173,10 @@ impl Drop for BotProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// The `echo_bot` example binary, built (or found up to date) by cargo in this test
@@ -163,137 +215,272 @@ fn build_echo_bot() -> PathBuf {
         .expect("cargo names the echo_bot executable")
 }
 
-#[test]
-fn rust_echo_bot_answers_echo_ping_and_help_from_another_node() {
-    let pair = Pair::start();
-    let mut cmd = Command::new(echo_bot_binary());
-    cmd.arg("--socket")
-        .arg(&pair.bot_node.socket)
-        .arg("bots") // the circle by name
-        .env_remove("FELUND_SOCKET");
-    let mut bot = BotProcess::spawn(cmd);
-    pair.wait_subscribed(&mut bot);
+/// The Python named by FELUND_BOT_PYTHON, or `None` (after saying the test is skipped).
+fn python_bot(test: &str) -> Option<Bot> {
+    let Some(python) = std::env::var_os("FELUND_BOT_PYTHON") else {
+        eprintln!(
+            "SKIPPED {test}: the Python bot tests need FELUND_BOT_PYTHON, a python with the \
+             felund package (`python3 -m venv .bot-venv && .bot-venv/bin/pip install ./python`; \
+             see .ci/run)"
+        );
+        return None;
+    };
+    let python = PathBuf::from(python);
+    assert!(
+        python.exists(),
+        "FELUND_BOT_PYTHON={} does not exist",
+        python.display()
+    );
+    Some(Bot::Python(python))
+}
 
-    let reply = pair.ask_and_wait(&mut bot, "!echo hi", "hi");
+/// `bot` answers `!echo`, `!ping` and `!help` from another node, in the channel they
+/// were written in, exactly once each, and ignores chat and its own replies.
+fn answers_commands_from_another_node(bot: &Bot) {
+    let pair = Pair::start();
+    let mut process = pair.spawn(bot);
+
+    let reply = pair.ask_and_wait(&mut process, "!echo hi", "hi");
     assert_eq!(reply["display_name"], "botnode");
     assert_eq!(reply["own"], false);
-    pair.ask_and_wait(&mut bot, "!ping", "pong");
-    let help = pair.ask_and_wait(
-        &mut bot,
-        "!help",
-        "commands: !echo TEXT (repeat TEXT), !ping (answer pong), !help (this list)",
-    );
+    pair.ask_and_wait(&mut process, "!ping", "pong");
+    let help = pair.ask_and_wait(&mut process, "!help", HELP);
     assert_eq!(help["channel_id"], "general");
     // Its own replies are not commands to it: "hi" was answered exactly once, and
     // ordinary chat gets no answer.
     send(&pair.human, &pair.circle, "general", "just chatting");
-    pair.ask_and_wait(&mut bot, "!echo last", "last");
-    // Compared as sorted lists: messages of the same second may list in either order.
-    let mut texts = felund_tests::chat::texts(&pair.human, &pair.circle, "general");
-    texts.sort();
-    let mut expected = vec![
+    pair.ask_and_wait(&mut process, "!echo last", "last");
+    let mut expected = [
         "!echo hi",
         "hi",
         "!ping",
         "pong",
         "!help",
-        help["text"].as_str().unwrap_or_default(),
+        HELP,
         "just chatting",
         "!echo last",
         "last",
     ];
     expected.sort();
     assert_eq!(
-        texts, expected,
+        pair.sorted_texts(),
+        expected,
         "the bot answered exactly the commands, once each"
     );
 }
 
-#[test]
-fn rust_echo_bot_without_a_circle_exits_2_with_usage() {
-    let out = Command::new(echo_bot_binary())
-        .env_remove("FELUND_BOT_CIRCLE")
-        .output()
-        .expect("run echo_bot");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("which circle?"), "{err}");
+/// `bot` keeps answering after its felundd is stopped and started again, and after
+/// it is killed (SIGKILL) and started again, answering each command once.
+fn keeps_answering_across_restarts(bot: &Bot) {
+    let mut pair = Pair::start();
+    let mut process = pair.spawn(bot);
+    pair.ask_and_wait(&mut process, "!echo before", "before");
+
+    pair.bot_node.restart();
+    pair.ask_and_wait(&mut process, "!echo after a restart", "after a restart");
+
+    pair.bot_node.kill();
+    pair.bot_node.start_again();
+    pair.ask_and_wait(&mut process, "!echo after a kill", "after a kill");
+
+    let mut expected = [
+        "!echo before",
+        "before",
+        "!echo after a restart",
+        "after a restart",
+        "!echo after a kill",
+        "after a kill",
+    ];
+    expected.sort();
+    assert_eq!(pair.sorted_texts(), expected, "each command answered once");
 }
 
-/// The Python named by FELUND_BOT_PYTHON, or `None` (after saying the test is skipped).
-fn bot_python(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("FELUND_BOT_PYTHON") {
-        Some(p) => {
-            let p = PathBuf::from(p);
-            assert!(
-                p.exists(),
-                "FELUND_BOT_PYTHON={} does not exist",
-                p.display()
-            );
-            Some(p)
-        }
-        None => {
-            eprintln!(
-                "SKIPPED {test}: the Python bot test needs FELUND_BOT_PYTHON, a python with \
-                 grpcio and grpcio-tools (`python3 -m venv .bot-venv && .bot-venv/bin/pip \
-                 install grpcio grpcio-tools`; see .ci/run)"
-            );
-            None
-        }
-    }
-}
-
-fn python_bot_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python_bot/bot.py")
-}
-
-#[test]
-fn python_bot_answers_echo_from_another_node_then_exits_with_once() {
-    let Some(python) = bot_python("python_bot_answers_echo_from_another_node_then_exits_with_once")
-    else {
-        return;
-    };
+/// A member flooding `bot` with commands gets a burst of answers, not one each, and
+/// another member is still answered.
+fn limits_a_flooding_member_and_answers_another(bot: &Bot) {
     let pair = Pair::start();
-    let mut cmd = Command::new(python);
-    cmd.arg(python_bot_script())
-        .arg("--socket")
-        .arg(&pair.bot_node.socket)
-        .arg("--once")
-        .arg(&pair.circle)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("FELUND_SOCKET");
-    let mut bot = BotProcess::spawn(cmd);
-    pair.wait_subscribed(&mut bot);
+    let honest = Daemon::start_with(&["--sync-interval", "1", "--name", "honest"]);
+    join(&honest, &pair.code, &pair.circle);
+    let mut process = pair.spawn(bot);
 
-    let reply = pair.ask_and_wait(&mut bot, "!echo hi from python", "hi from python");
-    assert_eq!(reply["display_name"], "botnode");
-    wait_until("the --once bot to exit", || {
-        matches!(bot.child.try_wait(), Ok(Some(_)))
+    let flood: Vec<String> = (0..30).map(|i| format!("!echo flood {i}")).collect();
+    send_many(&pair.human, &pair.circle, &flood);
+    // The whole flood reaches the bot's node before the honest command is sent, so
+    // the bot has taken it all in when it answers that one.
+    let count = |prefix: &str| {
+        texts(&pair.bot_node, &pair.circle, "general")
+            .iter()
+            .filter(|t| t.starts_with(prefix))
+            .count()
+    };
+    wait_until("the flood on the bot's node", || {
+        count("!echo flood ") == 30
     });
-    let status = bot.child.wait().expect("bot status");
-    assert!(status.success(), "bot failed ({status}):\n{}", bot.log());
+    send(&honest, &pair.circle, "general", "!echo honest");
+    let bot_id = node_id(&pair.bot_node);
+    wait_until("the bot's answer to the honest member", || {
+        process.assert_running();
+        find_message(&honest, &pair.circle, "general", "honest")
+            .is_some_and(|m| m["author_node_id"] == bot_id.as_str())
+    });
+    let answered = count("flood ");
+    let burst = BOT_BURST_PER_AUTHOR as usize;
+    // A burst, plus at most a few refills while the flood was taken in.
     assert!(
-        bot.log().contains("python_bot: answered"),
-        "bot log:\n{}",
-        bot.log()
+        (burst..=2 * burst).contains(&answered),
+        "{answered} of 30 flood commands answered; the burst is {burst}"
+    );
+}
+
+/// Started without felundd, `bot` exits 2 at once and says where it looked.
+fn exits_2_naming_a_missing_socket(bot: &Bot) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("felundd.sock");
+    let out = bot
+        .command(&socket, "somecircle")
+        .output()
+        .expect("run the bot");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("felundd is not running at {}", socket.display())),
+        "{err}"
     );
 }
 
 #[test]
-fn python_bot_against_a_missing_socket_exits_2() {
-    let Some(python) = bot_python("python_bot_against_a_missing_socket_exits_2") else {
-        return;
+fn rust_echo_bot_answers_echo_ping_and_help_from_another_node() {
+    answers_commands_from_another_node(&Bot::Rust);
+}
+
+#[test]
+fn rust_echo_bot_keeps_answering_after_felundd_restarts_and_is_killed() {
+    keeps_answering_across_restarts(&Bot::Rust);
+}
+
+#[test]
+fn rust_echo_bot_limits_a_flooding_member_and_still_answers_another() {
+    limits_a_flooding_member_and_answers_another(&Bot::Rust);
+}
+
+#[test]
+fn rust_echo_bot_without_felundd_exits_2_naming_the_socket() {
+    exits_2_naming_a_missing_socket(&Bot::Rust);
+}
+
+#[test]
+fn python_echo_bot_answers_echo_ping_and_help_from_another_node() {
+    let test = "python_echo_bot_answers_echo_ping_and_help_from_another_node";
+    if let Some(bot) = python_bot(test) {
+        answers_commands_from_another_node(&bot);
+    }
+}
+
+#[test]
+fn python_echo_bot_keeps_answering_after_felundd_restarts_and_is_killed() {
+    let test = "python_echo_bot_keeps_answering_after_felundd_restarts_and_is_killed";
+    if let Some(bot) = python_bot(test) {
+        keeps_answering_across_restarts(&bot);
+    }
+}
+
+#[test]
+fn python_echo_bot_limits_a_flooding_member_and_still_answers_another() {
+    let test = "python_echo_bot_limits_a_flooding_member_and_still_answers_another";
+    if let Some(bot) = python_bot(test) {
+        limits_a_flooding_member_and_answers_another(&bot);
+    }
+}
+
+#[test]
+fn python_echo_bot_without_felundd_exits_2_naming_the_socket() {
+    if let Some(bot) = python_bot("python_echo_bot_without_felundd_exits_2_naming_the_socket") {
+        exits_2_naming_a_missing_socket(&bot);
+    }
+}
+
+/// The README shows the examples verbatim, and they are as short as promised.
+#[test]
+fn the_readme_bots_are_the_examples_and_fit_their_line_budgets() {
+    let readme = std::fs::read_to_string(repo_file("README.md")).expect("README.md");
+    for (file, budget) in [("examples/echo_bot.py", 15), ("examples/echo_bot.rs", 25)] {
+        let example = std::fs::read_to_string(repo_file(file)).expect(file);
+        assert!(
+            readme.contains(&example),
+            "README.md must show {file} verbatim"
+        );
+        let lines = example.lines().count();
+        assert!(
+            lines <= budget,
+            "{file} has {lines} lines; at most {budget}"
+        );
+    }
+}
+
+/// The text of the next message `events` delivers (other events skipped), or a
+/// panic after the deadline.
+async fn next_text(events: &mut felund_client::events::EventStream) -> String {
+    let wait = async {
+        loop {
+            let event = events.next().await.expect("felundd refused the stream");
+            if let Some(felund_client::api::event::Kind::Message(m)) = event.kind {
+                return m.text;
+            }
+        }
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(python)
-        .arg(python_bot_script())
-        .arg("--socket")
-        .arg(dir.path().join("felundd.sock"))
-        .arg("somecircle")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run bot.py");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("felundd is not running at"), "{err}");
+    tokio::time::timeout(felund_tests::DEADLINE, wait)
+        .await
+        .expect("a message event before the deadline")
+}
+
+/// felund-client's `EventStream`, which the Rust bot is built on: a message stored
+/// while the stream was broken (felundd restarted, nobody reading) is delivered
+/// when it resumes, and nothing is delivered twice.
+#[test]
+fn event_stream_delivers_what_was_stored_while_felundd_restarted_once() {
+    let mut daemon = Daemon::start();
+    let circle = create_circle(&daemon, "events").id;
+    // A worker thread keeps the client's connection served between `block_on`s, as
+    // any live program would (a connection nobody polls holds up felundd's shutdown).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let client = runtime
+        .block_on(felund_client::connect(&daemon.socket))
+        .expect("connect");
+    let mut events = felund_client::events::EventStream::new(client, circle.clone());
+    // Subscribe (and wait for it) by asking for the first event while sending it.
+    let first = runtime.block_on(async {
+        let send_when_subscribed = async {
+            wait_until_async(|| daemon.ctl_one(&["status"])["subscriber_count"] == 1).await;
+            send(&daemon, &circle, "general", "before");
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            text = next_text(&mut events) => text,
+            () = send_when_subscribed => unreachable!(),
+        }
+    });
+    assert_eq!(first, "before");
+
+    daemon.restart();
+    // Stored while the stream is broken and nobody is reading it.
+    send(&daemon, &circle, "general", "during the gap");
+    assert_eq!(runtime.block_on(next_text(&mut events)), "during the gap");
+    send(&daemon, &circle, "general", "after");
+    assert_eq!(runtime.block_on(next_text(&mut events)), "after");
+}
+
+/// Polls `cond` (a blocking check) from async code until it holds, up to the deadline.
+async fn wait_until_async(mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < felund_tests::DEADLINE,
+            "timed out waiting for the subscription"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

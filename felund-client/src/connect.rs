@@ -111,6 +111,16 @@ pub async fn connect(socket: &Path) -> Result<ApiClient, ConnectError> {
     Ok(FelundClient::new(channel))
 }
 
+/// Connect to felundd on the socket felundctl would use: `$FELUND_SOCKET`, else the
+/// daemon's default ([`crate::paths::resolve_socket`]).
+///
+/// # Errors
+///
+/// As [`connect`].
+pub async fn connect_default() -> Result<ApiClient, ConnectError> {
+    connect(&crate::paths::resolve_socket(None)).await
+}
+
 /// Turn a failed connection attempt into the [`ConnectError`] a person can act on.
 fn classify(path: PathBuf, source: tonic::transport::Error) -> ConnectError {
     if let Ok(meta) = std::fs::metadata(&path) {

@@ -8,7 +8,10 @@
 //! - [`paths`]: where the state directory and the daemon's socket live by default
 //!   (the daemon uses the same functions, so both sides agree);
 //! - [`connect`]: dial the socket and get a ready [`ApiClient`], with a
-//!   [`ConnectError`] that tells a person what to do when the daemon is not there.
+//!   [`ConnectError`] that tells a person what to do when the daemon is not there;
+//!   [`connect_default`] dials the socket felundctl would;
+//! - [`events`]: live events that resume after a daemon restart;
+//! - [`bot`]: commands in, replies out — a bot in a dozen lines.
 //!
 //! # Example
 //!
@@ -30,12 +33,15 @@
 
 #![warn(missing_docs)]
 
+pub mod bot;
 mod connect;
+pub mod events;
+pub mod limits;
 pub mod paths;
 pub mod retry;
 pub mod text;
 
-pub use connect::{connect, ConnectError};
+pub use connect::{connect, connect_default, ConnectError};
 
 /// The generated `felund.v1` API: messages such as [`api::Message`], enums such as
 /// [`api::AccessMode`], and the client stub [`api::felund_client::FelundClient`].

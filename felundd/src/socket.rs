@@ -148,9 +148,20 @@ async fn clear_stale(path: &Path, shown: &str) -> Result<(), SocketError> {
 }
 
 /// A new directory in `dir` that only we can enter, with an unguessable name.
+/// Names are short on purpose: a Unix socket path has at most 107 bytes, and
+/// `DIR/.fXXXXXX/s` is no longer than `DIR/felundd.sock`, so any socket path that fits
+/// can be staged.
 fn staging_dir(dir: &Path) -> io::Result<PathBuf> {
-    let staging = dir.join(format!(".felundd-sock-{}", crate::node::random_hex(8)));
-    std::fs::DirBuilder::new().mode(0o700).create(&staging)?;
+    let mut attempt = 0;
+    let staging = loop {
+        // A leftover of a crash may hold a name: draw another.
+        let candidate = dir.join(format!(".f{}", crate::node::random_hex(3)));
+        match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
+            Ok(()) => break candidate,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    };
     // The umask may have taken bits away; it cannot have added any.
     std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o700))?;
     Ok(staging)
@@ -159,7 +170,7 @@ fn staging_dir(dir: &Path) -> io::Result<PathBuf> {
 /// Binds inside `staging`, restricts the socket to 0600, then moves it to `path` (same
 /// filesystem, so the rename is atomic and the socket keeps working).
 fn bind_privately(staging: &Path, path: &Path) -> io::Result<UnixListener> {
-    let inner = staging.join("felundd.sock");
+    let inner = staging.join("s");
     let listener = UnixListener::bind(&inner)?;
     std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o600))?;
     std::fs::rename(&inner, path)?;
@@ -232,6 +243,21 @@ mod tests {
             unsafe_dir(0o700, 1001, me),
             Some("it belongs to another user")
         );
+    }
+
+    /// The staging path is never longer than the socket's own, so a socket path of the
+    /// kernel's maximum, 107 bytes, still binds.
+    #[tokio::test]
+    async fn a_socket_path_near_the_length_limit_binds() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().as_os_str().len();
+        let fill = 107 - base - "/felundd.sock".len() - 1;
+        let sub = dir.path().join("d".repeat(fill));
+        std::fs::DirBuilder::new().mode(0o700).create(&sub).unwrap();
+        let path = sub.join("felundd.sock");
+        assert_eq!(path.as_os_str().len(), 107);
+        let _listener = bind_api_socket(&path).await.unwrap();
+        assert!(std::fs::metadata(&path).is_ok());
     }
 
     #[tokio::test]
