@@ -1103,6 +1103,10 @@ fn every_subcommand_works_against_a_real_daemon() {
         listing.contains("#ops") && listing.contains("invite"),
         "{listing}"
     );
+    assert_eq!(
+        t.text(&a, &["read", "-c", "team", "--channel", "random"]),
+        "#random read.\n"
+    );
     let who = t.json(&a, &["who", "-c", "team"]);
     assert_eq!(who.len(), 1, "{who:?}");
     assert_eq!(who[0]["node_id"], a_id.as_str());

@@ -140,9 +140,6 @@ fn status_verbose_shows_the_daemons_settings_and_their_sources() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     let json = d.ctl_json(&["status", "--verbose"]);
-    assert!(
-        json.iter()
-            .any(|v| v["key"] == "name" && v["source"] == "flag"),
-        "{json:?}"
-    );
+    assert_eq!(json.len(), 1, "one object: {json:?}");
+    assert_eq!(json[0]["settings"]["name"]["source"], "flag", "{json:?}");
 }
