@@ -253,5 +253,6 @@ pub mod chat;
 pub mod fake_peer;
 pub mod postgres;
 pub mod reference;
+pub mod refstate;
 pub mod relays;
 pub mod transcript;

@@ -104,8 +104,10 @@ pub enum Command {
     /// Send a message; prints its msg_id
     #[command(
         after_help = "TEXT `-` reads standard input and sends one message per non-empty line, \
-                      printing one msg_id per line. To send text starting with '-', put `--` \
-                      before it."
+                      printing one msg_id per line, in input order. Lines are sent without \
+                      waiting for the ones before them to be stored; the first refused line \
+                      stops it, and the error names that line and how many were sent before \
+                      it. To send text starting with '-', put `--` before it."
     )]
     Send {
         #[command(flatten)]

@@ -69,6 +69,13 @@ pub enum NodeEvent {
         /// Its new name.
         name: String,
     },
+    /// A bulk change (an import) made more events than are worth publishing one by
+    /// one; `count` of them were not. Subscribers are told they missed them, exactly
+    /// as when they lag, and re-list.
+    Missed {
+        /// How many events were not published.
+        count: u64,
+    },
 }
 
 impl NodeEvent {
@@ -79,7 +86,7 @@ impl NodeEvent {
             NodeEvent::Circle { circle, .. } => Some(&circle.circle.circle_id),
             NodeEvent::Channel { circle_id, .. } => Some(circle_id),
             NodeEvent::Peer(p) => Some(&p.circle_id),
-            NodeEvent::DisplayName { .. } => None,
+            NodeEvent::DisplayName { .. } | NodeEvent::Missed { .. } => None,
         }
     }
 }

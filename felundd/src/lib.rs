@@ -9,6 +9,8 @@
 //! - [`relay`]: relay/rendezvous client (presence, push, pull, WebSocket push).
 //! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
 //! - [`daemon`]: wiring and lifecycle.
+//! - [`limits`]: the daemon's resource bounds, one constant each.
+//! - [`memory`]: returning memory to the system after bursts.
 //!
 //! The wire protocol itself lives in the `felund-wire` crate, re-exported as [`wire`].
 
@@ -20,6 +22,8 @@ pub mod error;
 pub mod events;
 pub mod gossip;
 pub mod grpc;
+pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod node;
 pub mod relay;

@@ -144,6 +144,7 @@ pub(super) fn peer(p: Peer) -> api::Peer {
 pub(super) fn event(e: NodeEvent, me: &str) -> api::Event {
     use api::event::Kind;
     let kind = match e {
+        NodeEvent::Missed { count } => return lagged(count),
         NodeEvent::Message(m) => Kind::Message(message(m, me)),
         NodeEvent::Channel {
             change,

@@ -216,6 +216,18 @@ impl Felund for FelundService {
         Ok(Response::new(convert::message(m, self.me())))
     }
 
+    type SendMessagesStream = super::send_stream::SendStream;
+
+    async fn send_messages(
+        &self,
+        req: Request<tonic::Streaming<api::SendMessageRequest>>,
+    ) -> Rpc<Self::SendMessagesStream> {
+        Ok(Response::new(super::send_stream::serve(
+            self.node.clone(),
+            req.into_inner(),
+        )))
+    }
+
     async fn list_messages(
         &self,
         req: Request<api::ListMessagesRequest>,
@@ -265,7 +277,7 @@ impl Felund for FelundService {
     ) -> Rpc<api::ImportStateResponse> {
         let report = self
             .node
-            .import_reference_state(&req.into_inner().state_json)
+            .import_reference_state(req.into_inner().state_json)
             .await?;
         Ok(Response::new(convert::import_report(report)))
     }

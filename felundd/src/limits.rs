@@ -1,0 +1,48 @@
+//! felundd's own resource bounds, one constant per limit (the protocol's limits are
+//! in `felund_wire::limits`). Limits that belong to one module's logic and nowhere
+//! else (a timeout of one exchange, say) stay next to it.
+
+/// Prepared statements kept per SQLite connection. Larger than the set of hot
+/// statements (ingest, sync, paging), so none of them is ever prepared again.
+pub const STATEMENT_CACHE: usize = 64;
+
+/// Most glibc malloc arenas. glibc makes up to eight per core, one per thread that
+/// meets contention, and each keeps the memory it ever grew to; two (the cores of
+/// the standard machine) keep contention low without that spread.
+pub const MALLOC_ARENAS: i32 = 2;
+
+/// Allocations of at least this many bytes get their own mapping, returned to the
+/// system when freed. Fixing it stops glibc from raising it (up to 32 MiB) after a
+/// burst freed large buffers, which would keep later large buffers in the heap.
+pub const MALLOC_MMAP_THRESHOLD: i32 = 128 * 1024;
+
+/// Units of work (messages stored or sent) after which free memory is returned to
+/// the system once the daemon is quiet (see `memory`).
+pub const TRIM_AFTER_WORK: u64 = 1_000;
+
+/// Most threads for blocking work (store reads, file I/O). Reads share one
+/// connection, so more threads would only wait, each with its own stack.
+pub const BLOCKING_THREADS: usize = 16;
+
+/// Most events published one by one for a bulk change (an import of a whole state
+/// file); the rest are announced as missed, which makes subscribers re-list. Without
+/// it, importing 100,000 messages would hold 100,000 events in memory.
+pub const BULK_EVENTS: usize = 1_024;
+
+/// Sends of one `SendMessages` stream waiting for their commit at once: enough to
+/// fill the writer's group commits, bounded so one client cannot queue without end.
+pub const SEND_WINDOW: usize = 256;
+
+/// Entries one store write remembers about the authors it has recorded (see
+/// `node::ingest::Memo`); past it, the memo starts over.
+pub const INGEST_MEMO: usize = 1_024;
+
+/// Batches of received messages queued on the store at once by one sync session:
+/// the next batch is read and verified while the previous ones commit.
+pub const INGEST_PIPELINE: usize = 4;
+
+/// SQLite page cache per connection, in KiB. Sized to hold the msg_id index of a few
+/// hundred thousand messages, whose pages every insert and lookup touches at random;
+/// the default (2 MiB) makes each of them a read from the file at 100,000 messages.
+/// Pages are only held while in use: `memory` hands them back after a burst.
+pub const SQLITE_CACHE_KIB: i64 = 16 * 1024;
