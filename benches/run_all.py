@@ -112,7 +112,8 @@ def main():
         ap.error(f"unknown bench(es): {', '.join(unknown)}")
     if not args.smoke:
         # The benches start the release binaries next to them.
-        if run(["cargo", "build", "--release", "--workspace"]).returncode != 0:
+        bins = ["-p", "felundd", "-p", "felundctl", "-p", "felund-relay"]
+        if run(["cargo", "build", "--release"] + bins).returncode != 0:
             sys.exit("release build failed")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip() or "unknown"

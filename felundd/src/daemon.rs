@@ -79,7 +79,7 @@ pub async fn run(
     );
     tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
     let pruner = tokio::spawn(prune_loop(node.clone()));
-    let trimmer = tokio::spawn(crate::memory::trim_after_bursts());
+    let trimmer = tokio::spawn(crate::memory::trim_after_bursts(node.store().clone()));
     crate::systemd::notify("READY=1");
     let served = grpc::serve(node, listener, shutdown_signal()).await;
     crate::systemd::notify("STOPPING=1");
@@ -179,6 +179,8 @@ async fn prune_loop(node: Node) {
         {
             tracing::warn!("pruning old anchor announcements failed: {e}");
         }
+        // Pruning scans the whole table: SQLite's cache grew for it.
+        crate::memory::after_burst();
         let r = node.settings().retention;
         if r.max_age_days == 0 && r.max_per_circle == 0 {
             continue;

@@ -3,6 +3,8 @@
 //! [`EVENT_BUFFER`] events behind is told how many it missed instead of blocking
 //! the node.
 
+use std::sync::Arc;
+
 use tokio::sync::broadcast;
 
 use crate::model::{CircleSummary, Peer, StoredMessage};
@@ -91,10 +93,12 @@ impl NodeEvent {
     }
 }
 
-/// Fan-out of [`NodeEvent`]s to any number of subscribers.
+/// Fan-out of [`NodeEvent`]s to any number of subscribers. Events travel shared
+/// (`Arc`): a receiver gets a pointer, not a copy, so a hundred subscribers cost a
+/// hundred conversions of what each needs rather than a hundred deep copies.
 #[derive(Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<NodeEvent>,
+    tx: broadcast::Sender<Arc<NodeEvent>>,
 }
 
 impl Default for EventBus {
@@ -113,12 +117,12 @@ impl EventBus {
     /// Publishes events (in order). Having no subscriber is normal.
     pub fn publish(&self, events: impl IntoIterator<Item = NodeEvent>) {
         for e in events {
-            let _ = self.tx.send(e);
+            let _ = self.tx.send(Arc::new(e));
         }
     }
 
     /// A new receiver that sees every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<NodeEvent>> {
         self.tx.subscribe()
     }
 

@@ -7,8 +7,10 @@
 //!
 //! - fixes the mmap threshold and caps the arenas at start ([`configure`]), and
 //! - counts work as it happens ([`note_work`]); once a burst's worth has been done,
-//!   a task waits until things are quiet for a moment and calls `malloc_trim`, which
-//!   returns every free page of every arena to the system ([`trim_after_bursts`]).
+//!   a task waits until things are quiet for a moment, has SQLite drop the cached
+//!   pages it is not using (its cache is sized for bursts), and calls `malloc_trim`,
+//!   which returns every free page of every arena to the system
+//!   ([`trim_after_bursts`]).
 //!
 //! The task sleeps on a notification between bursts: an idle daemon never wakes
 //! for it.
@@ -19,9 +21,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::limits::{MALLOC_ARENAS, MALLOC_MMAP_THRESHOLD, TRIM_AFTER_WORK};
+use crate::store::StateStore;
 
-/// How long after the last noted work the trim runs (work noted meanwhile delays
-/// nothing: the next trim simply follows).
+/// The trim runs once no work has been noted for this long, so a long burst is
+/// trimmed once, at its end.
 const QUIET: Duration = Duration::from_secs(2);
 
 /// Work noted since the last trim.
@@ -55,13 +58,22 @@ pub fn after_burst() {
     WAKE.notify_one();
 }
 
-/// Runs forever: after each burst, once things are quiet, returns free memory to
-/// the system.
-pub async fn trim_after_bursts() {
+/// Runs forever: after each burst, once no work has been noted for [`QUIET`],
+/// returns free memory of `store`'s connections and of the allocator to the system.
+pub async fn trim_after_bursts(store: StateStore) {
     loop {
         WAKE.notified().await;
-        tokio::time::sleep(QUIET).await;
+        loop {
+            let before = WORK.load(Ordering::Relaxed);
+            tokio::time::sleep(QUIET).await;
+            if WORK.load(Ordering::Relaxed) == before {
+                break;
+            }
+        }
         WORK.store(0, Ordering::Relaxed);
+        if let Err(e) = store.release_memory().await {
+            tracing::debug!("cannot release SQLite's cache: {e}");
+        }
         let _ = tokio::task::spawn_blocking(trim).await;
     }
 }

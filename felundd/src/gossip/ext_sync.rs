@@ -156,7 +156,6 @@ async fn send_and_receive(
     let writer = &mut s.writer;
     let reader = &mut s.reader;
     let cid = circle.circle_id.clone();
-    crate::memory::note_work(requested.len() as u64);
     let write = async move {
         let mut pending = Vec::new();
         let mut size = 0;
@@ -166,6 +165,7 @@ async fn send_and_receive(
                 .read(move |conn| message_sql::get_many(conn, &cid, &ids))
                 .await
                 .map_err(|e| GossipError::Node(e.into()))?;
+            crate::memory::note_work(msgs.len() as u64);
             for m in msgs {
                 size += m.wire.encoded_len_ascii() + 1;
                 pending.push(m.wire.to_value());

@@ -79,10 +79,12 @@ pub fn start(g: Gossip) -> GossipHandle {
                     }
                 }
                 ev = events.recv() => match ev {
-                    Ok(NodeEvent::Circle { change: CircleChange::Joined, circle }) => {
-                        round(&g, &schedule, &slots, Some(&circle.circle.circle_id)).await;
+                    Ok(ev) => {
+                        if let NodeEvent::Circle { change: CircleChange::Joined, circle } = &*ev {
+                            round(&g, &schedule, &slots, Some(&circle.circle.circle_id)).await;
+                        }
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
             }

@@ -131,6 +131,32 @@ pub(super) fn message(m: StoredMessage, me: &str) -> api::Message {
     }
 }
 
+/// [`message`] from a shared event: copies only what the API shows (not the
+/// envelope or the MAC).
+pub(super) fn message_ref(m: &StoredMessage, me: &str) -> api::Message {
+    let w = &m.wire;
+    api::Message {
+        own: w.author_node_id == me,
+        msg_id: w.msg_id.clone(),
+        circle_id: w.circle_id.clone(),
+        channel_id: w.channel_id.clone(),
+        author_node_id: w.author_node_id.clone(),
+        display_name: w.display_name.clone(),
+        created_ts: w.created_ts,
+        text: w.text.clone(),
+    }
+}
+
+/// [`event`] from a shared event (the bus hands them out as `Arc`s).
+pub(super) fn event_ref(e: &NodeEvent, me: &str) -> api::Event {
+    match e {
+        NodeEvent::Message(m) => api::Event {
+            kind: Some(api::event::Kind::Message(message_ref(m, me))),
+        },
+        other => event(other.clone(), me),
+    }
+}
+
 pub(super) fn peer(p: Peer) -> api::Peer {
     api::Peer {
         node_id: p.node_id,

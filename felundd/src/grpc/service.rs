@@ -300,7 +300,7 @@ impl Felund for FelundService {
                     (Some(f), Some(c)) => f == c,
                     _ => true,
                 };
-                wanted.then(|| Ok(convert::event(event, &me)))
+                wanted.then(|| Ok(convert::event_ref(&event, &me)))
             }
             Err(BroadcastStreamRecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "a subscriber lagged; told it to re-list");

@@ -139,6 +139,14 @@ impl StateStore {
         .map_err(|_| StoreError::Closed)?
     }
 
+    /// Frees the cached pages neither connection is using (after a burst; see
+    /// `memory`).
+    pub async fn release_memory(&self) -> StoreResult<()> {
+        let shrink = |conn: &Connection| Ok(conn.execute_batch("PRAGMA shrink_memory")?);
+        self.read(shrink).await?;
+        self.write(shrink).await
+    }
+
     /// Synchronous read, for start-up code that runs before the runtime serves.
     pub fn read_blocking<T>(
         &self,
