@@ -70,6 +70,14 @@ async fn catch_up(n: usize, target: Duration) -> Res<()> {
     let cpu = [0, 1].map(|i| support::proc_usage(pids[i]).0.saturating_sub(cpu0[i]));
     report(Figure {
         table: "gossip",
+        id: &format!("catch_up_{n}"),
+        what: &format!("newcomer catch-up, circle of {n} messages (join → all stored)"),
+        target: &format!("≤ {:.1} s", target.as_secs_f64()),
+        measured: format!("{:.2} s", took.as_secs_f64()),
+        met: Some(took <= target),
+    });
+    report(Figure {
+        table: "gossip",
         id: &format!("catch_up_{n}_cpu"),
         what: &format!("CPU time of that catch-up, {n} messages (source + newcomer)"),
         target: "—",
@@ -79,14 +87,6 @@ async fn catch_up(n: usize, target: Duration) -> Res<()> {
             cpu[1].as_secs_f64()
         ),
         met: None,
-    });
-    report(Figure {
-        table: "gossip",
-        id: &format!("catch_up_{n}"),
-        what: &format!("newcomer catch-up, circle of {n} messages (join → all stored)"),
-        target: &format!("≤ {:.1} s", target.as_secs_f64()),
-        measured: format!("{:.2} s", took.as_secs_f64()),
-        met: Some(took <= target),
     });
 
     // Bytes of an in-sync session: B restarts and syncs with A, with which it already

@@ -117,7 +117,9 @@ def main():
             sys.exit("release build failed")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+    # BENCHMARKS.md is this script's own output: its changes do not count.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)BENCHMARKS.md"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
     if dirty:
         commit += " + uncommitted changes"
