@@ -331,5 +331,6 @@ pub mod hostile_relay;
 pub mod other_user;
 pub mod postgres;
 pub mod reference;
+pub mod refstate;
 pub mod relays;
 pub mod transcript;

@@ -1285,3 +1285,47 @@ fn every_subcommand_works_against_a_real_daemon() {
     let missing: Vec<&String> = listed.iter().filter(|c| !seen.contains(*c)).collect();
     assert!(missing.is_empty(), "not exercised: {missing:?}");
 }
+
+#[test]
+fn send_dash_keeps_input_order_with_many_lines_in_flight() {
+    let d = Daemon::start();
+    let (id, _) = create_circle(&d, "c");
+    let input: String = (0..900).map(|i| format!("line {i}\n")).collect();
+    let args = ["send", "-c", &id, "-"];
+    let printed = ok(&args, &run_with_stdin(&d, &args, &input));
+    let ids: Vec<&str> = printed.lines().collect();
+    assert_eq!(ids.len(), 900);
+    let stored = d.ctl_json(&["inbox", "-c", &id, "--limit", "1000"]);
+    let texts: Vec<&str> = stored.iter().filter_map(|m| m["text"].as_str()).collect();
+    let expected: Vec<String> = (0..900).map(|i| format!("line {i}")).collect();
+    assert_eq!(texts, expected, "stored in input order");
+    let stored_ids: Vec<&str> = stored.iter().filter_map(|m| m["msg_id"].as_str()).collect();
+    assert_eq!(stored_ids, ids, "printed in input order");
+}
+
+#[test]
+fn send_dash_names_the_refused_line_and_how_many_were_sent_before_it() {
+    let d = Daemon::start();
+    let (id, _) = create_circle(&d, "c");
+    // Blank lines count as input lines but are not sent.
+    let mut input: String = (0..300).map(|i| format!("ok {i}\n\n")).collect();
+    input.push_str(&"x".repeat(4097));
+    input.push('\n');
+    input.extend((0..300).map(|i| format!("never {i}\n")));
+    let args = ["send", "-c", &id, "-"];
+    let out = run_with_stdin(&d, &args, &input);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 300);
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: line 601 was refused: ") && err.contains("4096"),
+        "{err}"
+    );
+    assert!(err.contains("(300 lines before it were sent)"), "{err}");
+    assert_no_crash(&err);
+    let stored = d.ctl_json(&["inbox", "-c", &id, "--limit", "1000"]);
+    let texts: Vec<&str> = stored.iter().filter_map(|m| m["text"].as_str()).collect();
+    let expected: Vec<String> = (0..300).map(|i| format!("ok {i}")).collect();
+    assert_eq!(texts, expected, "the lines before it, and nothing after it");
+}

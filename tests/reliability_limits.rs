@@ -182,3 +182,70 @@ fn secrets_never_appear_in_the_logs_of_a_full_run() {
         }
     }
 }
+
+/// A client that streams sends (`SendMessages`) and never reads the answers gets only
+/// a bounded number of them stored: the daemon takes a window of sends at a time and
+/// stops reading the stream once its answers back up (past the HTTP/2 windows and a
+/// bounded send buffer), so flow control holds the rest at the client. Other clients
+/// are served meanwhile.
+#[test]
+fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
+    const OFFERED: usize = 100_000;
+    let d = Daemon::start();
+    let circle = d.ctl_one(&["invite", "--name", "flood"])["circle"]["circle_id"]
+        .as_str()
+        .expect("circle id")
+        .to_string();
+    let count = |d: &Daemon| {
+        d.ctl_one(&["status"])["message_count"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let c = circle.clone();
+    let (held, producer) = rt.block_on(async {
+        let mut client = felund_client::connect(&d.socket).await.expect("connect");
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let producer = tokio::spawn(async move {
+            for i in 0..OFFERED {
+                let req = api::SendMessageRequest {
+                    circle: c.clone(),
+                    channel: String::new(),
+                    text: format!("flood {i}"),
+                };
+                if tx.send(req).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let answers = client
+            .send_messages(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .expect("stream")
+            .into_inner();
+        (answers, producer)
+    });
+    // The count stops growing well short of what was offered.
+    let mut last = u64::MAX;
+    wait_until("the stored count to settle", || {
+        let now = count(&d);
+        let settled = now == last;
+        last = now;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        settled
+    });
+    assert!(last > 0, "the stream was served at all");
+    assert!(
+        last < OFFERED as u64 / 2,
+        "{last} of {OFFERED} stored while nobody read the answers"
+    );
+    // An honest client is served meanwhile, and its message is stored.
+    let sent = d.ctl_one(&["send", "-c", &circle, "honest"]);
+    assert_eq!(sent["text"], "honest");
+    assert_eq!(count(&d), last + 1);
+    producer.abort();
+    drop(held);
+}

@@ -363,10 +363,43 @@ pub fn decode_frame(line: &[u8]) -> Result<Frame, FrameError> {
         return Err(FrameError::UnknownType(shorten(t)));
     }
     let t = t.to_string();
+    if t == "X_SEND" || t == "X_PUSH" {
+        return decode_messages_frame(value, t);
+    }
     serde_json::from_value(value).map_err(|e| FrameError::Malformed {
         t,
         detail: shorten(&e.to_string()),
     })
+}
+
+/// `X_SEND` and `X_PUSH` carry up to megabytes of messages: their array is taken out
+/// of the parsed object as it is, where serde's tagged-enum path would copy the
+/// whole tree twice more (into its buffer, then into the variant). Accepts and
+/// refuses exactly what that path does.
+fn decode_messages_frame(value: Value, t: String) -> Result<Frame, FrameError> {
+    let malformed = |detail: &str| FrameError::Malformed {
+        t: t.clone(),
+        detail: detail.to_string(),
+    };
+    let Value::Object(mut obj) = value else {
+        return Err(FrameError::NotAnObject);
+    };
+    let messages = match obj.remove("messages") {
+        Some(Value::Array(messages)) => messages,
+        Some(_) => return Err(malformed("invalid type: `messages` must be an array")),
+        None => return Err(malformed("missing field `messages`")),
+    };
+    if t == "X_PUSH" {
+        return Ok(Frame::XPush { messages });
+    }
+    match obj.get("more") {
+        Some(Value::Bool(more)) => Ok(Frame::XSend {
+            messages,
+            more: *more,
+        }),
+        Some(_) => Err(malformed("invalid type: `more` must be a boolean")),
+        None => Err(malformed("missing field `more`")),
+    }
 }
 
 /// Errors quote input; keep that bounded.
@@ -382,6 +415,38 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The fast path for the message-carrying frames agrees with serde's general one.
+    #[test]
+    fn message_frames_decode_like_every_other_frame() {
+        let cases: &[(&[u8], bool)] = &[
+            (
+                br#"{"t":"X_SEND","messages":[{"a":1},2],"more":true,"x":0}"#,
+                true,
+            ),
+            (br#"{"t":"X_SEND","messages":[],"more":false}"#, true),
+            (
+                br#"{"t":"X_PUSH","messages":[{"a":[1]}],"more":"ignored"}"#,
+                true,
+            ),
+            (br#"{"t":"X_SEND","messages":[]}"#, false),
+            (br#"{"t":"X_SEND","messages":[],"more":1}"#, false),
+            (br#"{"t":"X_SEND","messages":{},"more":true}"#, false),
+            (br#"{"t":"X_SEND","messages":null,"more":true}"#, false),
+            (br#"{"t":"X_PUSH"}"#, false),
+            (br#"{"t":"X_PUSH","messages":"m"}"#, false),
+        ];
+        for (line, ok) in cases {
+            let fast = decode_frame(line);
+            let value: Value = serde_json::from_slice(line).unwrap();
+            let general: Result<Frame, _> = serde_json::from_value(value);
+            assert_eq!(fast.is_ok(), *ok, "{}", String::from_utf8_lossy(line));
+            assert_eq!(general.is_ok(), *ok, "{}", String::from_utf8_lossy(line));
+            if let (Ok(a), Ok(b)) = (fast, general) {
+                assert_eq!(a, b);
+            }
+        }
+    }
 
     #[test]
     fn hello_keeps_extensions_but_not_the_tag() {

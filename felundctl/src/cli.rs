@@ -118,8 +118,11 @@ of standard input, or put it in the FELUND_INVITE_CODE environment variable and 
     #[command(
         after_help = "A message is at most 4,096 bytes of UTF-8 (what every felund relay and \
                       peer accepts); longer ones are refused. TEXT `-` reads standard input \
-                      and sends one message per non-empty line, printing one msg_id per line. \
-                      To send text starting with '-', put `--` before it."
+                      and sends one message per non-empty line, printing one msg_id per line, \
+                      in input order. Lines are sent without waiting for the ones before them \
+                      to be stored; the first refused line stops it, and the error names that \
+                      line and how many were sent before it. To send text starting with '-', \
+                      put `--` before it."
     )]
     Send {
         #[command(flatten)]

@@ -79,10 +79,12 @@ pub async fn run(
     );
     tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
     let pruner = tokio::spawn(prune_loop(node.clone()));
+    let trimmer = tokio::spawn(crate::memory::trim_after_bursts(node.store().clone()));
     crate::systemd::notify("READY=1");
     let served = grpc::serve(node, listener, shutdown_signal()).await;
     crate::systemd::notify("STOPPING=1");
     pruner.abort();
+    trimmer.abort();
     relays.shutdown().await;
     served.context("the API server failed")?;
     tracing::info!("felundd stopped");
@@ -129,7 +131,7 @@ fn open_state(dir: &Path) -> anyhow::Result<StateStore> {
 /// adopted identity is in force at once.
 async fn import_at_start(store: &StateStore, path: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (report, _) = crate::node::import::import_into(store, &bytes, None)
+    let (report, _) = crate::node::import::import_into(store, bytes, None)
         .await
         .with_context(|| format!("cannot import {}", path.display()))?;
     tracing::info!(
@@ -177,6 +179,8 @@ async fn prune_loop(node: Node) {
         {
             tracing::warn!("pruning old anchor announcements failed: {e}");
         }
+        // Pruning scans the whole table: SQLite's cache grew for it.
+        crate::memory::after_burst();
         let r = node.settings().retention;
         if r.max_age_days == 0 && r.max_per_circle == 0 {
             continue;

@@ -3,6 +3,8 @@
 //! [`EVENT_BUFFER`] events behind is told how many it missed instead of blocking
 //! the node.
 
+use std::sync::Arc;
+
 use tokio::sync::broadcast;
 
 use crate::model::{CircleSummary, Peer, StoredMessage};
@@ -78,6 +80,13 @@ pub enum NodeEvent {
         /// The seq of the last message read.
         read_seq: i64,
     },
+    /// A bulk change (an import) made more events than are worth publishing one by
+    /// one; `count` of them were not. Subscribers are told they missed them, exactly
+    /// as when they lag, and re-list.
+    Missed {
+        /// How many events were not published.
+        count: u64,
+    },
 }
 
 impl NodeEvent {
@@ -89,15 +98,17 @@ impl NodeEvent {
             NodeEvent::Channel { circle_id, .. } => Some(circle_id),
             NodeEvent::Peer(p) => Some(&p.circle_id),
             NodeEvent::Read { circle_id, .. } => Some(circle_id),
-            NodeEvent::DisplayName { .. } => None,
+            NodeEvent::DisplayName { .. } | NodeEvent::Missed { .. } => None,
         }
     }
 }
 
-/// Fan-out of [`NodeEvent`]s to any number of subscribers.
+/// Fan-out of [`NodeEvent`]s to any number of subscribers. Events travel shared
+/// (`Arc`): a receiver gets a pointer, not a copy, so a hundred subscribers cost a
+/// hundred conversions of what each needs rather than a hundred deep copies.
 #[derive(Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<NodeEvent>,
+    tx: broadcast::Sender<Arc<NodeEvent>>,
 }
 
 impl Default for EventBus {
@@ -116,12 +127,12 @@ impl EventBus {
     /// Publishes events (in order). Having no subscriber is normal.
     pub fn publish(&self, events: impl IntoIterator<Item = NodeEvent>) {
         for e in events {
-            let _ = self.tx.send(e);
+            let _ = self.tx.send(Arc::new(e));
         }
     }
 
     /// A new receiver that sees every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<NodeEvent>> {
         self.tx.subscribe()
     }
 

@@ -7,9 +7,10 @@
 //! - [`events`]: the bus that fans committed changes out to subscribers.
 //! - [`gossip`]: direct TCP sync with peers (reference-compatible + extensions).
 //! - [`relay`]: relay/rendezvous client (presence, push, pull, WebSocket push).
-//! - [`limits`]: caps on what is read from relays.
 //! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
 //! - [`daemon`]: wiring and lifecycle.
+//! - [`limits`]: the daemon's resource bounds, one constant each.
+//! - [`memory`]: returning memory to the system after bursts.
 //!
 //! The wire protocol itself lives in the `felund-wire` crate, re-exported as [`wire`].
 
@@ -22,6 +23,7 @@ pub mod events;
 pub mod gossip;
 pub mod grpc;
 pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod node;
 pub mod relay;

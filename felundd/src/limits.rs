@@ -1,10 +1,8 @@
-//! Caps on what felundd reads from relays, one constant per limit. Every relay is untrusted:
-//! the reference relays store whatever anyone sends under a circle's hint, and a relay may be
-//! hostile itself, so each answer is bounded before it is read, and each object in it before
-//! it is parsed.
-//!
-//! Protocol sizes shared with other crates (the largest legitimate message object, text and
-//! field caps) live in [`felund_wire::limits`].
+//! felundd's own resource bounds, one constant per limit (the protocol's limits are
+//! in `felund_wire::limits`). Every relay is untrusted, so each relay answer is
+//! bounded before it is read, and each object in it before it is parsed. Limits that
+//! belong to one module's logic and nowhere else (a timeout of one exchange, say)
+//! stay next to it.
 
 use felund_wire::limits::MAX_RELAY_OBJECT_BYTES;
 
@@ -43,3 +41,48 @@ pub const RELAY_PUSHED_QUEUE: usize = 4;
 // what a flood of megabyte objects would need. Checked when compiling.
 const _: () = assert!(RELAY_PULL_LIMIT as usize * MAX_RELAY_OBJECT_BYTES < MAX_RELAY_ANSWER_BYTES);
 const _: () = assert!(MAX_RELAY_ANSWER_BYTES < 25 * 1024 * 1024);
+
+/// Prepared statements kept per SQLite connection. Larger than the set of hot
+/// statements (ingest, sync, paging), so none of them is ever prepared again.
+pub const STATEMENT_CACHE: usize = 64;
+
+/// Most glibc malloc arenas. glibc makes up to eight per core, one per thread that
+/// meets contention, and each keeps the memory it ever grew to; two (the cores of
+/// the standard machine) keep contention low without that spread.
+pub const MALLOC_ARENAS: i32 = 2;
+
+/// Allocations of at least this many bytes get their own mapping, returned to the
+/// system when freed. Fixing it stops glibc from raising it (up to 32 MiB) after a
+/// burst freed large buffers, which would keep later large buffers in the heap.
+pub const MALLOC_MMAP_THRESHOLD: i32 = 128 * 1024;
+
+/// Units of work (messages stored or sent) after which free memory is returned to
+/// the system once the daemon is quiet (see `memory`).
+pub const TRIM_AFTER_WORK: u64 = 1_000;
+
+/// Most threads for blocking work (store reads, file I/O). Reads share one
+/// connection, so more threads would only wait, each with its own stack.
+pub const BLOCKING_THREADS: usize = 16;
+
+/// Most events published one by one for a bulk change (an import of a whole state
+/// file); the rest are announced as missed, which makes subscribers re-list. Without
+/// it, importing 100,000 messages would hold 100,000 events in memory.
+pub const BULK_EVENTS: usize = 1_024;
+
+/// Sends of one `SendMessages` stream waiting for their commit at once: enough to
+/// fill the writer's group commits, bounded so one client cannot queue without end.
+pub const SEND_WINDOW: usize = 256;
+
+/// Entries one store write remembers about the authors it has recorded (see
+/// `node::ingest::Memo`); past it, the memo starts over.
+pub const INGEST_MEMO: usize = 1_024;
+
+/// Batches of received messages queued on the store at once by one sync session:
+/// the next batch is read and verified while the previous ones commit.
+pub const INGEST_PIPELINE: usize = 4;
+
+/// SQLite page cache per connection, in KiB. Sized to hold the msg_id index of a few
+/// hundred thousand messages, whose pages every insert and lookup touches at random;
+/// the default (2 MiB) makes each of them a read from the file at 100,000 messages.
+/// Pages are only held while in use: `memory` hands them back after a burst.
+pub const SQLITE_CACHE_KIB: i64 = 16 * 1024;

@@ -1,5 +1,6 @@
 //! Messages: `send` and `inbox`.
 
+use std::collections::VecDeque;
 use std::io::Write;
 
 use felund_client::{api, ApiClient};
@@ -22,17 +23,19 @@ async fn send_one(
         text,
     };
     let sent = client.send_message(req).await?.into_inner();
-    if out.is_json() {
-        out.json(&output::message(&sent))
-    } else {
-        Ok(out.line(&sent.msg_id)?)
-    }
+    print_sent(out, &sent)
 }
+
+/// Lines `send -` sends ahead of their answers. Enough to keep felundd's group
+/// commit full; each still gets its answer (and its output line) once committed.
+const SEND_WINDOW: usize = 256;
 
 /// `send --circle-id C [--channel CH] TEXT`: SendMessage.
 ///
 /// TEXT `-` sends each non-empty line of standard input as its own message, as
-/// the lines arrive, and stops at the first refused one.
+/// the lines arrive, over one SendMessages stream: up to [`SEND_WINDOW`] lines are
+/// in flight, they are stored and printed in input order, and the first refused
+/// line stops it (the error names the line and how many were sent before it).
 pub async fn send(
     client: &mut ApiClient,
     out: &Out,
@@ -43,15 +46,92 @@ pub async fn send(
     if text != "-" {
         return send_one(client, out, &circle, &channel, text).await;
     }
+    send_lines(client, out, circle, channel).await
+}
+
+/// `send -`: see [`send`].
+async fn send_lines(
+    client: &mut ApiClient,
+    out: &Out,
+    circle: String,
+    channel: String,
+) -> anyhow::Result<()> {
+    let (requests, outgoing) = tokio::sync::mpsc::channel(SEND_WINDOW);
+    let mut answers = client
+        .send_messages(tokio_stream::wrappers::ReceiverStream::new(outgoing))
+        .await?
+        .into_inner();
+    let mut requests = Some(requests);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Some(line) = lines.next_line().await? {
-        let line = line.strip_suffix('\r').unwrap_or(&line);
-        if line.trim().is_empty() {
-            continue;
+    // Input line numbers of the lines sent and not answered yet, oldest first. The
+    // channel never holds more than these, so sending into it never waits.
+    let mut waiting: VecDeque<usize> = VecDeque::new();
+    let (mut line_no, mut sent) = (0usize, 0usize);
+    loop {
+        tokio::select! {
+            line = lines.next_line(), if requests.is_some() && waiting.len() < SEND_WINDOW => {
+                let Some(line) = line? else {
+                    // End of input: closing our side lets felundd finish the stream.
+                    requests = None;
+                    continue;
+                };
+                line_no += 1;
+                let line = line.strip_suffix('\r').unwrap_or(&line);
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let req = api::SendMessageRequest {
+                    circle: circle.clone(),
+                    channel: channel.clone(),
+                    text: line.to_string(),
+                };
+                if let Some(tx) = &requests {
+                    // felundd closed the stream: its answer says why.
+                    if tx.send(req).await.is_err() {
+                        requests = None;
+                    }
+                }
+                waiting.push_back(line_no);
+            }
+            answer = answers.message() => match answer {
+                Ok(Some(sent_msg)) => {
+                    waiting.pop_front();
+                    sent += 1;
+                    print_sent(out, &sent_msg)?;
+                }
+                Ok(None) => return Ok(()),
+                Err(status) => return Err(refused_line(status, waiting.front(), sent).into()),
+            },
         }
-        send_one(client, out, &circle, &channel, line.to_string()).await?;
     }
-    Ok(())
+}
+
+/// The status a refused line ends `send -` with: felundd's reason, which line it was
+/// and how many lines were sent before it. A lost connection stays as it is.
+fn refused_line(status: tonic::Status, line: Option<&usize>, sent: usize) -> tonic::Status {
+    let Some(line) = line else {
+        return status;
+    };
+    if std::error::Error::source(&status).is_some() {
+        return status;
+    }
+    let before = match sent {
+        1 => "1 line before it was sent".to_string(),
+        n => format!("{n} lines before it were sent"),
+    };
+    tonic::Status::new(
+        status.code(),
+        format!("line {line} was refused: {} ({before})", status.message()),
+    )
+}
+
+/// Prints one sent message: its msg_id, or its JSON.
+fn print_sent(out: &Out, sent: &api::Message) -> anyhow::Result<()> {
+    if out.is_json() {
+        out.json(&output::message(sent))
+    } else {
+        Ok(out.line(&sent.msg_id)?)
+    }
 }
 
 /// `inbox --circle-id C [--channel CH] [--limit N] [--before CURSOR]`: ListMessages.

@@ -41,6 +41,9 @@ pub enum ConnError {
     TooLargeToSend(usize),
 }
 
+/// Longest line buffer a connection keeps between frames.
+const LINE_BUFFER_KEPT: usize = 64 * 1024;
+
 /// Reading half: frames in.
 pub struct FrameReader {
     inner: BufReader<OwnedReadHalf>,
@@ -120,6 +123,11 @@ impl FrameReader {
             },
             None => std::mem::take(&mut self.line),
         };
+        // A catch-up's lines run to megabytes; a live link that follows it must not
+        // keep that buffer for as long as it lasts.
+        if self.line.capacity() > LINE_BUFFER_KEPT {
+            self.line = Vec::new();
+        }
         Ok(decode_frame(&plain)?)
     }
 

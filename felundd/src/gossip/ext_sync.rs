@@ -3,7 +3,9 @@
 //! sync). Otherwise `X_BUCKETS`, then the ids of the differing buckets, the wanted
 //! ids and the messages, each as a run of chunked frames with no size limit overall.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 
 use felund_wire::ext::{bucket_of, SetDigest, MAX_IDS_PER_FRAME, MAX_SEND_FRAME_BYTES};
 use felund_wire::Frame;
@@ -11,6 +13,8 @@ use felund_wire::Frame;
 use super::common::{open_sync, unexpected};
 use super::handshake::Session;
 use super::{Gossip, GossipError};
+use crate::error::NodeError;
+use crate::limits::INGEST_PIPELINE;
 use crate::node::receive::{self, Received};
 use crate::store::messages as message_sql;
 
@@ -161,6 +165,7 @@ async fn send_and_receive(
                 .read(move |conn| message_sql::get_many(conn, &cid, &ids))
                 .await
                 .map_err(|e| GossipError::Node(e.into()))?;
+            crate::memory::note_work(msgs.len() as u64);
             for m in msgs {
                 size += m.wire.encoded_len_ascii() + 1;
                 pending.push(m.wire.to_value());
@@ -187,21 +192,55 @@ async fn send_and_receive(
     };
     let read = async move {
         let mut total = Received::default();
+        // Each chunk is verified and queued on the store while the chunks before it
+        // commit; at most INGEST_PIPELINE wait, oldest first.
+        let mut committing = Committing::default();
         loop {
-            match reader.read_frame().await? {
-                Frame::XSend { messages, more } => {
-                    let r = receive::gossip_messages(g.node(), &circle, &messages, &peer).await?;
-                    total.stored += r.stored;
-                    total.rejected += r.rejected;
-                    if !more {
-                        return Ok::<_, GossipError>(total);
-                    }
-                }
+            let (messages, more) = match reader.read_frame().await? {
+                Frame::XSend { messages, more } => (messages, more),
                 Frame::Error { err } => return Err(GossipError::Refused(err)),
                 f => return Err(unexpected(&f)),
+            };
+            let batch = receive::queue_gossip_messages(g.node(), &circle, &messages, &peer);
+            drop(messages);
+            committing.0.push_back(Box::pin(batch));
+            while committing.0.len() >= INGEST_PIPELINE || (!more && !committing.0.is_empty()) {
+                if let Some(batch) = committing.0.pop_front() {
+                    let r = batch.await?;
+                    total.stored += r.stored;
+                    total.rejected += r.rejected;
+                }
+            }
+            if !more {
+                return Ok::<_, GossipError>(total);
             }
         }
     };
     let ((), received) = tokio::try_join!(write, read)?;
     Ok(received)
+}
+
+/// A batch of received messages queued on the store, publishing once committed.
+type Batch = Pin<Box<dyn Future<Output = Result<Received, NodeError>> + Send>>;
+
+/// Batches queued on the store, oldest first. If the session ends before they were
+/// awaited, they are awaited by a task of their own, so what commits is still
+/// published (in order) to subscribers and live links.
+#[derive(Default)]
+struct Committing(VecDeque<Batch>);
+
+impl Drop for Committing {
+    fn drop(&mut self) {
+        let rest = std::mem::take(&mut self.0);
+        if rest.is_empty() {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                for batch in rest {
+                    let _ = batch.await;
+                }
+            });
+        }
+    }
 }

@@ -146,6 +146,15 @@ impl Gossip {
         }
     }
 
+    /// Whether a live link to `peer` in `circle_id` is up.
+    fn has_link(&self, circle_id: &str, peer: &str) -> bool {
+        self.inner
+            .links
+            .lock()
+            .map(|l| l.contains(&(circle_id.to_string(), peer.to_string())))
+            .unwrap_or(false)
+    }
+
     /// Number of live links (for status).
     pub fn link_count(&self) -> usize {
         self.inner.links.lock().map(|l| l.len()).unwrap_or(0)

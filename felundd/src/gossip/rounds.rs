@@ -1,7 +1,8 @@
 //! Who to sync with, and when. Every `sync_interval` each circle's peers and dial
 //! candidates are synced (all of them over time, least recently tried first, at most
 //! [`PEERS_PER_ROUND`] per circle per round), plus the bootstrap peer from the
-//! invite code. A peer that fails is retried after a backoff that doubles up to
+//! invite code; a peer with a live link in the circle is skipped while the link
+//! lasts (the link keeps both sides in sync). A peer that fails is retried after a backoff that doubles up to
 //! [`MAX_BACKOFF`]; a candidate that keeps failing is given up (see
 //! `store::candidates`); joining a circle triggers an immediate bootstrap round for it.
 
@@ -79,10 +80,12 @@ pub fn start(g: Gossip) -> GossipHandle {
                     }
                 }
                 ev = events.recv() => match ev {
-                    Ok(NodeEvent::Circle { change: CircleChange::Joined, circle }) => {
-                        round(&g, &schedule, &slots, Some(&circle.circle.circle_id)).await;
+                    Ok(ev) => {
+                        if let NodeEvent::Circle { change: CircleChange::Joined, circle } = &*ev {
+                            round(&g, &schedule, &slots, Some(&circle.circle.circle_id)).await;
+                        }
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
             }
@@ -142,6 +145,14 @@ async fn targets(
         .await?;
     let me = g.node().node_id();
     let refused = &g.config().refused;
+    // A peer with a live link in this circle is in sync: the link pushes every new
+    // message at once and closes on any gap, and then the next round syncs. Syncing
+    // it every round anyway was most of an idle node's work.
+    let linked: HashSet<String> = peers
+        .iter()
+        .filter(|p| g.has_link(&circle.circle_id, &p.node_id))
+        .map(|p| p.addr.clone())
+        .collect();
     let mut addrs: Vec<String> = peers
         .into_iter()
         .filter(|p| p.node_id != me && !refused.contains(&p.node_id))
@@ -174,7 +185,7 @@ async fn targets(
     let mut chosen: Vec<String> = addrs
         .into_iter()
         .filter(|a| seen.insert(a.clone()))
-        .filter(|a| !s.own.contains(a))
+        .filter(|a| !s.own.contains(a) && !linked.contains(a))
         .filter(|a| !s.in_flight.contains(&(circle.circle_id.clone(), a.clone())))
         .filter(|a| ignore_backoff || s.failures.get(a).is_none_or(|(_, until)| *until <= now))
         .collect();

@@ -136,17 +136,33 @@ pub(super) fn member(m: Member, me: &str) -> api::Member {
 }
 
 pub(super) fn message(m: StoredMessage, me: &str) -> api::Message {
-    let w = m.wire;
+    message_ref(&m, me)
+}
+
+/// [`message`] from a borrowed (e.g. shared) message: copies only what the API shows
+/// (not the envelope or the MAC).
+pub(super) fn message_ref(m: &StoredMessage, me: &str) -> api::Message {
+    let w = &m.wire;
     api::Message {
         own: w.author_node_id == me,
-        msg_id: w.msg_id,
-        circle_id: w.circle_id,
-        channel_id: w.channel_id,
-        author_node_id: w.author_node_id,
-        display_name: w.display_name,
+        msg_id: w.msg_id.clone(),
+        circle_id: w.circle_id.clone(),
+        channel_id: w.channel_id.clone(),
+        author_node_id: w.author_node_id.clone(),
+        display_name: w.display_name.clone(),
         created_ts: w.created_ts,
-        text: w.text,
+        text: w.text.clone(),
         seq: m.seq.max(0) as u64,
+    }
+}
+
+/// [`event`] from a shared event (the bus hands them out as `Arc`s).
+pub(super) fn event_ref(e: &NodeEvent, me: &str) -> api::Event {
+    match e {
+        NodeEvent::Message(m) => api::Event {
+            kind: Some(api::event::Kind::Message(message_ref(m, me))),
+        },
+        other => event(other.clone(), me),
     }
 }
 
@@ -163,6 +179,7 @@ pub(super) fn peer(p: Peer) -> api::Peer {
 pub(super) fn event(e: NodeEvent, me: &str) -> api::Event {
     use api::event::Kind;
     let kind = match e {
+        NodeEvent::Missed { count } => return lagged(count),
         NodeEvent::Message(m) => Kind::Message(message(m, me)),
         NodeEvent::Channel {
             change,

@@ -1,6 +1,7 @@
 //! The gRPC edge: serving the `felund.v1` API on the Unix socket.
 
 mod convert;
+mod send_stream;
 mod service;
 
 pub use service::FelundService;

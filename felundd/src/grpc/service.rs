@@ -273,6 +273,18 @@ impl Felund for FelundService {
         Ok(Response::new(convert::message(m, self.me())))
     }
 
+    type SendMessagesStream = super::send_stream::SendStream;
+
+    async fn send_messages(
+        &self,
+        req: Request<tonic::Streaming<api::SendMessageRequest>>,
+    ) -> Rpc<Self::SendMessagesStream> {
+        Ok(Response::new(super::send_stream::serve(
+            self.node.clone(),
+            req.into_inner(),
+        )))
+    }
+
     async fn list_messages(
         &self,
         req: Request<api::ListMessagesRequest>,
@@ -322,7 +334,7 @@ impl Felund for FelundService {
     ) -> Rpc<api::ImportStateResponse> {
         let report = self
             .node
-            .import_reference_state(&req.into_inner().state_json)
+            .import_reference_state(req.into_inner().state_json)
             .await?;
         Ok(Response::new(convert::import_report(report)))
     }
@@ -342,13 +354,13 @@ impl Felund for FelundService {
         let me = self.me().to_string();
         let (backlog, replayed_to) = self.replay(req.after_seq, filter.clone()).await?;
         let events = BroadcastStream::new(rx).filter_map(move |item| match item {
-            Ok(NodeEvent::Message(m)) if m.seq <= replayed_to => None,
+            Ok(event) if matches!(&*event, NodeEvent::Message(m) if m.seq <= replayed_to) => None,
             Ok(event) => {
                 let wanted = match (&filter, event.circle_id()) {
                     (Some(f), Some(c)) => f == c,
                     _ => true,
                 };
-                wanted.then(|| Ok(convert::event(event, &me)))
+                wanted.then(|| Ok(convert::event_ref(&event, &me)))
             }
             Err(BroadcastStreamRecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "a subscriber lagged; told it to re-list");

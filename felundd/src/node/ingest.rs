@@ -3,16 +3,40 @@
 //! display name (newest wins), and apply control events. Runs inside a store write;
 //! returns the events to publish once the write has committed.
 
+use std::collections::{HashMap, HashSet};
+
 use felund_wire::control::{self, AccessMode, ControlEvent, Effect};
 use felund_wire::ids::CONTROL_CHANNEL;
 use felund_wire::WireMessage;
 use rusqlite::Connection;
 
 use crate::events::{ChannelChange, CircleChange, NodeEvent};
+use crate::limits::INGEST_MEMO;
 use crate::store::channels::{self as channel_sql, NodeSet};
 use crate::store::{
     circles as circle_sql, messages as message_sql, peers as peer_sql, StoreResult,
 };
+
+/// What one store write has already recorded about the authors of the messages it
+/// stores, so a batch from the same few authors (a catch-up, an import) does not
+/// repeat the same two statements per message. Bounded by [`INGEST_MEMO`] entries.
+#[derive(Debug, Default)]
+pub struct Memo {
+    /// (circle, author) pairs recorded as members.
+    members: HashSet<(String, String)>,
+    /// Per author: the display name last applied and the newest `created_ts` it was
+    /// applied with (a newer one may still win over a name stored meanwhile).
+    names: HashMap<String, (String, i64)>,
+}
+
+impl Memo {
+    fn bound(&mut self) {
+        if self.members.len() + self.names.len() > INGEST_MEMO {
+            self.members.clear();
+            self.names.clear();
+        }
+    }
+}
 
 /// Stores `msg` (already verified against its circle's secret) and applies what it
 /// carries. Returns `None` when the msg_id was already held, else the events to
@@ -22,20 +46,43 @@ pub fn ingest(
     msg: &WireMessage,
     received_ts: i64,
 ) -> StoreResult<Option<Vec<NodeEvent>>> {
+    ingest_with(conn, msg, received_ts, &mut Memo::default())
+}
+
+/// [`ingest`] for one of many messages stored in the same write (`memo` lives as
+/// long as that write).
+pub fn ingest_with(
+    conn: &Connection,
+    msg: &WireMessage,
+    received_ts: i64,
+    memo: &mut Memo,
+) -> StoreResult<Option<Vec<NodeEvent>>> {
     let Some(stored) = message_sql::insert(conn, msg, received_ts)? else {
         return Ok(None);
     };
+    memo.bound();
     let mut events = Vec::new();
     let name = felund_wire::ids::truncate_display_name(&msg.display_name);
-    if !name.is_empty()
-        && peer_sql::set_display_name(conn, &msg.author_node_id, &name, msg.created_ts)?
-    {
-        events.push(NodeEvent::DisplayName {
-            node_id: msg.author_node_id.clone(),
-            name,
-        });
+    // Setting a name again with the same or an older timestamp changes nothing.
+    let name_known = memo
+        .names
+        .get(&msg.author_node_id)
+        .is_some_and(|(n, ts)| *n == name && *ts >= msg.created_ts);
+    if !name.is_empty() && !name_known {
+        if peer_sql::set_display_name(conn, &msg.author_node_id, &name, msg.created_ts)? {
+            events.push(NodeEvent::DisplayName {
+                node_id: msg.author_node_id.clone(),
+                name: name.clone(),
+            });
+        }
+        memo.names
+            .insert(msg.author_node_id.clone(), (name, msg.created_ts));
     }
-    circle_sql::add_member(conn, &msg.circle_id, &msg.author_node_id)?;
+    let member = (msg.circle_id.clone(), msg.author_node_id.clone());
+    if !memo.members.contains(&member) {
+        circle_sql::add_member(conn, &msg.circle_id, &msg.author_node_id)?;
+        memo.members.insert(member);
+    }
     if msg.channel_id == CONTROL_CHANNEL {
         if let Some(evt) = control::parse_control(&msg.text) {
             apply(conn, &msg.circle_id, msg.created_ts, &evt, &mut events)?;

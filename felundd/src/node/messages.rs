@@ -1,5 +1,8 @@
 //! Authoring and listing messages.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use felund_wire::ids::{normalize_channel_id, CONTROL_CHANNEL, GENERAL_CHANNEL};
 use felund_wire::limits::MAX_TEXT_BYTES;
 use felund_wire::WireMessage;
@@ -10,6 +13,7 @@ use crate::events::NodeEvent;
 use crate::model::{Circle, StoredMessage, ANON};
 use crate::store::channels as channel_sql;
 use crate::store::messages::{self as message_sql, PageCursor};
+use crate::store::StoreResult;
 
 /// Default and maximum page sizes for `list_messages`.
 const DEFAULT_PAGE: u32 = 50;
@@ -34,6 +38,49 @@ pub(super) fn channel_arg(channel: &str) -> NodeResult<String> {
     })
 }
 
+/// Where a send goes: a resolved circle and a channel this node may post in.
+#[derive(Debug, Clone)]
+pub struct SendTarget {
+    circle: Circle,
+    channel_id: String,
+}
+
+/// The commit of a queued send: the events to publish (`None`: already held).
+type Commit = StoreResult<Option<Vec<NodeEvent>>>;
+
+/// A message authored and queued on the store's writer, not yet committed. Sends
+/// queued one after another commit in that order.
+pub struct QueuedSend {
+    commit: Pin<Box<dyn Future<Output = Commit> + Send>>,
+    outcome: Option<Commit>,
+    wire: WireMessage,
+    received_ts: i64,
+}
+
+impl QueuedSend {
+    /// Waits until the write has committed (or failed). Cancel-safe: waiting again
+    /// after an interrupted wait resumes it.
+    pub async fn committed(&mut self) {
+        if self.outcome.is_none() {
+            self.outcome = Some(self.commit.as_mut().await);
+        }
+    }
+}
+
+/// Refuses an empty or oversized chat text.
+fn check_text(text: &str) -> NodeResult<()> {
+    if text.trim().is_empty() {
+        return Err(NodeError::InvalidArgument("message text is empty".into()));
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(NodeError::InvalidArgument(format!(
+            "message is {} bytes; the limit is {MAX_TEXT_BYTES} (what every felund relay and peer accepts)",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
 impl Node {
     /// Authors a message in `circle`/`channel_id` (no permission checks: callers check),
     /// stores it and publishes its events. Returns the stored message.
@@ -43,6 +90,12 @@ impl Node {
         channel_id: &str,
         text: String,
     ) -> NodeResult<StoredMessage> {
+        let queued = self.queue_authored(circle, channel_id, text);
+        self.finish_send(queued).await
+    }
+
+    /// Authors a message and queues its write at once (see [`QueuedSend`]).
+    fn queue_authored(&self, circle: &Circle, channel_id: &str, text: String) -> QueuedSend {
         let created_ts = now_ts();
         let msg_id = felund_wire::ids::msg_id(self.node_id(), created_ts, &random_hex(8));
         let display_name = self.display_name();
@@ -63,10 +116,29 @@ impl Node {
         );
         let for_store = wire.clone();
         let received_ts = now_ts();
-        let events = self
+        let commit = self
             .store()
-            .write(move |conn| ingest::ingest(conn, &for_store, received_ts))
-            .await?
+            .write_repeatable(move |conn| ingest::ingest(conn, &for_store, received_ts));
+        QueuedSend {
+            commit: Box::pin(commit),
+            outcome: None,
+            wire,
+            received_ts,
+        }
+    }
+
+    /// Waits for a queued send to commit, then publishes its events. Returns the
+    /// stored message.
+    pub async fn finish_send(&self, mut queued: QueuedSend) -> NodeResult<StoredMessage> {
+        queued.committed().await;
+        let QueuedSend {
+            outcome,
+            wire,
+            received_ts,
+            ..
+        } = queued;
+        let events = outcome
+            .unwrap_or(Err(crate::store::StoreError::Closed))?
             .unwrap_or_default();
         let stored = events
             .iter()
@@ -79,9 +151,26 @@ impl Node {
                 received_ts,
                 wire: wire.clone(),
             });
+        crate::memory::note_work(1);
         self.publish(events);
         self.publish_wire(vec![wire], None);
         Ok(stored)
+    }
+
+    /// Resolves where chat messages for `circle`/`channel` go, checking that this
+    /// node may post there.
+    pub async fn send_target(&self, circle: &str, channel: &str) -> NodeResult<SendTarget> {
+        let circle = self.resolve_circle(circle).await?;
+        let channel_id = channel_arg(channel)?;
+        self.check_can_post(&circle, &channel_id).await?;
+        Ok(SendTarget { circle, channel_id })
+    }
+
+    /// Checks `text` and queues it as a chat message to `target`; the send commits
+    /// after every send queued before it. Finish it with [`Node::finish_send`].
+    pub fn queue_send(&self, target: &SendTarget, text: &str) -> NodeResult<QueuedSend> {
+        check_text(text)?;
+        Ok(self.queue_authored(&target.circle, &target.channel_id, text.to_string()))
     }
 
     /// Stores messages received from a peer or relay (`source`, for not echoing them
@@ -92,28 +181,46 @@ impl Node {
         msgs: Vec<WireMessage>,
         source: Option<String>,
     ) -> NodeResult<usize> {
-        if msgs.is_empty() {
-            return Ok(0);
-        }
+        self.queue_ingest(msgs, source).await
+    }
+
+    /// [`Node::ingest_verified`], with the write queued on the store before this
+    /// returns: batches queued one after another commit in that order, so a sync can
+    /// verify its next batch while this one commits. The future publishes the
+    /// batch's events once it has committed; await such futures in the order queued.
+    pub fn queue_ingest(
+        &self,
+        msgs: Vec<WireMessage>,
+        source: Option<String>,
+    ) -> impl Future<Output = NodeResult<usize>> + Send + 'static {
+        let node = self.clone();
+        let count = msgs.len();
         let received_ts = now_ts();
-        let (new, events) = self
-            .store()
-            .write(move |conn| {
+        let commit = (count > 0).then(|| {
+            self.store().write_repeatable(move |conn| {
+                let mut memo = ingest::Memo::default();
                 let mut new = Vec::new();
                 let mut events = Vec::new();
-                for m in msgs {
-                    if let Some(e) = ingest::ingest(conn, &m, received_ts)? {
+                for m in &msgs {
+                    if let Some(e) = ingest::ingest_with(conn, m, received_ts, &mut memo)? {
                         events.extend(e);
-                        new.push(m);
+                        new.push(m.clone());
                     }
                 }
                 Ok((new, events))
             })
-            .await?;
-        let count = new.len();
-        self.publish(events);
-        self.publish_wire(new, source);
-        Ok(count)
+        });
+        async move {
+            let Some(commit) = commit else {
+                return Ok(0);
+            };
+            let (new, events) = commit.await?;
+            let stored = new.len();
+            crate::memory::note_work(count as u64);
+            node.publish(events);
+            node.publish_wire(new, source);
+            Ok(stored)
+        }
     }
 
     /// Sends a chat message. Returns once it is committed.
@@ -123,19 +230,9 @@ impl Node {
         channel: &str,
         text: &str,
     ) -> NodeResult<StoredMessage> {
-        let circle = self.resolve_circle(circle).await?;
-        let channel_id = channel_arg(channel)?;
-        if text.trim().is_empty() {
-            return Err(NodeError::InvalidArgument("message text is empty".into()));
-        }
-        if text.len() > MAX_TEXT_BYTES {
-            return Err(NodeError::InvalidArgument(format!(
-                "message is {} bytes; the limit is {MAX_TEXT_BYTES} (what every felund relay and peer accepts)",
-                text.len()
-            )));
-        }
-        self.check_can_post(&circle, &channel_id).await?;
-        self.author(&circle, &channel_id, text.to_string()).await
+        let target = self.send_target(circle, channel).await?;
+        let queued = self.queue_send(&target, text)?;
+        self.finish_send(queued).await
     }
 
     /// A node may post where the channel's member set is empty or contains it

@@ -27,7 +27,7 @@ use crate::events::{EventBus, NodeEvent};
 use crate::model::Circle;
 use crate::store::{circles as circle_sql, meta, StateStore};
 
-pub use messages::MessagePage;
+pub use messages::{MessagePage, QueuedSend, SendTarget};
 
 /// Retention of chat messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

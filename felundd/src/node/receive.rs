@@ -28,6 +28,30 @@ pub async fn gossip_messages(
     values: &[Value],
     source: &str,
 ) -> Result<Received, NodeError> {
+    queue_gossip_messages(node, circle, values, source).await
+}
+
+/// [`gossip_messages`], with the verified messages queued on the store before this
+/// returns (see [`Node::queue_ingest`]); the future resolves once they committed.
+pub fn queue_gossip_messages(
+    node: &Node,
+    circle: &Circle,
+    values: &[Value],
+    source: &str,
+) -> impl std::future::Future<Output = Result<Received, NodeError>> + Send + 'static {
+    let (good, rejected) = verify_gossip(circle, values, source);
+    let stored = node.queue_ingest(good, Some(source.to_string()));
+    async move {
+        Ok(Received {
+            stored: stored.await?,
+            rejected,
+        })
+    }
+}
+
+/// The messages among `values` that are valid, of `circle` and verify under its
+/// secret, and how many were refused.
+fn verify_gossip(circle: &Circle, values: &[Value], source: &str) -> (Vec<WireMessage>, usize) {
     let mut good = Vec::with_capacity(values.len());
     let mut rejected = 0;
     for v in values {
@@ -59,8 +83,7 @@ pub async fn gossip_messages(
             "rejected messages that failed validation"
         );
     }
-    let stored = node.ingest_verified(good, Some(source.to_string())).await?;
-    Ok(Received { stored, rejected })
+    (good, rejected)
 }
 
 /// Verifies relay-style envelopes (relay and anchor pull/push; PROTOCOL.md §4, relay

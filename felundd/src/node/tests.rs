@@ -304,7 +304,7 @@ async fn subscribers_get_committed_messages_and_circle_changes() {
         .expect("send");
     let mut saw_join = false;
     loop {
-        match rx.recv().await.expect("event") {
+        match &*rx.recv().await.expect("event") {
             NodeEvent::Circle {
                 change: crate::events::CircleChange::Joined,
                 ..

@@ -17,11 +17,20 @@ pub fn create(
     created_ts: i64,
     key_hash: &str,
 ) -> StoreResult<bool> {
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO channels (circle_id, channel_id, access_mode, created_by, created_ts, key_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![circle_id, channel_id, access_mode.as_str(), created_by, created_ts, key_hash],
-    )?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO channels
+               (circle_id, channel_id, access_mode, created_by, created_ts, key_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            circle_id,
+            channel_id,
+            access_mode.as_str(),
+            created_by,
+            created_ts,
+            key_hash
+        ])?;
     Ok(n == 1)
 }
 
@@ -133,13 +142,12 @@ pub fn add(
     channel_id: &str,
     node_id: &str,
 ) -> StoreResult<bool> {
-    let n = conn.execute(
-        &format!(
+    let n = conn
+        .prepare_cached(&format!(
             "INSERT OR IGNORE INTO {} (circle_id, channel_id, node_id) VALUES (?1, ?2, ?3)",
             set.table()
-        ),
-        [circle_id, channel_id, node_id],
-    )?;
+        ))?
+        .execute([circle_id, channel_id, node_id])?;
     Ok(n == 1)
 }
 
@@ -151,12 +159,11 @@ pub fn remove(
     channel_id: &str,
     node_id: &str,
 ) -> StoreResult<bool> {
-    let n = conn.execute(
-        &format!(
+    let n = conn
+        .prepare_cached(&format!(
             "DELETE FROM {} WHERE circle_id = ?1 AND channel_id = ?2 AND node_id = ?3",
             set.table()
-        ),
-        [circle_id, channel_id, node_id],
-    )?;
+        ))?
+        .execute([circle_id, channel_id, node_id])?;
     Ok(n == 1)
 }

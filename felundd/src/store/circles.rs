@@ -50,11 +50,10 @@ pub fn insert(conn: &Connection, circle: &Circle) -> StoreResult<bool> {
 
 /// One circle by exact id.
 pub fn get(conn: &Connection, circle_id: &str) -> StoreResult<Option<Circle>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM circles WHERE circle_id = ?1"),
-        [circle_id],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM circles WHERE circle_id = ?1"
+    ))?
+    .query_row([circle_id], from_row)
     .optional()?
     .map(build)
     .transpose()
@@ -62,7 +61,7 @@ pub fn get(conn: &Connection, circle_id: &str) -> StoreResult<Option<Circle>> {
 
 /// Every circle, ordered by join time.
 pub fn list(conn: &Connection) -> StoreResult<Vec<Circle>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM circles ORDER BY joined_ts, circle_id"
     ))?;
     let rows = stmt.query_map([], from_row)?;
@@ -106,11 +105,12 @@ pub fn summary(conn: &Connection, circle: Circle) -> StoreResult<CircleSummary> 
 /// Sets the circle's name if `ts` is not older than the name it has (latest wins).
 /// Returns whether the name changed.
 pub fn set_name(conn: &Connection, circle_id: &str, name: &str, ts: i64) -> StoreResult<bool> {
-    let n = conn.execute(
-        "UPDATE circles SET name = ?2, name_ts = ?3
+    let n = conn
+        .prepare_cached(
+            "UPDATE circles SET name = ?2, name_ts = ?3
          WHERE circle_id = ?1 AND name_ts <= ?3 AND name != ?2",
-        params![circle_id, name, ts],
-    )?;
+        )?
+        .execute(params![circle_id, name, ts])?;
     Ok(n == 1)
 }
 
@@ -123,10 +123,11 @@ pub fn mark_synced(conn: &Connection, circle_id: &str, ts: i64) -> StoreResult<(
 
 /// Adds a member; returns whether it was new.
 pub fn add_member(conn: &Connection, circle_id: &str, node_id: &str) -> StoreResult<bool> {
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO circle_members (circle_id, node_id) VALUES (?1, ?2)",
-        params![circle_id, node_id],
-    )?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO circle_members (circle_id, node_id) VALUES (?1, ?2)",
+        )?
+        .execute(params![circle_id, node_id])?;
     Ok(n == 1)
 }
 

@@ -1,5 +1,6 @@
 //! Messages: insert (first copy of a msg_id wins), page through a channel, prune.
 
+use felund_wire::ids::CONTROL_CHANNEL;
 use felund_wire::{Envelope, WireMessage};
 use rusqlite::{params, Connection, Row};
 
@@ -40,8 +41,10 @@ fn build((mut msg, enc): (StoredMessage, Option<String>)) -> StoreResult<StoredM
     Ok(msg)
 }
 
-/// Stores a verified message. Returns the stored row, or `None` when a message with
-/// this msg_id is already held (the first copy wins everywhere).
+/// Stores a verified message and indexes a chat message's text for search (the
+/// FTS index is written here rather than by a trigger; see the v4 migration).
+/// Returns the stored row, or `None` when a message with this msg_id is already
+/// held (the first copy wins everywhere).
 pub fn insert(
     conn: &Connection,
     m: &WireMessage,
@@ -53,12 +56,14 @@ pub fn insert(
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| StoreError::Corrupt(format!("cannot encode envelope: {e}")))?;
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO messages
-            (msg_id, circle_id, channel_id, author_node_id, display_name, created_ts, text,
-             mac, schema_version, enc, received_ts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO messages
+                (msg_id, circle_id, channel_id, author_node_id, display_name, created_ts, text,
+                 mac, schema_version, enc, received_ts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
             m.msg_id,
             m.circle_id,
             m.channel_id,
@@ -70,13 +75,17 @@ pub fn insert(
             m.schema_version,
             enc,
             received_ts
-        ],
-    )?;
+        ])?;
     if n == 0 {
         return Ok(None);
     }
+    let seq = conn.last_insert_rowid();
+    if m.channel_id != CONTROL_CHANNEL {
+        conn.prepare_cached("INSERT INTO messages_fts (rowid, text) VALUES (?1, ?2)")?
+            .execute(params![seq, m.text])?;
+    }
     Ok(Some(StoredMessage {
-        seq: conn.last_insert_rowid(),
+        seq,
         received_ts,
         wire: m.clone(),
     }))
@@ -143,12 +152,14 @@ pub fn has_older(
     channel_id: &str,
     c: &PageCursor,
 ) -> StoreResult<bool> {
-    let found: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
-           AND (created_ts < ?3 OR (created_ts = ?3 AND seq < ?4)))",
-        params![circle_id, channel_id, c.created_ts, c.seq],
-        |r| r.get(0),
-    )?;
+    let found: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
+               AND (created_ts < ?3 OR (created_ts = ?3 AND seq < ?4)))",
+        )?
+        .query_row(params![circle_id, channel_id, c.created_ts, c.seq], |r| {
+            r.get(0)
+        })?;
     Ok(found)
 }
 

@@ -106,6 +106,23 @@ impl StateStore {
         self.writer.run(f).await
     }
 
+    /// Like [`write`](Self::write), for the hot path (sends, received messages): `f`
+    /// may run more than once (after a rollback caused by another job of its batch),
+    /// so it must have no effect outside the connection. Such jobs share a
+    /// transaction without a savepoint each (see `writer`). The job is queued when
+    /// this is called, not when the future is first polled: writes queued in some
+    /// order commit in that order.
+    pub fn write_repeatable<T, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = StoreResult<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.run_repeatable(f)
+    }
+
     /// Runs `f` on the read connection (on a blocking thread).
     pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
@@ -121,6 +138,14 @@ impl StateStore {
         })
         .await
         .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Frees the cached pages neither connection is using (after a burst; see
+    /// `memory`).
+    pub async fn release_memory(&self) -> StoreResult<()> {
+        let shrink = |conn: &Connection| Ok(conn.execute_batch("PRAGMA shrink_memory")?);
+        self.read(shrink).await?;
+        self.write(shrink).await
     }
 
     /// Synchronous read, for start-up code that runs before the runtime serves.
@@ -141,6 +166,11 @@ fn open_connection(path: &Path, writer: bool) -> StoreResult<Connection> {
     } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Every hot statement is prepared once and kept (`prepare_cached`); rusqlite's
+    // default cache of 16 is smaller than the set the ingest path and the sync use.
+    conn.set_prepared_statement_cache_capacity(crate::limits::STATEMENT_CACHE);
+    // Negative: KiB rather than pages.
+    conn.pragma_update(None, "cache_size", -crate::limits::SQLITE_CACHE_KIB)?;
     if writer {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a commit is fsynced before the writer acknowledges it. Group commit

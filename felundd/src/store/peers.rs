@@ -8,18 +8,19 @@ use crate::model::{Peer, ANON};
 /// Records a peer address; an existing record is replaced only by a newer `last_seen`
 /// (the reference's merge rule). Returns whether anything changed.
 pub fn upsert(conn: &Connection, node_id: &str, addr: &str, last_seen: i64) -> StoreResult<bool> {
-    let n = conn.execute(
-        "INSERT INTO peers (node_id, addr, last_seen) VALUES (?1, ?2, ?3)
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO peers (node_id, addr, last_seen) VALUES (?1, ?2, ?3)
          ON CONFLICT (node_id) DO UPDATE SET addr = excluded.addr, last_seen = excluded.last_seen
          WHERE excluded.last_seen > peers.last_seen",
-        params![node_id, addr, last_seen],
-    )?;
+        )?
+        .execute(params![node_id, addr, last_seen])?;
     Ok(n == 1)
 }
 
 /// Peers of one circle (or all circles), most recently seen first.
 pub fn list(conn: &Connection, circle_id: Option<&str>) -> StoreResult<Vec<Peer>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT p.node_id, m.circle_id, p.addr, p.last_seen, COALESCE(d.name, '')
          FROM peers p
          JOIN circle_members m ON m.node_id = p.node_id
@@ -70,12 +71,15 @@ pub fn set_display_name(
     name: &str,
     ts: i64,
 ) -> StoreResult<bool> {
-    let n = conn.execute(
-        "INSERT INTO display_names (node_id, name, updated_ts) VALUES (?1, ?2, ?3)
-         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, updated_ts = excluded.updated_ts
-         WHERE excluded.updated_ts >= display_names.updated_ts AND excluded.name != display_names.name",
-        params![node_id, name, ts],
-    )?;
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO display_names (node_id, name, updated_ts) VALUES (?1, ?2, ?3)
+             ON CONFLICT (node_id) DO UPDATE
+               SET name = excluded.name, updated_ts = excluded.updated_ts
+             WHERE excluded.updated_ts >= display_names.updated_ts
+               AND excluded.name != display_names.name",
+        )?
+        .execute(params![node_id, name, ts])?;
     Ok(n == 1)
 }
 

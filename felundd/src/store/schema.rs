@@ -161,6 +161,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (circle_id, channel_id)
     );
     "#,
+    // v6: chat messages are indexed for search by `messages::insert` itself. The
+    // insert trigger made every message INSERT a statement that writes two tables,
+    // which SQLite wraps in a statement journal and FTS5 answers by flushing its
+    // pending index as a tiny segment: per row, the main cost of ingest. Deletes are
+    // rare and keep their trigger.
+    r#"
+    DROP TRIGGER messages_fts_insert;
+    "#,
 ];
 
 /// Brings the database up to the newest schema.

@@ -6,17 +6,30 @@
 //! it, malformed items are skipped with a warning, and every message is verified
 //! against its circle's secret like any received message — at-rest envelopes are
 //! decrypted — so nothing unverified enters the store. Importing twice is harmless.
+//!
+//! A state file can hold hundreds of thousands of messages, so it is never parsed
+//! into one document: a first pass reads everything but the messages (skipping them
+//! without building anything), a second pass ([`stream`]) hands the messages over
+//! one at a time, and only the first [`BULK_EVENTS`] events are kept for
+//! subscribers (the rest are announced as missed). Memory stays near the size of
+//! the file, whatever it holds.
+
+mod stream;
+
+use std::collections::HashMap;
 
 use felund_wire::control::AccessMode;
 use felund_wire::limits::MAX_ID_BYTES;
 use felund_wire::{CircleSecret, WireMessage};
 use rusqlite::Connection;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::ingest::ingest;
+use super::ingest::{ingest_with, Memo};
 use super::{now_ts, Node};
 use crate::error::{NodeError, NodeResult};
 use crate::events::NodeEvent;
+use crate::limits::BULK_EVENTS;
 use crate::model::Circle;
 use crate::store::candidates::{self as candidate_sql, Source};
 use crate::store::channels::{self as channel_sql, NodeSet};
@@ -42,10 +55,6 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
 }
 
-fn obj<'a>(v: &'a Value, key: &str) -> Option<&'a Map<String, Value>> {
-    v.get(key).and_then(Value::as_object)
-}
-
 fn str_list(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
@@ -56,28 +65,54 @@ fn str_list(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Checks that `bytes` is a reference state file; returns it parsed.
-fn parse_state(bytes: &[u8]) -> NodeResult<Value> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
-        NodeError::InvalidArgument(format!("not a reference state file: not JSON ({e})"))
-    })?;
-    let node_id = obj(&v, "node")
-        .and_then(|n| n.get("node_id"))
-        .and_then(Value::as_str);
-    if node_id.is_none_or(|id| id.is_empty() || id.len() > MAX_ID_BYTES)
-        || obj(&v, "circles").is_none()
-    {
-        return Err(NodeError::InvalidArgument(
-            "not a reference state file: it needs a \"node\" object with a node_id and a \"circles\" object".into(),
-        ));
+/// Everything of a reference state but its messages, which the first pass skips
+/// without building them (serde skips unknown keys such as `messages`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Head {
+    node: Value,
+    circles: Value,
+    peers: Value,
+    circle_members: Value,
+    node_display_names: Value,
+    channels: Value,
+    channel_members: Value,
+    channel_requests: Value,
+}
+
+impl Head {
+    fn map(v: &Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
     }
-    Ok(v)
+}
+
+/// Checks that `bytes` is a reference state file; returns all of it but the messages.
+fn parse_state(bytes: &[u8]) -> NodeResult<Head> {
+    let foreign = || {
+        NodeError::InvalidArgument(
+            "not a reference state file: it needs a \"node\" object with a node_id and a \"circles\" object".into(),
+        )
+    };
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_data() {
+            foreign()
+        } else {
+            NodeError::InvalidArgument(format!("not a reference state file: not JSON ({e})"))
+        }
+    })?;
+    let node_id = head.node.get("node_id").and_then(Value::as_str);
+    if node_id.is_none_or(|id| id.is_empty() || id.len() > MAX_ID_BYTES)
+        || !head.circles.is_object()
+    {
+        return Err(foreign());
+    }
+    Ok(head)
 }
 
 impl Node {
     /// Imports a reference `state.json` into a running node. An adopted identity
     /// takes effect at the next start. See the module docs.
-    pub async fn import_reference_state(&self, bytes: &[u8]) -> NodeResult<ImportReport> {
+    pub async fn import_reference_state(&self, bytes: Vec<u8>) -> NodeResult<ImportReport> {
         let (report, events) = import_into(self.store(), bytes, Some(self.node_id())).await?;
         self.publish(events);
         if let Some(id) = &report.adopted_node_id {
@@ -88,23 +123,53 @@ impl Node {
 }
 
 /// Imports a reference `state.json` into `store`, before or while a node runs on it
-/// (`me`: the running node's id, if any).
+/// (`me`: the running node's id, if any). The events to publish are at most
+/// [`BULK_EVENTS`], the last of them a [`NodeEvent::Missed`] if there were more.
 pub async fn import_into(
     store: &StateStore,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     me: Option<&str>,
 ) -> NodeResult<(ImportReport, Vec<NodeEvent>)> {
-    let state = parse_state(bytes)?;
+    let head = parse_state(&bytes)?;
     let me = me.map(str::to_string);
-    Ok(store
+    let result = store
         .write(move |conn| {
             let me = match me {
                 Some(id) => id,
                 None => meta::get(conn, meta::NODE_ID)?.unwrap_or_default(),
             };
-            import(conn, &state, &me)
+            import(conn, &head, &bytes, &me)
         })
-        .await?)
+        .await;
+    // Whatever happened, the import was a burst of allocations.
+    crate::memory::after_burst();
+    Ok(result?)
+}
+
+/// Events of a bulk change: the first [`BULK_EVENTS`] are kept, the rest counted.
+#[derive(Debug, Default)]
+struct BulkEvents {
+    kept: Vec<NodeEvent>,
+    missed: u64,
+}
+
+impl BulkEvents {
+    fn extend(&mut self, events: Vec<NodeEvent>) {
+        for e in events {
+            if self.kept.len() < BULK_EVENTS {
+                self.kept.push(e);
+            } else {
+                self.missed += 1;
+            }
+        }
+    }
+
+    fn into_events(mut self) -> Vec<NodeEvent> {
+        if self.missed > 0 {
+            self.kept.push(NodeEvent::Missed { count: self.missed });
+        }
+        self.kept
+    }
 }
 
 /// Whether this node has any history of its own (then its identity is kept).
@@ -112,20 +177,64 @@ fn has_history(conn: &Connection) -> StoreResult<bool> {
     Ok(circle_sql::count(conn)? > 0 || message_sql::count(conn)? > 0)
 }
 
-/// The whole import, inside one transaction.
-pub fn import(
+/// The whole import, inside one transaction: `head` from the first pass, the
+/// messages streamed from `bytes`.
+fn import(
     conn: &Connection,
-    state: &Value,
+    head: &Head,
+    bytes: &[u8],
     me: &str,
 ) -> StoreResult<(ImportReport, Vec<NodeEvent>)> {
     let mut r = ImportReport::default();
-    let mut events = Vec::new();
-    let node = obj(state, "node").cloned().unwrap_or_default();
-    let ref_id = node
+    let mut events = BulkEvents::default();
+    let ref_id = head
+        .node
         .get("node_id")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    adopt_identity(conn, head, &ref_id, me, &mut r)?;
+    let identity = r.adopted_node_id.clone().unwrap_or_else(|| me.to_string());
+    // Circles first: everything else hangs off them.
+    let circles = import_circles(conn, head, &identity, &mut r)?;
+    import_candidates(conn, head, &ref_id, &circles, &mut r)?;
+    for (nid, name) in Head::map(&head.node_display_names) {
+        if let Some(name) = name.as_str().filter(|n| !n.is_empty()) {
+            peer_sql::set_display_name(
+                conn,
+                &nid,
+                &felund_wire::ids::truncate_display_name(name),
+                0,
+            )?;
+        }
+    }
+    import_channels(conn, head, &circles, &mut r)?;
+
+    // Messages: verified like any received message; envelopes at rest decrypted.
+    let mut memo = Memo::default();
+    stream::messages(bytes, |mid, m| {
+        match verified_message(&m, &circles) {
+            Ok(msg) => {
+                if let Some(e) = ingest_with(conn, &msg, now_ts(), &mut memo)? {
+                    r.messages += 1;
+                    events.extend(e);
+                }
+            }
+            Err(why) => r.warnings.push(format!("message {mid}: {why}; skipped")),
+        }
+        Ok(())
+    })?;
+    Ok((r, events.into_events()))
+}
+
+/// Adopts the reference identity (and display name) when this node has no history.
+fn adopt_identity(
+    conn: &Connection,
+    head: &Head,
+    ref_id: &str,
+    me: &str,
+    r: &mut ImportReport,
+) -> StoreResult<()> {
     let plausible = (8..=MAX_ID_BYTES).contains(&ref_id.len())
         && ref_id
             .chars()
@@ -135,10 +244,11 @@ pub fn import(
             "node id {ref_id:?} is not a usable identity; this node keeps its own"
         ));
     } else if ref_id != me && !has_history(conn)? {
-        meta::set(conn, meta::NODE_ID, &ref_id)?;
-        r.adopted_node_id = Some(ref_id.clone());
+        meta::set(conn, meta::NODE_ID, ref_id)?;
+        r.adopted_node_id = Some(ref_id.to_string());
     }
-    if let Some(name) = node
+    if let Some(name) = head
+        .node
         .get("display_name")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
@@ -154,11 +264,18 @@ pub fn import(
             )?;
         }
     }
-    let identity = r.adopted_node_id.clone().unwrap_or_else(|| me.to_string());
+    Ok(())
+}
 
-    // Circles first: everything else hangs off them.
-    let mut circles: Vec<Circle> = Vec::new();
-    for (cid, c) in obj(state, "circles").cloned().unwrap_or_default() {
+/// The circles whose secret matches their id, by id.
+fn import_circles(
+    conn: &Connection,
+    head: &Head,
+    identity: &str,
+    r: &mut ImportReport,
+) -> StoreResult<HashMap<String, Circle>> {
+    let mut circles = HashMap::new();
+    for (cid, c) in Head::map(&head.circles) {
         let secret = c
             .get("secret_hex")
             .and_then(Value::as_str)
@@ -179,7 +296,7 @@ pub fn import(
         let circle = Circle {
             circle_id: cid.clone(),
             secret,
-            name: name.clone(),
+            name,
             joined_ts: now_ts(),
             bootstrap_peer: String::new(),
         };
@@ -188,27 +305,35 @@ pub fn import(
             // It comes with the history of a node that has synced.
             circle_sql::mark_synced(conn, &cid, now_ts())?;
         }
-        circle_sql::add_member(conn, &cid, &identity)?;
+        circle_sql::add_member(conn, &cid, identity)?;
         channel_sql::create(
             conn,
             &cid,
             "general",
             AccessMode::Public,
-            &identity,
+            identity,
             now_ts(),
             "",
         )?;
-        channel_sql::add(conn, NodeSet::Members, &cid, "general", &identity)?;
-        circles.push(circle);
+        channel_sql::add(conn, NodeSet::Members, &cid, "general", identity)?;
+        circles.insert(cid, circle);
     }
-    let known = |cid: &str| circles.iter().find(|c| c.circle_id == cid).cloned();
+    Ok(circles)
+}
 
-    // The reference made members of whoever a PEERS frame named, so its members and
-    // peers are only dial candidates here: they become members by completing a session
-    // (or by authoring one of the messages imported below).
-    let peers = obj(state, "peers").cloned().unwrap_or_default();
-    for (cid, members) in obj(state, "circle_members").cloned().unwrap_or_default() {
-        if known(&cid).is_none() {
+/// The reference made members of whoever a PEERS frame named, so its members and
+/// peers are only dial candidates here: they become members by completing a session
+/// (or by authoring one of the imported messages).
+fn import_candidates(
+    conn: &Connection,
+    head: &Head,
+    ref_id: &str,
+    circles: &HashMap<String, Circle>,
+    r: &mut ImportReport,
+) -> StoreResult<()> {
+    let peers = Head::map(&head.peers);
+    for (cid, members) in Head::map(&head.circle_members) {
+        if !circles.contains_key(&cid) {
             continue;
         }
         for nid in str_list(&members) {
@@ -227,44 +352,17 @@ pub fn import(
             }
         }
     }
-    for (nid, name) in obj(state, "node_display_names")
-        .cloned()
-        .unwrap_or_default()
-    {
-        if let Some(name) = name.as_str().filter(|n| !n.is_empty()) {
-            peer_sql::set_display_name(
-                conn,
-                &nid,
-                &felund_wire::ids::truncate_display_name(name),
-                0,
-            )?;
-        }
-    }
-    import_channels(conn, state, &known, &mut r)?;
-
-    // Messages: verified like any received message; envelopes at rest decrypted.
-    for (mid, m) in obj(state, "messages").cloned().unwrap_or_default() {
-        match verified_message(&m, &known) {
-            Ok(msg) => {
-                if let Some(e) = ingest(conn, &msg, now_ts())? {
-                    r.messages += 1;
-                    events.extend(e);
-                }
-            }
-            Err(why) => r.warnings.push(format!("message {mid}: {why}; skipped")),
-        }
-    }
-    Ok((r, events))
+    Ok(())
 }
 
 fn import_channels(
     conn: &Connection,
-    state: &Value,
-    known: &dyn Fn(&str) -> Option<Circle>,
+    head: &Head,
+    circles: &HashMap<String, Circle>,
     r: &mut ImportReport,
 ) -> StoreResult<()> {
-    for (cid, chans) in obj(state, "channels").cloned().unwrap_or_default() {
-        if known(&cid).is_none() {
+    for (cid, chans) in Head::map(&head.channels) {
+        if !circles.contains_key(&cid) {
             continue;
         }
         for (chid, ch) in chans.as_object().cloned().unwrap_or_default() {
@@ -292,12 +390,12 @@ fn import_channels(
             }
         }
     }
-    for (key, set) in [
-        ("channel_members", NodeSet::Members),
-        ("channel_requests", NodeSet::Requests),
+    for (sets, set) in [
+        (&head.channel_members, NodeSet::Members),
+        (&head.channel_requests, NodeSet::Requests),
     ] {
-        for (cid, chans) in obj(state, key).cloned().unwrap_or_default() {
-            if known(&cid).is_none() {
+        for (cid, chans) in Head::map(sets) {
+            if !circles.contains_key(&cid) {
                 continue;
             }
             for (chid, nodes) in chans.as_object().cloned().unwrap_or_default() {
@@ -314,12 +412,11 @@ fn import_channels(
 }
 
 /// A stored reference message, strictly validated and verified against its circle.
-fn verified_message(
-    m: &Value,
-    known: &dyn Fn(&str) -> Option<Circle>,
-) -> Result<WireMessage, String> {
+fn verified_message(m: &Value, circles: &HashMap<String, Circle>) -> Result<WireMessage, String> {
     let mut msg = WireMessage::from_value(m).map_err(|e| e.to_string())?;
-    let circle = known(&msg.circle_id).ok_or("its circle is not in the file")?;
+    let circle = circles
+        .get(&msg.circle_id)
+        .ok_or("its circle is not in the file")?;
     if msg.enc.is_some() {
         // At rest the reference blanks text and display_name of enveloped messages.
         let (name, text) = msg.open_enc(&circle.secret).map_err(|e| e.to_string())?;
