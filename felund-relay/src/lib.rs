@@ -86,12 +86,18 @@
 //! KiB (see [`ws`]): what a post costs does not grow with the subscribers of other circles
 //! (measured up to 10,000 sockets in `benches/ws_scale.rs`, see BENCHMARKS.md).
 //!
-//! # Extension: lossless pull cursor
+//! # Lossless pull cursors
 //!
-//! The reference cursor (`since`, compared with the server time of storage) loses messages
-//! stored in the same second as a pull and everything beyond one page. Every stored message
-//! therefore also gets a `seq`, an integer that increases with every message the relay stores
-//! (across all circles) and is never reused. Reference clients ignore all of this:
+//! On the reference relays the reference cursor (`since`, compared with the server time of
+//! storage) loses messages stored in the same second as a pull and everything beyond one page.
+//! Here the reference clients' unchanged cursor is lossless: every message gets a distinct
+//! position on the `since` scale, and a `since` pull answers `server_time` = where its client
+//! should resume ([`store::since_pos`] has the rule and why it holds for both the Python and
+//! the web client's rule).
+//!
+//! Every stored message also gets a `seq`, an integer that increases with every message the
+//! relay stores (across all circles) and is never reused: the extension cursor, which
+//! reference clients ignore:
 //!
 //! - `GET /v1/messages` accepts an optional `after_seq=N` (a non-negative integer, else 400).
 //!   With it the relay returns the circle's messages with `seq > N`, in seq order, at most
@@ -100,12 +106,11 @@
 //!   `"cursor"`: the seq of the last returned message; when none is returned, the request's
 //!   `after_seq`, or (for a `since` pull) the highest seq stored in the circle (0 if none); and
 //!   `"more"`: `true` when more messages match the same request beyond this page.
-//!   Messages are still the stored objects only (no `stored_at`, no `seq`).
+//!   Messages are still the stored objects only (no `stored_at`, position or `seq`).
 //! - A client pages losslessly by passing `after_seq=<cursor>` until `more` is `false`, and
 //!   resumes later from the last cursor it kept.
-//! - `since` pulls are ordered by storage time, then seq (the reference's tie-break within a
-//!   second is msg_id, which clients cannot observe), so their `cursor` is also a valid
-//!   `after_seq`.
+//! - `since` pulls are in position order, which is seq order within a circle, so their
+//!   `cursor` is also a valid `after_seq`.
 //! - WebSocket `MESSAGES` frames carry `"cursor"` too: the seq of the last message in the
 //!   frame.
 //!

@@ -104,7 +104,10 @@ async fn wait_for_shutdown(mut rx: watch::Receiver<bool>) {
 }
 
 async fn prune_loop(state: AppState) {
-    let mut tick = tokio::time::interval(state.config.prune_interval);
+    // The first pass one interval after start, not at once: a pass racing a caller's own
+    // `prune` (tests, tools) would take its rows, and nothing has expired a moment after start.
+    let period = state.config.prune_interval;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = wait_for_shutdown(state.shutdown.clone());
     tokio::pin!(stop);

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod since;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -285,6 +286,13 @@ pub fn message(msg_id: &str, created_ts: i64) -> Value {
         "created_ts": created_ts,
         "enc": {"alg": "AES-256-GCM", "key_id": "epoch-0", "nonce": "AAAA", "ciphertext": "BBBB"},
     })
+}
+
+/// A message object of about `size` bytes (an envelope with a long ciphertext).
+pub fn sized(msg_id: &str, size: usize) -> Value {
+    let mut m = message(msg_id, 1);
+    m["enc"]["ciphertext"] = json!("B".repeat(size));
+    m
 }
 
 impl Relay {

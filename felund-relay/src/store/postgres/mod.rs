@@ -7,7 +7,8 @@
 //!   at the start of the insert transaction, held until commit), so seqs commit — and become
 //!   visible — in increasing order: an `after_seq` reader never sees seq `n + 1` before `n`;
 //! - the same row carries the time floor that keeps the `since` cursor lossless across
-//!   instances (see [`RelayStore::pull_messages`]);
+//!   instances (see [`RelayStore::pull_messages`]), and while it is locked an insert reads and
+//!   advances its circle's next position (`circle_clock`, see [`super::since_pos`]);
 //! - nonces and signal rate limits are single atomic upserts;
 //! - signal ids are drawn under a transaction-level advisory lock (ids visible in order);
 //! - a retention pass runs only if it gets a transaction-level advisory lock, so two instances
