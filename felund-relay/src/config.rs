@@ -117,6 +117,11 @@ pub struct Cli {
     #[arg(long, env = "FELUND_RELAY_WS_SHARE_PERCENT", default_value_t = limits::DEFAULT_WS_SHARE_PERCENT,
           value_parser = clap::value_parser!(u8).range(1..=i64::from(limits::MAX_WS_SHARE_PERCENT)))]
     pub ws_share_percent: u8,
+
+    /// Serve Prometheus metrics (`GET /metrics`) on this address, apart from the API; keep it
+    /// private (loopback or an internal network). Off unless set.
+    #[arg(long, env = "FELUND_RELAY_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Cli {
@@ -159,6 +164,7 @@ impl Cli {
             max_connections: self.max_connections,
             ws_share_percent: self.ws_share_percent,
             reserved_fds: limits::RESERVED_FDS + pool_fds,
+            metrics_listen: self.metrics_listen,
             ..RelayConfig::default()
         }
     }
@@ -233,6 +239,8 @@ pub struct RelayConfig {
     pub ws_share_percent: u8,
     /// Descriptors kept back from the connection budget.
     pub reserved_fds: u64,
+    /// Where to serve the Prometheus metrics (`GET /metrics`); `None` (the default): nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for RelayConfig {
@@ -263,6 +271,7 @@ impl Default for RelayConfig {
             max_connections: None,
             ws_share_percent: limits::DEFAULT_WS_SHARE_PERCENT,
             reserved_fds: limits::RESERVED_FDS,
+            metrics_listen: None,
         }
     }
 }
@@ -280,9 +289,15 @@ mod tests {
             "--db",
             "/tmp/x.sqlite",
             "--require-signatures",
+            "--metrics-listen",
+            "127.0.0.1:9464",
         ])
         .expect("parse");
         assert_eq!(cli.listen.port(), 0);
+        assert_eq!(
+            cli.relay_config().metrics_listen,
+            Some("127.0.0.1:9464".parse().expect("addr"))
+        );
         assert!(cli.relay_config().require_signatures);
         assert!(cli.database_url.is_none());
         // Defaults are the documented limits.
@@ -291,6 +306,14 @@ mod tests {
         assert_eq!(config.write_requests_per_minute, 1200);
         assert!(!config.trust_forwarded_for);
         assert_eq!(config.ws_share_percent, 25);
+        assert_eq!(
+            Cli::try_parse_from(["felund-relay", "--db", "/tmp/x.sqlite"])
+                .expect("parse")
+                .relay_config()
+                .metrics_listen,
+            None,
+            "metrics are off unless asked for"
+        );
     }
 
     #[test]

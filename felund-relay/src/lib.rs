@@ -13,6 +13,7 @@
 //! | `GET /v1/messages` | pull | as push |
 //! | `POST /v1/signal`, `GET /v1/signal` | WebRTC signalling | none (as the aiohttp relay) |
 //! | `GET /v1/relay/ws` | WebSocket push | as pull |
+//! | `GET /v1/ready` | readiness for load balancers: 503 while the database is away | none |
 //!
 //! Everything in the path up to and including the last `/v1` is ignored and a trailing `/` is
 //! dropped (`/api/v1/health/` is `/health`). Every response, errors and 404s included, carries
@@ -79,6 +80,14 @@
 //! of [`store::postgres`] have the details; `--database-pool-size` and
 //! `--database-timeout-ms` tune the pool.
 //!
+//! # Operating it
+//!
+//! `GET /v1/health` is liveness (the process answers; no database); `GET /v1/ready` is
+//! readiness ([`readiness`]: the database answers and the push feed listens, else 503).
+//! `--metrics-listen ADDR` serves Prometheus metrics on an address of its own ([`metrics`]).
+//! `--database-url` takes `sslmode=require` / `verify-full` (rustls, the system's CA store
+//! plus `sslrootcert=PATH`).
+//!
 //! # Push at scale
 //!
 //! A post costs work for the WebSocket subscribers of its own circle hint only: [`rooms`] keeps
@@ -123,7 +132,8 @@
 //! [`ratelimit`] (per-address write limits), [`subscribers`] (WebSocket caps), [`rooms`]
 //! (subscribers by circle hint and their bounded push queues), [`frames`] (the push frame),
 //! [`clock`] (injectable time), [`config`], [`error`], [`server`] (start, stop, connection
-//! budget; the hardened accept loop is the private `serve` module).
+//! budget; the hardened accept loop is the private `serve` module), [`metrics`] (Prometheus
+//! exposition, the metered store), [`readiness`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -137,8 +147,10 @@ pub mod frames;
 pub mod hub;
 pub mod input;
 pub mod limits;
+pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
+pub mod readiness;
 pub mod rooms;
 pub mod routes;
 mod serve;

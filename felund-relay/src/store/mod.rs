@@ -414,4 +414,24 @@ pub trait RelayStore: Send + Sync + 'static {
 
     /// Removes expired registrations, messages and signals, old nonces and rate buckets.
     async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport>;
+
+    /// One round trip to the database (the readiness check); fails as any other call would
+    /// while it is unreachable.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// How the backend's connection pool is used, if it has one (for the metrics).
+    fn pool_usage(&self) -> Option<PoolUsage> {
+        None
+    }
+}
+
+/// Connections of a backend's pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Open and lent to a request.
+    pub in_use: u32,
+    /// Open and waiting.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
 }

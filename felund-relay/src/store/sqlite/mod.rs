@@ -200,6 +200,10 @@ impl RelayStore for SqliteStore {
     async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport> {
         self.run(move |c| queries::prune(c, now, policy)).await
     }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.run(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
 }
 
 #[cfg(test)]
