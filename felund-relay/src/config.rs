@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::limits;
 use crate::store::{PgOptions, PresenceLimits};
@@ -20,7 +20,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
     about = "felund relay and rendezvous server"
 )]
 #[command(group(ArgGroup::new("database").required(true).args(["db", "database_url"])))]
+#[command(subcommand_negates_reqs = true)]
 pub struct Cli {
+    /// Run a maintenance command instead of the relay.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "FELUND_RELAY_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
@@ -168,6 +173,32 @@ impl Cli {
             ..RelayConfig::default()
         }
     }
+}
+
+/// Maintenance commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Copy a SQLite relay database (stop that relay first) into an empty PostgreSQL
+    /// database: messages with their seqs and positions, presence, nonces, signals. Clients'
+    /// cursors carry over; then start the relay with --database-url.
+    Migrate(MigrateArgs),
+}
+
+/// `felund-relay migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The SQLite database file of the relay (upgraded to the current schema first).
+    #[arg(long)]
+    pub from_db: PathBuf,
+
+    /// The PostgreSQL database to fill (created schema, no relay data yet); or the
+    /// environment variable, which keeps the password out of `ps`.
+    #[arg(
+        long,
+        env = "FELUND_RELAY_MIGRATE_TO_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub to_database_url: String,
 }
 
 /// How long a client may take, per connection.
@@ -331,6 +362,34 @@ mod tests {
         for refused in ["0", "91", "100", "-5", "half"] {
             assert!(parse(refused).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn migrate_is_a_subcommand_that_needs_no_relay_database() {
+        let cli = Cli::try_parse_from([
+            "felund-relay",
+            "migrate",
+            "--from-db",
+            "/var/lib/felund-relay/relay.sqlite",
+            "--to-database-url",
+            "postgres://relay@127.0.0.1/felund",
+        ])
+        .expect("parse");
+        let Some(Command::Migrate(args)) = cli.command else {
+            panic!("no migrate command");
+        };
+        assert_eq!(
+            args.from_db,
+            PathBuf::from("/var/lib/felund-relay/relay.sqlite")
+        );
+        // The source is always named.
+        assert!(Cli::try_parse_from([
+            "felund-relay",
+            "migrate",
+            "--to-database-url",
+            "postgres://relay@127.0.0.1/felund",
+        ])
+        .is_err());
     }
 
     #[test]

@@ -86,7 +86,8 @@
 //! readiness ([`readiness`]: the database answers and the push feed listens, else 503).
 //! `--metrics-listen ADDR` serves Prometheus metrics on an address of its own ([`metrics`]).
 //! `--database-url` takes `sslmode=require` / `verify-full` (rustls, the system's CA store
-//! plus `sslrootcert=PATH`).
+//! plus `sslrootcert=PATH`). `felund-relay migrate --from-db PATH --to-database-url URL`
+//! copies a SQLite relay into an empty PostgreSQL database ([`migrate`]).
 //!
 //! # Push at scale
 //!
@@ -133,7 +134,7 @@
 //! (subscribers by circle hint and their bounded push queues), [`frames`] (the push frame),
 //! [`clock`] (injectable time), [`config`], [`error`], [`server`] (start, stop, connection
 //! budget; the hardened accept loop is the private `serve` module), [`metrics`] (Prometheus
-//! exposition, the metered store), [`readiness`].
+//! exposition, the metered store), [`readiness`], [`migrate`] (SQLite to PostgreSQL).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -148,6 +149,7 @@ pub mod hub;
 pub mod input;
 pub mod limits;
 pub mod metrics;
+pub mod migrate;
 pub mod presence;
 pub mod ratelimit;
 pub mod readiness;
