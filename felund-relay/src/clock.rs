@@ -1,6 +1,7 @@
 //! The relay's only source of time, injectable so tests can move time without sleeping.
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time in whole Unix seconds.
@@ -66,9 +67,59 @@ impl Clock for ManualClock {
     }
 }
 
+/// Elapsed time that never goes back, read from a wall clock: it follows the clock's forward
+/// movement (jumps included) and counts a backward step (an NTP correction, an operator's
+/// `date -s`) as no time passing. For anything that measures intervals — rate-limit buckets
+/// on a clock that stepped back a day would otherwise look overdrawn for a day.
+pub struct Steady {
+    clock: Arc<dyn Clock>,
+    /// The last wall reading and how far behind the steady time it is.
+    state: Mutex<(i64, i64)>,
+}
+
+impl Steady {
+    /// Starts at `clock`'s current time.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let now = clock.now();
+        Self {
+            clock,
+            state: Mutex::new((now, 0)),
+        }
+    }
+
+    /// The steady time in seconds: the wall time plus every backward step seen so far.
+    pub fn now(&self) -> i64 {
+        let wall = self.clock.now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (last, behind) = &mut *state;
+        if wall < *last {
+            *behind = behind.saturating_add(*last - wall);
+        }
+        *last = wall;
+        wall.saturating_add(*behind)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steady_time_follows_the_clock_forward_and_never_goes_back() {
+        let clock = Arc::new(ManualClock::new(1_000));
+        let steady = Steady::new(clock.clone());
+        assert_eq!(steady.now(), 1_000);
+        clock.advance(10);
+        assert_eq!(steady.now(), 1_010);
+        // A day back: no time passes, then it moves on from there.
+        clock.advance(-86_400);
+        assert_eq!(steady.now(), 1_010);
+        clock.advance(5);
+        assert_eq!(steady.now(), 1_015);
+        // Forward jumps are followed.
+        clock.advance(3_600);
+        assert_eq!(steady.now(), 4_615);
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

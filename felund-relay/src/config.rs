@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::limits;
 use crate::store::{PgOptions, PresenceLimits};
@@ -20,7 +20,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
     about = "felund relay and rendezvous server"
 )]
 #[command(group(ArgGroup::new("database").required(true).args(["db", "database_url"])))]
+#[command(subcommand_negates_reqs = true)]
 pub struct Cli {
+    /// Run a maintenance command instead of the relay.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "FELUND_RELAY_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
@@ -117,6 +122,11 @@ pub struct Cli {
     #[arg(long, env = "FELUND_RELAY_WS_SHARE_PERCENT", default_value_t = limits::DEFAULT_WS_SHARE_PERCENT,
           value_parser = clap::value_parser!(u8).range(1..=i64::from(limits::MAX_WS_SHARE_PERCENT)))]
     pub ws_share_percent: u8,
+
+    /// Serve Prometheus metrics (`GET /metrics`) on this address, apart from the API; keep it
+    /// private (loopback or an internal network). Off unless set.
+    #[arg(long, env = "FELUND_RELAY_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Cli {
@@ -159,9 +169,36 @@ impl Cli {
             max_connections: self.max_connections,
             ws_share_percent: self.ws_share_percent,
             reserved_fds: limits::RESERVED_FDS + pool_fds,
+            metrics_listen: self.metrics_listen,
             ..RelayConfig::default()
         }
     }
+}
+
+/// Maintenance commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Copy a SQLite relay database (stop that relay first) into an empty PostgreSQL
+    /// database: messages with their seqs and positions, presence, nonces, signals. Clients'
+    /// cursors carry over; then start the relay with --database-url.
+    Migrate(MigrateArgs),
+}
+
+/// `felund-relay migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The SQLite database file of the relay (upgraded to the current schema first).
+    #[arg(long)]
+    pub from_db: PathBuf,
+
+    /// The PostgreSQL database to fill (created schema, no relay data yet); or the
+    /// environment variable, which keeps the password out of `ps`.
+    #[arg(
+        long,
+        env = "FELUND_RELAY_MIGRATE_TO_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub to_database_url: String,
 }
 
 /// How long a client may take, per connection.
@@ -233,6 +270,8 @@ pub struct RelayConfig {
     pub ws_share_percent: u8,
     /// Descriptors kept back from the connection budget.
     pub reserved_fds: u64,
+    /// Where to serve the Prometheus metrics (`GET /metrics`); `None` (the default): nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for RelayConfig {
@@ -263,6 +302,7 @@ impl Default for RelayConfig {
             max_connections: None,
             ws_share_percent: limits::DEFAULT_WS_SHARE_PERCENT,
             reserved_fds: limits::RESERVED_FDS,
+            metrics_listen: None,
         }
     }
 }
@@ -280,9 +320,15 @@ mod tests {
             "--db",
             "/tmp/x.sqlite",
             "--require-signatures",
+            "--metrics-listen",
+            "127.0.0.1:9464",
         ])
         .expect("parse");
         assert_eq!(cli.listen.port(), 0);
+        assert_eq!(
+            cli.relay_config().metrics_listen,
+            Some("127.0.0.1:9464".parse().expect("addr"))
+        );
         assert!(cli.relay_config().require_signatures);
         assert!(cli.database_url.is_none());
         // Defaults are the documented limits.
@@ -291,6 +337,14 @@ mod tests {
         assert_eq!(config.write_requests_per_minute, 1200);
         assert!(!config.trust_forwarded_for);
         assert_eq!(config.ws_share_percent, 25);
+        assert_eq!(
+            Cli::try_parse_from(["felund-relay", "--db", "/tmp/x.sqlite"])
+                .expect("parse")
+                .relay_config()
+                .metrics_listen,
+            None,
+            "metrics are off unless asked for"
+        );
     }
 
     #[test]
@@ -308,6 +362,34 @@ mod tests {
         for refused in ["0", "91", "100", "-5", "half"] {
             assert!(parse(refused).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn migrate_is_a_subcommand_that_needs_no_relay_database() {
+        let cli = Cli::try_parse_from([
+            "felund-relay",
+            "migrate",
+            "--from-db",
+            "/var/lib/felund-relay/relay.sqlite",
+            "--to-database-url",
+            "postgres://relay@127.0.0.1/felund",
+        ])
+        .expect("parse");
+        let Some(Command::Migrate(args)) = cli.command else {
+            panic!("no migrate command");
+        };
+        assert_eq!(
+            args.from_db,
+            PathBuf::from("/var/lib/felund-relay/relay.sqlite")
+        );
+        // The source is always named.
+        assert!(Cli::try_parse_from([
+            "felund-relay",
+            "migrate",
+            "--to-database-url",
+            "postgres://relay@127.0.0.1/felund",
+        ])
+        .is_err());
     }
 
     #[test]

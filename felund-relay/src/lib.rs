@@ -13,6 +13,7 @@
 //! | `GET /v1/messages` | pull | as push |
 //! | `POST /v1/signal`, `GET /v1/signal` | WebRTC signalling | none (as the aiohttp relay) |
 //! | `GET /v1/relay/ws` | WebSocket push | as pull |
+//! | `GET /v1/ready` | readiness for load balancers: 503 while the database is away | none |
 //!
 //! Everything in the path up to and including the last `/v1` is ignored and a trailing `/` is
 //! dropped (`/api/v1/health/` is `/health`). Every response, errors and 404s included, carries
@@ -79,6 +80,15 @@
 //! of [`store::postgres`] have the details; `--database-pool-size` and
 //! `--database-timeout-ms` tune the pool.
 //!
+//! # Operating it
+//!
+//! `GET /v1/health` is liveness (the process answers; no database); `GET /v1/ready` is
+//! readiness ([`readiness`]: the database answers and the push feed listens, else 503).
+//! `--metrics-listen ADDR` serves Prometheus metrics on an address of its own ([`metrics`]).
+//! `--database-url` takes `sslmode=require` / `verify-full` (rustls, the system's CA store
+//! plus `sslrootcert=PATH`). `felund-relay migrate --from-db PATH --to-database-url URL`
+//! copies a SQLite relay into an empty PostgreSQL database ([`migrate`]).
+//!
 //! # Push at scale
 //!
 //! A post costs work for the WebSocket subscribers of its own circle hint only: [`rooms`] keeps
@@ -86,12 +96,18 @@
 //! KiB (see [`ws`]): what a post costs does not grow with the subscribers of other circles
 //! (measured up to 10,000 sockets in `benches/ws_scale.rs`, see BENCHMARKS.md).
 //!
-//! # Extension: lossless pull cursor
+//! # Lossless pull cursors
 //!
-//! The reference cursor (`since`, compared with the server time of storage) loses messages
-//! stored in the same second as a pull and everything beyond one page. Every stored message
-//! therefore also gets a `seq`, an integer that increases with every message the relay stores
-//! (across all circles) and is never reused. Reference clients ignore all of this:
+//! On the reference relays the reference cursor (`since`, compared with the server time of
+//! storage) loses messages stored in the same second as a pull and everything beyond one page.
+//! Here the reference clients' unchanged cursor is lossless: every message gets a distinct
+//! position on the `since` scale, and a `since` pull answers `server_time` = where its client
+//! should resume ([`store::since_pos`] has the rule and why it holds for both the Python and
+//! the web client's rule).
+//!
+//! Every stored message also gets a `seq`, an integer that increases with every message the
+//! relay stores (across all circles) and is never reused: the extension cursor, which
+//! reference clients ignore:
 //!
 //! - `GET /v1/messages` accepts an optional `after_seq=N` (a non-negative integer, else 400).
 //!   With it the relay returns the circle's messages with `seq > N`, in seq order, at most
@@ -100,12 +116,11 @@
 //!   `"cursor"`: the seq of the last returned message; when none is returned, the request's
 //!   `after_seq`, or (for a `since` pull) the highest seq stored in the circle (0 if none); and
 //!   `"more"`: `true` when more messages match the same request beyond this page.
-//!   Messages are still the stored objects only (no `stored_at`, no `seq`).
+//!   Messages are still the stored objects only (no `stored_at`, position or `seq`).
 //! - A client pages losslessly by passing `after_seq=<cursor>` until `more` is `false`, and
 //!   resumes later from the last cursor it kept.
-//! - `since` pulls are ordered by storage time, then seq (the reference's tie-break within a
-//!   second is msg_id, which clients cannot observe), so their `cursor` is also a valid
-//!   `after_seq`.
+//! - `since` pulls are in position order, which is seq order within a circle, so their
+//!   `cursor` is also a valid `after_seq`.
 //! - WebSocket `MESSAGES` frames carry `"cursor"` too: the seq of the last message in the
 //!   frame.
 //!
@@ -118,7 +133,8 @@
 //! [`ratelimit`] (per-address write limits), [`subscribers`] (WebSocket caps), [`rooms`]
 //! (subscribers by circle hint and their bounded push queues), [`frames`] (the push frame),
 //! [`clock`] (injectable time), [`config`], [`error`], [`server`] (start, stop, connection
-//! budget; the hardened accept loop is the private `serve` module).
+//! budget; the hardened accept loop is the private `serve` module), [`metrics`] (Prometheus
+//! exposition, the metered store), [`readiness`], [`migrate`] (SQLite to PostgreSQL).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -132,8 +148,11 @@ pub mod frames;
 pub mod hub;
 pub mod input;
 pub mod limits;
+pub mod metrics;
+pub mod migrate;
 pub mod presence;
 pub mod ratelimit;
+pub mod readiness;
 pub mod rooms;
 pub mod routes;
 mod serve;

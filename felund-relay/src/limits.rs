@@ -141,3 +141,12 @@ pub const WS_MAX_CLIENT_FRAME: usize = 4 * 1024;
 /// Read buffer of a WebSocket, bytes: what each idle socket keeps allocated for reading (the
 /// library's default is 128 KiB, zeroed on every read attempt).
 pub const WS_READ_BUFFER_BYTES: usize = 512;
+
+/// A readiness outcome (`GET /v1/ready`) is reused for this many milliseconds: hammering the
+/// endpoint costs the database at most one query per interval.
+pub const READY_CACHE_MS: u64 = 1000;
+/// The readiness check's database query may take this many milliseconds before the instance
+/// counts as not ready.
+pub const READY_TIMEOUT_MS: u64 = 2000;
+/// Most connections the metrics listener serves at once (it is for a scraper or two).
+pub const METRICS_MAX_CONNECTIONS: usize = 16;

@@ -1,10 +1,11 @@
-//! `felund-relay --listen ADDR (--db PATH | --database-url URL) [--require-signatures]`.
+//! `felund-relay --listen ADDR (--db PATH | --database-url URL) [--require-signatures]`, or
+//! `felund-relay migrate --from-db PATH --to-database-url URL`.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use felund_relay::config::Cli;
+use felund_relay::config::{Cli, Command, MigrateArgs};
 use felund_relay::store::{PgHub, PgStore, SqliteStore};
 use felund_relay::{spawn, RelayDeps};
 use tracing_subscriber::EnvFilter;
@@ -21,6 +22,9 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    if let Some(Command::Migrate(args)) = &cli.command {
+        return migrate(args).await;
+    }
     let deps = match (&cli.database_url, &cli.db) {
         (Some(url), _) => {
             // The URL may hold a password: it is never printed.
@@ -50,6 +54,25 @@ async fn main() -> anyhow::Result<()> {
     stop.await?;
     tracing::info!("shutting down");
     handle.shutdown().await.context("shutting down")?;
+    Ok(())
+}
+
+/// `felund-relay migrate`: one line of counts on stdout when done.
+async fn migrate(args: &MigrateArgs) -> anyhow::Result<()> {
+    // The URL may hold a password: it is never printed.
+    let report = felund_relay::migrate::sqlite_to_postgres(&args.from_db, &args.to_database_url)
+        .await
+        .with_context(|| format!("migrating {} to PostgreSQL", args.from_db.display()))?;
+    println!(
+        "migrated {} messages (seqs up to {}), {} presence records, {} circle positions, \
+         {} nonces, {} signals",
+        report.messages,
+        report.seq_high,
+        report.presence,
+        report.circle_clocks,
+        report.nonces,
+        report.signals
+    );
     Ok(())
 }
 

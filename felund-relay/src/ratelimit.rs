@@ -17,13 +17,14 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::client::limit_key;
-use crate::clock::Clock;
+use crate::clock::{Clock, Steady};
 use crate::config::RelayConfig;
 use crate::error::ApiError;
 
-/// The relay clock as a `governor` clock (whole seconds since the epoch).
+/// The relay clock as a `governor` clock: whole seconds of [`Steady`] time, so a wall clock
+/// stepping back does not make every bucket look overdrawn until it catches up.
 #[derive(Clone)]
-struct RelayClock(Arc<dyn Clock>);
+struct RelayClock(Arc<Steady>);
 
 impl GovernorClock for RelayClock {
     type Instant = Duration;
@@ -90,7 +91,7 @@ pub struct AddressLimits {
 impl AddressLimits {
     /// The limits `config` asks for (a zero rate is no limit).
     pub fn new(config: &RelayConfig, clock: Arc<dyn Clock>) -> Self {
-        let clock = RelayClock(clock);
+        let clock = RelayClock(Arc::new(Steady::new(clock)));
         let minute = Duration::from_secs(60);
         let signal_window = Duration::from_secs(
             u64::try_from(config.signal_rate_window_s)
@@ -191,6 +192,25 @@ mod tests {
         l.write(None, 10).expect("unknown clients are not limited");
         clock.advance(1);
         l.write(Some(a), 10).expect("refilled one per second");
+    }
+
+    #[test]
+    fn a_clock_stepping_back_neither_locks_writers_out_nor_lifts_the_limit() {
+        let clock = Arc::new(ManualClock::new(100_000));
+        let l = limits(&clock, 60, 0);
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        l.write(Some(a), 10).expect("first");
+        // A day forward and back again (an operator fixing the date).
+        clock.advance(86_400);
+        l.write(Some(a), 10).expect("after the jump");
+        clock.advance(-86_400);
+        l.write(Some(a), 10)
+            .expect("after the step back: not locked out for a day");
+        // The limit still holds: a minute's burst, then 429.
+        let refused = (0..100).filter(|_| l.write(Some(a), 10).is_err()).count();
+        assert_eq!(refused, 100 - 58);
+        clock.advance(1);
+        l.write(Some(a), 10).expect("refills as the clock moves on");
     }
 
     #[test]

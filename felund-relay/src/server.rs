@@ -1,4 +1,5 @@
-//! Starting, running and stopping a relay: the HTTP server and the retention task.
+//! Starting, running and stopping a relay: the HTTP server, the metrics listener (if
+//! configured) and the retention task.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::hub::{LocalHub, PushHub};
-use crate::limits::{MAX_WS_SHARE_PERCENT, SIGNATURE_WINDOW_S};
+use crate::limits::{MAX_WS_SHARE_PERCENT, METRICS_MAX_CONNECTIONS, SIGNATURE_WINDOW_S};
+use crate::metrics::{MeteredStore, Metrics, MetricsState};
 use crate::state::AppState;
 use crate::store::{PrunePolicy, PruneReport, RelayStore, StoreResult};
 
@@ -52,8 +54,10 @@ impl RelayDeps {
 /// A running relay.
 pub struct RelayHandle {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
+    metrics_server: Option<JoinHandle<std::io::Result<()>>>,
     pruner: JoinHandle<()>,
 }
 
@@ -61,6 +65,11 @@ impl RelayHandle {
     /// The address the relay listens on (with the real port when started on port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the metrics listener, if one was configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Stops accepting connections, closes WebSockets, waits for in-flight requests and the
@@ -74,6 +83,11 @@ impl RelayHandle {
         self.pruner
             .await
             .map_err(|err| RelayError::Task(err.to_string()))?;
+        if let Some(metrics) = self.metrics_server {
+            metrics
+                .await
+                .map_err(|err| RelayError::Task(err.to_string()))??;
+        }
         served.map_err(RelayError::from)
     }
 }
@@ -104,7 +118,10 @@ async fn wait_for_shutdown(mut rx: watch::Receiver<bool>) {
 }
 
 async fn prune_loop(state: AppState) {
-    let mut tick = tokio::time::interval(state.config.prune_interval);
+    // The first pass one interval after start, not at once: a pass racing a caller's own
+    // `prune` (tests, tools) would take its rows, and nothing has expired a moment after start.
+    let period = state.config.prune_interval;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = wait_for_shutdown(state.shutdown.clone());
     tokio::pin!(stop);
@@ -157,20 +174,28 @@ pub fn connection_budget(config: &RelayConfig) -> (usize, usize) {
     )
 }
 
-/// Binds `config.listen` and starts serving; returns once the socket is bound.
+/// Binds `config.listen` (and `config.metrics_listen`, if set) and starts serving; returns
+/// once the sockets are bound.
 pub async fn spawn(config: RelayConfig, deps: RelayDeps) -> Result<RelayHandle, RelayError> {
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (http_cap, ws_cap) = connection_budget(&config);
     let timeouts = config.timeouts;
+    let metrics = Metrics::new();
+    let store = Arc::new(MeteredStore::new(deps.store, Arc::clone(&metrics)));
     let state = AppState::new(
-        deps.store,
+        store,
         deps.clock,
         deps.hub,
         config,
         shutdown_rx.clone(),
         ws_cap,
+        metrics,
     );
     let app = crate::routes::app(state.clone());
     let server = tokio::spawn(crate::serve::serve(
@@ -178,14 +203,37 @@ pub async fn spawn(config: RelayConfig, deps: RelayDeps) -> Result<RelayHandle, 
         app,
         http_cap,
         timeouts,
-        shutdown_rx,
+        shutdown_rx.clone(),
     ));
+    let mut metrics_addr = None;
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr()?;
+            metrics_addr = Some(addr);
+            tracing::info!(%addr, "metrics listening");
+            let app = crate::metrics::app(MetricsState {
+                metrics: Arc::clone(&state.metrics),
+                subscribers: Arc::clone(&state.subscribers),
+                store: Arc::clone(&state.store),
+            });
+            Some(tokio::spawn(crate::serve::serve(
+                listener,
+                app,
+                METRICS_MAX_CONNECTIONS,
+                timeouts,
+                shutdown_rx,
+            )))
+        }
+        None => None,
+    };
     let pruner = tokio::spawn(prune_loop(state));
     tracing::info!(addr = %local_addr, http_cap, ws_cap, "felund-relay listening");
     Ok(RelayHandle {
         local_addr,
+        metrics_addr,
         shutdown: shutdown_tx,
         server,
+        metrics_server,
         pruner,
     })
 }

@@ -7,7 +7,9 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::config::RelayConfig;
 use crate::hub::PushHub;
+use crate::metrics::Metrics;
 use crate::ratelimit::AddressLimits;
+use crate::readiness::ReadyCheck;
 use crate::store::RelayStore;
 use crate::subscribers::Subscribers;
 
@@ -29,10 +31,15 @@ pub struct AppState {
     pub limits: Arc<AddressLimits>,
     /// WebSocket subscriber caps.
     pub subscribers: Arc<Subscribers>,
+    /// Operator metrics (served by the metrics listener, if configured).
+    pub metrics: Arc<Metrics>,
+    /// The readiness check's kept outcome.
+    pub ready: Arc<ReadyCheck>,
 }
 
 impl AppState {
-    /// The state of a relay with `config`, allowing `max_websockets` subscribers in total.
+    /// The state of a relay with `config`, allowing `max_websockets` subscribers in total;
+    /// `store` should already count into `metrics` (see [`crate::metrics::MeteredStore`]).
     pub fn new(
         store: Arc<dyn RelayStore>,
         clock: Arc<dyn Clock>,
@@ -40,6 +47,7 @@ impl AppState {
         config: RelayConfig,
         shutdown: watch::Receiver<bool>,
         max_websockets: usize,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let limits = Arc::new(AddressLimits::new(&config, Arc::clone(&clock)));
         let subscribers = Subscribers::new(
@@ -55,6 +63,8 @@ impl AppState {
             shutdown,
             limits,
             subscribers,
+            metrics,
+            ready: Arc::new(ReadyCheck::default()),
         }
     }
 

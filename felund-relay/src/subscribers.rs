@@ -19,6 +19,7 @@ pub struct Subscribers {
     per_group: Mutex<HashMap<(String, String), u32>>,
     per_address: Mutex<HashMap<IpAddr, u32>>,
     total: Arc<Semaphore>,
+    capacity: usize,
     max_per_group: u32,
     max_per_address: u32,
 }
@@ -67,9 +68,15 @@ impl Subscribers {
             per_group: Mutex::new(HashMap::new()),
             per_address: Mutex::new(HashMap::new()),
             total: Arc::new(Semaphore::new(total)),
+            capacity: total,
             max_per_group,
             max_per_address,
         })
+    }
+
+    /// Subscribers connected now.
+    pub fn live(&self) -> usize {
+        self.capacity.saturating_sub(self.total.available_permits())
     }
 
     /// Admits a subscriber of `hint` verified with `key` (`""` if unsigned) from `address`,

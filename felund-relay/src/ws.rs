@@ -162,7 +162,7 @@ async fn replay(state: &AppState, socket: &mut WebSocket, circle_hint: &str) -> 
         rows: WS_REPLAY_MAX,
         bytes: state.config.ws_replay_max_bytes,
     };
-    let since = MessageCursor::Since(now - WS_REPLAY_WINDOW_S);
+    let since = MessageCursor::StoredAfter(now - WS_REPLAY_WINDOW_S);
     let page = match state
         .store
         .pull_messages(circle_hint, since, now, limit)

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::since::{Rule, SinceReader};
 use common::{message, msg_ids, next_event, start_instance, Backend, Member, Relay, WsEvent};
 use felund_relay::store::postgres::migrate;
 use felund_relay::store::{
@@ -46,42 +47,38 @@ async fn write(relay: Arc<Relay>, hint: String, tag: String, count: usize) -> Ve
 }
 
 /// Keeps pulling, alternating between the instances, until the writers are done and a pull
-/// finds nothing new. `after_seq` mode: returns every id as received (duplicates included).
-/// `since` mode: passes `server_time - 1` back, as PROTOCOL.md §8 advises.
+/// (begun after they finished) finds nothing new; returns every id as received (duplicates
+/// included). `None`: the `after_seq` cursor; `Some(rule)`: the reference `since` cursor,
+/// following that client's rule.
 async fn alternate(
     relays: [Arc<Relay>; 2],
     hint: String,
-    lossless: bool,
+    rule: Option<Rule>,
     done: Arc<AtomicBool>,
 ) -> Vec<String> {
-    let mut got = Vec::new();
-    let (mut cursor, mut since) = (0_i64, 0_i64);
+    // Small pages, so that many are cut inside one second.
+    const PAGE: u32 = 7;
+    let mut since_reader = rule.map(|rule| SinceReader::new(rule, &hint, PAGE));
+    let (mut cursor, mut got) = (0_i64, Vec::new());
     let started = Instant::now();
     for turn in 0.. {
         let finished = done.load(Ordering::SeqCst);
         let relay = &relays[turn % 2];
-        let query = if lossless {
-            format!("/v1/messages?circle_hint={hint}&after_seq={cursor}&limit=7")
-        } else {
-            format!("/v1/messages?circle_hint={hint}&since={since}&limit=500")
+        let fresh = match since_reader.as_mut() {
+            Some(reader) => reader.pull(relay).await,
+            None => {
+                let query =
+                    format!("/v1/messages?circle_hint={hint}&after_seq={cursor}&limit={PAGE}");
+                let reply = relay.get(&query).await;
+                assert_eq!(reply.status, 200, "{:?}", reply.json);
+                cursor = reply.json["cursor"].as_i64().expect("cursor");
+                let ids = msg_ids(&reply.json);
+                let n = ids.len();
+                got.extend(ids);
+                n
+            }
         };
-        let reply = relay.get(&query).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.json);
-        let ids = msg_ids(&reply.json);
-        let more = reply.json["more"].as_bool().expect("more");
-        if lossless {
-            cursor = reply.json["cursor"].as_i64().expect("cursor");
-        } else {
-            assert!(
-                !more,
-                "the writers outpaced the since reader (a page is 500)"
-            );
-            since = reply.json["server_time"].as_i64().expect("server_time") - 1;
-        }
-        let fresh = !ids.is_empty();
-        got.extend(ids);
-        // Done after the writers, once a pull (begun after they finished) saw nothing new.
-        if finished && !more && (lossless && !fresh || !lossless && turn % 2 == 1) {
+        if finished && fresh == 0 {
             break;
         }
         assert!(
@@ -89,7 +86,7 @@ async fn alternate(
             "reader never caught up"
         );
     }
-    got
+    since_reader.map_or(got, |reader| reader.got)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -111,11 +108,11 @@ async fn alternating_pulls_get_every_message_once_while_both_instances_take_writ
             }
         })
     };
-    let readers = [true, false].map(|lossless| {
+    let readers = [None, Some(Rule::Python), Some(Rule::Web)].map(|rule| {
         tokio::spawn(alternate(
             [a.clone(), b.clone()],
             hint.clone(),
-            lossless,
+            rule,
             done.clone(),
         ))
     });
@@ -129,26 +126,48 @@ async fn alternating_pulls_get_every_message_once_while_both_instances_take_writ
     }
     done.store(true, Ordering::SeqCst);
     ticker.await.expect("ticker");
-    let [lossless, since] = readers;
-    let lossless = lossless.await.expect("after_seq reader");
-    let since = since.await.expect("since reader");
-
     assert_eq!(written.len(), 720);
-    // after_seq: each message exactly once, nothing else.
-    assert_eq!(lossless.len(), written.len(), "duplicates or losses");
-    assert_eq!(lossless.iter().cloned().collect::<HashSet<_>>(), written);
-    // since (server_time - 1, de-duplicated by msg_id): nothing lost.
-    let since_set: HashSet<String> = since.iter().cloned().collect();
-    assert_eq!(since_set, written, "since cursor lost messages");
-    println!(
-        "since reader: {} deliveries for {} messages (overlap de-duplicated by msg_id)",
-        since.len(),
-        written.len()
-    );
+    // Every cursor — after_seq, and since by either reference client's rule — gets each
+    // message exactly once, nothing else.
+    for (reader, name) in readers.into_iter().zip(["after_seq", "python", "web"]) {
+        let got = reader.await.expect(name);
+        let distinct: HashSet<String> = got.iter().cloned().collect();
+        assert_eq!(got.len(), distinct.len(), "{name}: duplicates");
+        assert_eq!(distinct, written, "{name}: lost messages");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2000_message_backlog_pages_whole_through_both_instances_for_both_reference_rules() {
+    // B's clock is two seconds ahead of A's; the backlog is posted through both.
+    let Some((a, b)) = pair(
+        "a_2000_message_backlog_pages_whole_through_both_instances",
+        2,
+    )
+    .await
+    else {
+        return;
+    };
+    let hint = Member::new(2, "x-node-00001").hint;
+    let mut written = HashSet::new();
+    for (n, relay) in [&a, &b].into_iter().cycle().take(40).enumerate() {
+        let ids: Vec<String> = (0..50).map(|i| format!("backlog-{n:02}-{i:02}")).collect();
+        let msgs: Vec<Value> = ids.iter().map(|id| message(id, 1)).collect();
+        let reply = relay.push_unsigned(&hint, &msgs, None).await;
+        assert_eq!(reply.json["stored"], json!(50), "{:?}", reply.json);
+        written.extend(ids);
+    }
+    for rule in Rule::BOTH {
+        let mut reader = SinceReader::new(rule, &hint, 200);
+        reader.drain(&[&a, &b], 20).await;
+        reader.assert_exactly(&written);
+        assert_eq!(reader.pulls, 11, "{rule:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writers_on_two_stores_never_let_an_after_seq_reader_skip_a_seq() {
+async fn concurrent_writers_on_two_stores_never_let_an_after_seq_reader_skip_a_seq_or_share_a_position(
+) {
     let Some((a, b)) = pair("concurrent_writers_never_let_a_reader_skip", 0).await else {
         return;
     };
@@ -158,7 +177,7 @@ async fn concurrent_writers_on_two_stores_never_let_an_after_seq_reader_skip_a_s
     let reader = {
         let (stores, done) = (stores.clone(), done.clone());
         tokio::spawn(async move {
-            let (mut cursor, mut got) = (0_i64, Vec::new());
+            let (mut cursor, mut pos, mut got) = (0_i64, 0_i64, Vec::new());
             for turn in 0.. {
                 let finished = done.load(Ordering::SeqCst);
                 let page = stores[turn % 2]
@@ -172,7 +191,10 @@ async fn concurrent_writers_on_two_stores_never_let_an_after_seq_reader_skip_a_s
                     .expect("pull");
                 for m in &page.messages {
                     assert!(m.seq > cursor, "seq went backwards");
-                    cursor = m.seq;
+                    // Positions on the since cursor follow seq, two apart at least, whichever
+                    // instance stored them.
+                    assert!(m.pos >= pos + 2, "position {} after {pos}", m.pos);
+                    (cursor, pos) = (m.seq, m.pos);
                     got.push(m.msg_id.clone());
                 }
                 if finished && page.messages.is_empty() {

@@ -1,6 +1,7 @@
 """Drives felund-relay with the reference Python relay client (felundchat.rendezvous_client).
 
-Usage: python reference_client.py BASE_URL
+Usage: python reference_client.py basic BASE_URL
+       python reference_client.py backlog COUNT BASE_URL [BASE_URL...]
 Needs FELUND_REFERENCE_DIR (the reference checkout; its chat/ holds felundchat).
 Prints one JSON object with what the reference client saw; the Rust test asserts on it.
 """
@@ -94,5 +95,50 @@ def run(base: str) -> dict:
     return out
 
 
+def backlog(count: int, bases: list) -> dict:
+    """Alice pushes `count` messages the reference way (its 100 newest per round), through the
+    instances in turn; then Bob pulls them the way the reference TUI does: since its in-memory
+    cursor, limit 200, next cursor = server_time when it is larger. Bob pulls until a pull
+    brings nothing, as its next rounds would."""
+    secret_hex = secrets.token_hex(32)
+    circle_id = sha256_hex(bytes.fromhex(secret_hex))[:24]
+    alice = make_node(circle_id, secret_hex, 9101)
+    bob = make_node(circle_id, secret_hex, 9102)
+    rc.register_presence(bases[0], alice, circle_id)
+    rc.register_presence(bases[0], bob, circle_id)
+    pushed = 0
+    for round_ in range(count // 100):
+        for i in range(100):
+            add_message(alice, circle_id, secret_hex, round_ * 100 + i)
+        pushed += rc.push_messages_to_relay(bases[round_ % len(bases)], alice, circle_id)
+
+    since, pulls, received = 0, 0, []
+    while pulls <= count:
+        raw, server_time = rc.pull_messages_from_relay(
+            bases[pulls % len(bases)], bob, circle_id, since
+        )
+        pulls += 1
+        received.extend(str(m.get("msg_id", "")) for m in raw)
+        rc.merge_relay_messages(bob, circle_id, raw)
+        if server_time > since:
+            since = server_time
+        if not raw:
+            break
+    return {
+        "circle_hint": rc.circle_hint(circle_id),
+        "pushed": pushed,
+        "pulls": pulls,
+        "received": len(received),
+        "distinct": len(set(received)),
+        "merged": len(bob.messages),
+        "all_of_alices": set(received) == set(alice.messages),
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1].rstrip("/"))))
+    if sys.argv[1] == "basic":
+        print(json.dumps(run(sys.argv[2].rstrip("/"))))
+    elif sys.argv[1] == "backlog":
+        print(json.dumps(backlog(int(sys.argv[2]), [b.rstrip("/") for b in sys.argv[3:]])))
+    else:
+        sys.exit(f"unknown mode {sys.argv[1]!r}")

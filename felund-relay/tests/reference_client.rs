@@ -7,11 +7,14 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use felund_relay::{spawn, RelayConfig, RelayDeps, SqliteStore};
+use common::since::{Rule, SinceReader};
+use common::Relay;
+use felund_relay::{spawn, ManualClock, RelayConfig, RelayDeps, SqliteStore};
 use serde_json::{json, Value};
 
 fn reference_env() -> Option<(String, String)> {
@@ -20,13 +23,14 @@ fn reference_env() -> Option<(String, String)> {
     Some((python, dir))
 }
 
-async fn run_reference_client(python: &str, dir: &str, base: String) -> Value {
+/// Runs `reference_client.py` with `args` (its mode first); its JSON output.
+async fn run_reference_client(python: &str, dir: &str, args: Vec<String>) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference_client.py");
     let (python, dir) = (python.to_owned(), dir.to_owned());
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
             .arg(script)
-            .arg(base)
+            .args(args)
             .env("FELUND_REFERENCE_DIR", dir)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()
@@ -45,6 +49,10 @@ async fn run_reference_client(python: &str, dir: &str, base: String) -> Value {
             String::from_utf8_lossy(&output.stdout)
         )
     })
+}
+
+fn basic(base: &str) -> Vec<String> {
+    vec!["basic".into(), base.into()]
 }
 
 fn check(out: &Value) {
@@ -96,7 +104,7 @@ async fn reference_python_client_against_felund_relay() {
         for require_signatures in [false, true] {
             let relay =
                 common::start_with(backend, |c| c.require_signatures = require_signatures).await;
-            let out = run_reference_client(&python, &dir, relay.base.clone()).await;
+            let out = run_reference_client(&python, &dir, basic(&relay.base)).await;
             check(&out);
             relay.stop().await;
         }
@@ -117,7 +125,64 @@ async fn reference_python_client_under_an_api_prefix_with_system_clock() {
     };
     let handle = spawn(config, RelayDeps::new(store)).await.expect("spawn");
     let base = format!("http://{}/felund/api", handle.local_addr());
-    let out = run_reference_client(&python, &dir, base).await;
+    let out = run_reference_client(&python, &dir, basic(&base)).await;
     check(&out);
     handle.shutdown().await.expect("shutdown");
+}
+
+/// The reference Python client pushes 2,000 messages (its 100 newest per round, all in one
+/// second of the relay's clock) through `relays` in turn, then pulls them with its own `since`
+/// cursor, limit 200; a client following the web client's rule pulls them too.
+async fn backlog_reaches_reference_clients_whole(python: &str, dir: &str, relays: &[&Relay]) {
+    let mut args = vec!["backlog".to_owned(), "2000".to_owned()];
+    args.extend(relays.iter().map(|r| r.base.clone()));
+    let out = run_reference_client(python, dir, args).await;
+    assert_eq!(out["pushed"], json!(2000), "{out}");
+    // Ten full pages and the empty one; every message once, verified and merged.
+    assert_eq!(out["received"], json!(2000), "{out}");
+    assert_eq!(out["distinct"], json!(2000), "{out}");
+    assert_eq!(out["merged"], json!(2000), "{out}");
+    assert_eq!(out["all_of_alices"], json!(true), "{out}");
+    assert_eq!(out["pulls"], json!(11), "{out}");
+    let hint = out["circle_hint"].as_str().expect("hint");
+    let mut web = SinceReader::new(Rule::Web, hint, 200);
+    web.drain(relays, 20).await;
+    assert_eq!(web.got.len(), 2000);
+    assert_eq!(web.got.iter().collect::<HashSet<_>>().len(), 2000);
+    assert_eq!(web.pulls, 11);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_python_client_pages_a_2000_message_backlog_from_one_second() {
+    let Some((python, dir)) = reference_env() else {
+        eprintln!("SKIPPED reference_python_client_pages_a_2000_message_backlog_from_one_second: no reference env");
+        return;
+    };
+    let sqlite = common::start(&common::Backend::Sqlite).await;
+    backlog_reaches_reference_clients_whole(&python, &dir, &[&sqlite]).await;
+    sqlite.stop().await;
+    let Some(backend) = common::Backend::postgres(
+        "reference_python_client_pages_a_2000_message_backlog_from_one_second (PostgreSQL)",
+    ) else {
+        return;
+    };
+    let single = common::start(&backend).await;
+    backlog_reaches_reference_clients_whole(&python, &dir, &[&single]).await;
+    single.stop().await;
+    // Two instances on one database, the second one's clock a second behind.
+    let backend = common::Backend::postgres("two instances").expect("cluster");
+    let clock = Arc::new(ManualClock::starting_now());
+    let a = common::start_instance(
+        &backend,
+        clock.clone(),
+        0,
+        common::Backend::pg_options(),
+        |_| {},
+    )
+    .await;
+    let b =
+        common::start_instance(&backend, clock, -1, common::Backend::pg_options(), |_| {}).await;
+    backlog_reaches_reference_clients_whole(&python, &dir, &[&a, &b]).await;
+    a.stop().await;
+    b.stop().await;
 }

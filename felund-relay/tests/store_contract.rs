@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::{deps_for, Backend};
 use felund_relay::store::{
-    MessageBatch, MessageCursor, NewMessage, NewSignal, PageLimit, PresenceLimits, PresenceOutcome,
-    PresenceRecord, PrunePolicy, RateLimit, RelayStore,
+    MessageBatch, MessageCursor, MessagePage, NewMessage, NewSignal, PageLimit, PresenceLimits,
+    PresenceOutcome, PresenceRecord, PrunePolicy, RateLimit, RelayStore,
 };
 
 struct Opened {
@@ -182,6 +182,20 @@ async fn nonces_and_rate_limits(backend: Backend) {
     assert!(!s.hit_signal_rate("node", 109, limit).await.expect("hit"));
     assert!(s.hit_signal_rate("node", 110, limit).await.expect("hit"));
     assert!(s.hit_signal_rate("other", 109, limit).await.expect("hit"));
+    // The clock steps back a day: a new window, not a lock-out until the clock catches up;
+    // and the limit still holds in it.
+    assert!(s.hit_signal_rate("node", 110, limit).await.expect("hit"));
+    assert!(!s.hit_signal_rate("node", 111, limit).await.expect("hit"));
+    let back = 110 - 86_400;
+    assert!(s.hit_signal_rate("node", back, limit).await.expect("hit"));
+    assert!(s
+        .hit_signal_rate("node", back + 1, limit)
+        .await
+        .expect("hit"));
+    assert!(!s
+        .hit_signal_rate("node", back + 2, limit)
+        .await
+        .expect("hit"));
 }
 
 async fn signal_ids_increase_and_expire(backend: Backend) {
@@ -324,7 +338,148 @@ async fn presence_is_partitioned_by_key(backend: Backend) {
     );
 }
 
+fn in_circle(hint: &str, messages: Vec<NewMessage>, now: i64) -> MessageBatch {
+    MessageBatch {
+        circle_hint: hint.into(),
+        ..batch(messages, now, 1_000_000)
+    }
+}
+
+fn positions(stored: &[felund_relay::store::StoredMessage]) -> Vec<i64> {
+    stored.iter().map(|m| m.pos).collect()
+}
+
+async fn since_pull(s: &dyn RelayStore, hint: &str, since: i64, now: i64) -> MessagePage {
+    s.pull_messages(hint, MessageCursor::Since(since), now, PageLimit::rows(100))
+        .await
+        .expect("pull")
+}
+
+async fn positions_are_two_apart_per_circle_and_only_new_messages_take_one(backend: Backend) {
+    let s = open(&backend).await.store;
+    let three = vec![msg("aaaaaaaa"), msg("bbbbbbbb"), msg("cccccccc")];
+    let first = s
+        .insert_messages(in_circle("circle-a", three.clone(), 10))
+        .await
+        .expect("insert");
+    assert_eq!(positions(&first), vec![10, 12, 14]);
+    assert!(first.iter().all(|m| m.stored_at == 10));
+    // Re-posted duplicates (the reference client re-sends its newest every round) take none.
+    for _ in 0..3 {
+        let again = s
+            .insert_messages(in_circle("circle-a", three.clone(), 10))
+            .await
+            .expect("insert");
+        assert!(again.is_empty());
+    }
+    // The same second, more messages: they continue two apart, ahead of the clock.
+    let more = s
+        .insert_messages(in_circle(
+            "circle-a",
+            vec![msg("aaaaaaaa"), msg("dddddddd"), msg("eeeeeeee")],
+            11,
+        ))
+        .await
+        .expect("insert");
+    assert_eq!(positions(&more), vec![16, 18]);
+    // Another circle is not pushed ahead by this one.
+    let other = s
+        .insert_messages(in_circle("circle-b", vec![msg("ffffffff")], 11))
+        .await
+        .expect("insert");
+    assert_eq!(positions(&other), vec![11]);
+    // Once the clock has caught up, positions are the storage time again.
+    let later = s
+        .insert_messages(in_circle("circle-a", vec![msg("gggggggg")], 100))
+        .await
+        .expect("insert");
+    assert_eq!(positions(&later), vec![100]);
+    // Pull order is position order.
+    let page = since_pull(s.as_ref(), "circle-a", 12, 100).await;
+    assert_eq!(positions(&page.messages), vec![14, 16, 18, 100]);
+    assert_eq!(page.next_pos, 102);
+}
+
+async fn a_since_pull_raises_the_floor_and_reports_the_next_free_position(backend: Backend) {
+    let s = open(&backend).await.store;
+    // An empty circle: the next free position is the pull's time, and a batch from a clock
+    // behind it is placed there.
+    assert_eq!(since_pull(s.as_ref(), "circle-a", 0, 50).await.next_pos, 50);
+    let late = s
+        .insert_messages(in_circle("circle-a", vec![msg("aaaaaaaa")], 40))
+        .await
+        .expect("insert");
+    assert_eq!(positions(&late), vec![50]);
+    let page = since_pull(s.as_ref(), "circle-a", 49, 50).await;
+    assert_eq!(positions(&page.messages), vec![50]);
+    assert_eq!(page.next_pos, 52);
+    assert_eq!(page.since_server_time(), 51);
+    // after_seq pulls and the WebSocket replay window leave the floor alone.
+    for cursor in [MessageCursor::AfterSeq(0), MessageCursor::StoredAfter(0)] {
+        let page = s
+            .pull_messages("circle-b", cursor, 90, PageLimit::rows(10))
+            .await
+            .expect("pull");
+        assert_eq!(page.next_pos, 50);
+    }
+    // The replay window compares storage time, not position.
+    let ahead = s
+        .insert_messages(in_circle(
+            "circle-a",
+            vec![msg("bbbbbbbb"), msg("cccccccc")],
+            60,
+        ))
+        .await
+        .expect("insert");
+    assert_eq!(positions(&ahead), vec![60, 62]);
+    let recent = s
+        .pull_messages(
+            "circle-a",
+            MessageCursor::StoredAfter(55),
+            60,
+            PageLimit::rows(10),
+        )
+        .await
+        .expect("pull");
+    assert_eq!(positions(&recent.messages), vec![60, 62]);
+}
+
+async fn pruning_drops_only_circle_positions_the_floor_caught_up_with(backend: Backend) {
+    let s = open(&backend).await.store;
+    let burst: Vec<NewMessage> = (0..10).map(|i| msg(&format!("burst-{i:03}"))).collect();
+    s.insert_messages(in_circle("circle-a", burst, 10))
+        .await
+        .expect("insert");
+    s.insert_messages(in_circle("circle-b", vec![msg("quiet-001")], 10))
+        .await
+        .expect("insert");
+    // A pull at 20 raises the floor past circle-b's next position (12) but not circle-a's (30).
+    since_pull(s.as_ref(), "circle-c", 0, 20).await;
+    let policy = PrunePolicy {
+        nonce_window_s: 300,
+        rate_window_s: 10,
+    };
+    let report = s.prune(20, policy).await.expect("prune");
+    assert_eq!(report.circle_clocks, 1);
+    assert_eq!(report.messages, 0);
+    // Neither circle's positions go back.
+    assert_eq!(since_pull(s.as_ref(), "circle-a", 0, 20).await.next_pos, 30);
+    assert_eq!(since_pull(s.as_ref(), "circle-b", 0, 20).await.next_pos, 20);
+    let a = s
+        .insert_messages(in_circle("circle-a", vec![msg("after-a01")], 20))
+        .await
+        .expect("insert");
+    let b = s
+        .insert_messages(in_circle("circle-b", vec![msg("after-b01")], 20))
+        .await
+        .expect("insert");
+    assert_eq!((a[0].pos, b[0].pos), (30, 20));
+}
+
 on_both_backends!(
+    positions_are_two_apart_per_circle_and_only_new_messages_take_one,
+    a_since_pull_raises_the_floor_and_reports_the_next_free_position,
+    pruning_drops_only_circle_positions_the_floor_caught_up_with,
     presence_is_partitioned_by_key,
     messages_dedupe_page_and_expire,
     stored_at_never_goes_below_an_earlier_since_pull,

@@ -9,7 +9,9 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{header_map, message, msg_ids, next_event, start_with, Backend, Member, WsEvent};
+use common::{
+    header_map, message, msg_ids, next_event, sized, start_with, Backend, Member, WsEvent,
+};
 use felund_relay::limits::MAX_OBJECT_BYTES;
 use felund_wire::{CircleSecret, WireMessage};
 use reqwest::header::HeaderMap;
@@ -40,13 +42,6 @@ fn largest_legitimate(msg_id: &str) -> Value {
         [5; 12],
     );
     msg.seal_relay_envelope(&secret, [6; 12]).to_value()
-}
-
-/// A message object of about `size` bytes (an envelope with a long ciphertext).
-fn sized(msg_id: &str, size: usize) -> Value {
-    let mut m = message(msg_id, 1);
-    m["enc"]["ciphertext"] = json!("B".repeat(size));
-    m
 }
 
 async fn an_object_over_the_bound_is_refused_whole(backend: Backend) {

@@ -164,6 +164,8 @@ struct PullBody {
 
 /// Messages of a circle after `since` (reference) or `after_seq` (extension), oldest first;
 /// at most `limit` of them and the configured number of bytes (`more` says there are more).
+/// A `since` pull's `server_time` is the position its clients resume from, so that their own
+/// rules page losslessly (see [`crate::store::since_pos`]).
 pub(super) async fn pull(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     let circle_hint = require_query_id(&ctx, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
     auth::enforce_if_signed(&state, signed(&ctx), &circle_hint).await?;
@@ -194,7 +196,13 @@ pub(super) async fn pull(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     let next_cursor = match (page.messages.last(), cursor) {
         (Some(last), _) => last.seq,
         (None, MessageCursor::AfterSeq(after)) => after,
-        (None, MessageCursor::Since(_)) => page.max_seq,
+        (None, _) => page.max_seq,
+    };
+    // For the reference cursor, server_time is where its clients resume (see
+    // store::since_pos); an after_seq client resumes from `cursor` and gets the clock.
+    let server_time = match cursor {
+        MessageCursor::Since(_) => page.since_server_time(),
+        _ => now,
     };
     let messages = page
         .messages
@@ -206,7 +214,7 @@ pub(super) async fn pull(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         &PullBody {
             ok: true,
             messages,
-            server_time: now,
+            server_time,
             cursor: next_cursor,
             more: page.more,
         },

@@ -8,6 +8,8 @@ mod middleware;
 mod presence;
 mod signal;
 
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::routing::get;
@@ -19,8 +21,10 @@ use crate::state::AppState;
 /// The complete application: every endpoint, the 404 fallback and the edge layer.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let metrics = Arc::clone(&state.metrics);
     let api = Router::new()
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route(
             "/register",
             axum::routing::post(presence::register).delete(presence::unregister),
@@ -35,12 +39,10 @@ pub fn app(state: AppState) -> Router {
         .with_state(state);
     // The edge layer must run before routing (it rewrites the path), so it wraps the API
     // router from outside instead of being one of its layers.
+    let edge = middleware::Edge { max_body, metrics };
     Router::new()
         .fallback_service(api)
-        .layer(axum::middleware::from_fn_with_state(
-            max_body,
-            middleware::edge,
-        ))
+        .layer(axum::middleware::from_fn_with_state(edge, middleware::edge))
 }
 
 /// 404 for every unknown method and path, like the reference (`Not found: GET /x`).

@@ -8,6 +8,7 @@
 //! several relay instances can share (with [`PgHub`] carrying pushes between them).
 
 pub mod postgres;
+pub mod since_pos;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -166,8 +167,12 @@ pub struct StoredMessage {
     pub seq: i64,
     /// The msg_id.
     pub msg_id: String,
-    /// Server time at which it was stored (the `since` cursor compares with this).
+    /// Server time at which it was stored (the WebSocket replay's window compares with this).
     pub stored_at: i64,
+    /// Its position on the reference `since` cursor (see [`since_pos`]): at least
+    /// `stored_at`, and at least [`since_pos::SINCE_POS_STEP`] above the previous message of
+    /// its circle.
+    pub pos: i64,
     /// The message object exactly as received (JSON text).
     pub payload: String,
 }
@@ -175,10 +180,14 @@ pub struct StoredMessage {
 /// Where a pull starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageCursor {
-    /// The reference cursor: messages with `stored_at > since`, by stored_at then seq.
+    /// The reference cursor: messages with `pos > since`, by pos (= by seq). Raises the time
+    /// floor (see [`RelayStore::pull_messages`]).
     Since(i64),
     /// The lossless cursor: messages with `seq > after_seq`, by seq.
     AfterSeq(i64),
+    /// Messages stored (server time, `stored_at`) after the given time, by seq: the WebSocket
+    /// replay's window. Leaves the time floor alone.
+    StoredAfter(i64),
 }
 
 /// One page of a pull.
@@ -190,6 +199,25 @@ pub struct MessagePage {
     pub more: bool,
     /// The highest seq ever stored in the circle (0 if none is stored).
     pub max_seq: i64,
+    /// The lowest `pos` any message of the circle stored after this pull can get: every
+    /// message this pull could not see gets at least this (see [`since_pos`]).
+    pub next_pos: i64,
+}
+
+impl MessagePage {
+    /// The `server_time` a `since` pull answers: the reference clients' next cursor, chosen so
+    /// that both of their rules — `since = server_time` (the Python client) and
+    /// `since = max(since, server_time - 1)` (the web client) — resume exactly after this page,
+    /// without losing or repeating a message (see [`since_pos`]).
+    pub fn since_server_time(&self) -> i64 {
+        match self.messages.last() {
+            // A cut page: resume right after its last message. The next one is at least
+            // SINCE_POS_STEP (2) further, so `pos + 1` and `pos` both fall in the gap.
+            Some(last) if self.more => last.pos + 1,
+            // Everything was returned: every later message gets `pos >= next_pos`.
+            _ => self.next_pos - 1,
+        }
+    }
 }
 
 /// A signal to store.
@@ -263,12 +291,20 @@ pub struct PruneReport {
     pub signals: usize,
     /// Stale rate-limit buckets.
     pub rate_buckets: usize,
+    /// Circles' `next_pos` rows that the time floor has caught up with (they no longer raise
+    /// any position; see [`since_pos`]).
+    pub circle_clocks: usize,
 }
 
 impl PruneReport {
     /// Total rows removed.
     pub fn total(&self) -> usize {
-        self.presence + self.messages + self.nonces + self.signals + self.rate_buckets
+        self.presence
+            + self.messages
+            + self.nonces
+            + self.signals
+            + self.rate_buckets
+            + self.circle_clocks
     }
 }
 
@@ -336,16 +372,19 @@ pub trait RelayStore: Send + Sync + 'static {
     ///
     /// `stored_at` is `max(batch.now, time floor)`, where the time floor is the largest `now`
     /// of any earlier batch or `Since` pull (see [`pull_messages`](Self::pull_messages)), so
-    /// stored_at never decreases along seq.
+    /// stored_at never decreases along seq. Positions (`pos`) start at the circle's next free
+    /// position and are [`since_pos::SINCE_POS_STEP`] apart; only newly stored messages take
+    /// one (see [`since_pos`]).
     async fn insert_messages(&self, batch: MessageBatch) -> StoreResult<Vec<StoredMessage>>;
 
     /// Unexpired messages of a circle after `cursor`, oldest first, within `limit` (rows and
     /// payload bytes; the first message always fits); never reads much more than the page.
     ///
     /// A `Since` pull first raises the store's time floor to `now` (waiting for a batch that
-    /// is being committed), so every message this pull does not see gets `stored_at >= now`:
-    /// a client that passes `server_time - 1` back as `since` misses nothing, even when it
-    /// alternates between relay instances whose clocks differ.
+    /// is being committed), then reads the page and [`MessagePage::next_pos`] in one snapshot,
+    /// so every message this pull does not see gets `pos >= next_pos`: a client resuming from
+    /// [`MessagePage::since_server_time`] misses nothing, even when it alternates between relay
+    /// instances whose clocks differ (see [`since_pos`]).
     async fn pull_messages(
         &self,
         circle_hint: &str,
@@ -375,4 +414,24 @@ pub trait RelayStore: Send + Sync + 'static {
 
     /// Removes expired registrations, messages and signals, old nonces and rate buckets.
     async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport>;
+
+    /// One round trip to the database (the readiness check); fails as any other call would
+    /// while it is unreachable.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// How the backend's connection pool is used, if it has one (for the metrics).
+    fn pool_usage(&self) -> Option<PoolUsage> {
+        None
+    }
+}
+
+/// Connections of a backend's pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Open and lent to a request.
+    pub in_use: u32,
+    /// Open and waiting.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod since;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -287,6 +288,44 @@ pub fn message(msg_id: &str, created_ts: i64) -> Value {
     })
 }
 
+/// The value of the sample `name{labels}` in a Prometheus text exposition (labels in any
+/// order, all of them given), if there is one.
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut wanted: Vec<(String, String)> = labels
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    wanted.sort();
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, mut got) = match series.split_once('{') {
+                Some((n, rest)) => (n, parse_labels(rest.strip_suffix('}')?)),
+                None => (series, Vec::new()),
+            };
+            got.sort();
+            (series_name == name && got == wanted).then(|| value.parse().ok())?
+        })
+}
+
+fn parse_labels(text: &str) -> Vec<(String, String)> {
+    text.split("\",")
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once("=\"")?;
+            Some((k.to_owned(), v.trim_end_matches('"').to_owned()))
+        })
+        .collect()
+}
+
+/// A message object of about `size` bytes (an envelope with a long ciphertext).
+pub fn sized(msg_id: &str, size: usize) -> Value {
+    let mut m = message(msg_id, 1);
+    m["enc"]["ciphertext"] = json!("B".repeat(size));
+    m
+}
+
 impl Relay {
     pub fn now(&self) -> i64 {
         self.clock.now() + self.skew_s
@@ -298,6 +337,23 @@ impl Relay {
             "ws://{}",
             self.handle.as_ref().expect("handle").local_addr()
         )
+    }
+
+    /// `GET /metrics` from the relay's metrics listener (which must be configured).
+    pub async fn metrics(&self) -> String {
+        let addr = self
+            .handle
+            .as_ref()
+            .and_then(|h| h.metrics_addr())
+            .expect("metrics listener");
+        let resp = self
+            .http
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(resp.status().as_u16(), 200);
+        resp.text().await.expect("metrics text")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -67,6 +67,15 @@ pub fn private(test: &str) -> Option<PgCluster> {
     }
 }
 
+/// A private cluster that accepts TCP connections only over TLS, with the certificate chain
+/// `cert_pem` (server certificate first) and its key `key_pem`; `None` as for [`shared`].
+pub fn private_tls(test: &str, cert_pem: &str, key_pem: &str) -> Option<PgCluster> {
+    match PgCluster::start_tls(cert_pem, key_pem) {
+        Ok(cluster) => Some(cluster),
+        Err(why) => skip(test, &why),
+    }
+}
+
 fn skip<T>(test: &str, why: &str) -> Option<T> {
     assert!(
         !required(),
@@ -127,6 +136,54 @@ fn run(mut cmd: Command, what: &str) -> Result<String, String> {
 impl PgCluster {
     /// initdb + start on a free port.
     pub fn start() -> Result<Self, String> {
+        let cluster = Self::init()?;
+        cluster.start_server()?;
+        Ok(cluster)
+    }
+
+    /// initdb, TLS on with the given certificate and key, plaintext TCP refused (`hostssl`
+    /// only), then start.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Result<Self, String> {
+        let cluster = Self::init()?;
+        let data = cluster.root.join("data");
+        let write = |name: &str, text: &str| {
+            std::fs::write(data.join(name), text).map_err(|e| format!("{name}: {e}"))
+        };
+        write("server.crt", cert_pem)?;
+        write("server.key", key_pem)?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .map_err(|e| format!("server.key: {e}"))?;
+        }
+        write(
+            "pg_hba.conf",
+            "local all all trust\n\
+             hostssl all all 127.0.0.1/32 trust\n\
+             host all all 127.0.0.1/32 reject\n",
+        )?;
+        let conf = std::fs::read_to_string(data.join("postgresql.conf"))
+            .map_err(|e| format!("postgresql.conf: {e}"))?;
+        write(
+            "postgresql.conf",
+            &format!(
+                "{conf}\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+            ),
+        )?;
+        if cluster.as_postgres {
+            let mut chown = Command::new("chown");
+            chown.args(["-R", "postgres:postgres"]).arg(&data);
+            run(chown, "chown to postgres")?;
+        }
+        cluster.start_server()?;
+        Ok(cluster)
+    }
+
+    /// A fresh cluster directory with `initdb` run in it; not started.
+    fn init() -> Result<Self, String> {
         static SERIAL: AtomicU32 = AtomicU32::new(0);
         let bin = bin_dir()?;
         let as_postgres = is_root();
@@ -156,7 +213,6 @@ impl PgCluster {
             .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale"])
             .arg("--no-sync");
         run(initdb, "initdb")?;
-        cluster.start_server()?;
         Ok(cluster)
     }
 

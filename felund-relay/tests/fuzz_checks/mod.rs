@@ -108,6 +108,7 @@ impl Harness {
             },
             shutdown_rx,
             MAX_WEBSOCKETS,
+            felund_relay::metrics::Metrics::new(),
         );
         Self {
             runtime,

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "presence_per_key",
         sql: include_str!("migrations/0002_presence_per_key.sql"),
     },
+    Migration {
+        version: 3,
+        name: "since_positions",
+        sql: include_str!("migrations/0003_since_positions.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

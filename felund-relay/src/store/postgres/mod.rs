@@ -7,7 +7,8 @@
 //!   at the start of the insert transaction, held until commit), so seqs commit — and become
 //!   visible — in increasing order: an `after_seq` reader never sees seq `n + 1` before `n`;
 //! - the same row carries the time floor that keeps the `since` cursor lossless across
-//!   instances (see [`RelayStore::pull_messages`]);
+//!   instances (see [`RelayStore::pull_messages`]), and while it is locked an insert reads and
+//!   advances its circle's next position (`circle_clock`, see [`super::since_pos`]);
 //! - nonces and signal rate limits are single atomic upserts;
 //! - signal ids are drawn under a transaction-level advisory lock (ids visible in order);
 //! - a retention pass runs only if it gets a transaction-level advisory lock, so two instances
@@ -15,10 +16,12 @@
 //! - the insert transaction also sends `NOTIFY felund_relay_push` with the circle, the seq
 //!   range and the poster; PostgreSQL delivers it, to every instance, only if it commits.
 //!
-//! The driver is `sqlx` (pure Rust, no TLS: use it over loopback, a Unix socket or a private
-//! network). Connection failures map to [`StoreError::Unavailable`] (HTTP 503); the pool
-//! reconnects by itself when the database is back. Statements are only acknowledged after
-//! commit, so nothing answered with 200 is lost.
+//! The driver is `sqlx` (pure Rust) with TLS by rustls: `sslmode=require` encrypts,
+//! `sslmode=verify-full` also checks the server's certificate and name against the system's
+//! CA store and `sslrootcert=PATH`; the push feed's connection uses the same settings.
+//! Connection failures map to [`StoreError::Unavailable`] (HTTP 503); the pool reconnects by
+//! itself when the database is back. Statements are only acknowledged after commit, so
+//! nothing answered with 200 is lost.
 
 mod hub;
 pub mod migrate;
@@ -32,7 +35,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::{
-    MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit, PresenceLimits,
+    MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit, PoolUsage, PresenceLimits,
     PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit, RelayStore, SignalRecord,
     StoreError, StoreResult, StoredMessage,
 };
@@ -252,6 +255,24 @@ impl RelayStore for PgStore {
 
     async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport> {
         queries::prune(&self.pool, now, policy).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    fn pool_usage(&self) -> Option<PoolUsage> {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        Some(PoolUsage {
+            in_use: open.saturating_sub(idle),
+            idle,
+            max: self.options.max_connections,
+        })
     }
 }
 

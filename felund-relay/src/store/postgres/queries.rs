@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::{map_err, PRESENCE_LOCK_SPACE, PRUNE_LOCK, PUSH_CHANNEL, SIGNAL_LOCK};
+use crate::store::since_pos::{first_free, SINCE_POS_STEP};
 use crate::store::{
     take_page, take_within, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit,
     PresenceLimits, PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit,
@@ -265,7 +266,8 @@ pub(super) async fn insert_messages(
     batch: &MessageBatch,
 ) -> StoreResult<Vec<StoredMessage>> {
     let mut tx = pool.begin().await.map_err(map_err)?;
-    // Locks the clock row until commit: the seq lock (see the module docs).
+    // Locks the clock row until commit: the seq lock (see the module docs). Every insert holds
+    // it, so the circle's next position cannot change before this commits.
     let stored_at: i64 = sqlx::query_scalar(
         "UPDATE relay_clock SET time_floor = GREATEST(time_floor, $1) WHERE id = 1
          RETURNING time_floor",
@@ -274,18 +276,34 @@ pub(super) async fn insert_messages(
     .fetch_one(&mut *tx)
     .await
     .map_err(map_err)?;
+    // A statement of its own, after the lock: its snapshot includes the insert that held the
+    // lock before (a sub-select of the UPDATE above would read the snapshot from before the
+    // wait, and hand out that insert's positions again).
+    let circle_next: Option<i64> =
+        sqlx::query_scalar("SELECT next_pos FROM circle_clock WHERE circle_hint = $1")
+            .bind(&batch.circle_hint)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    let first_pos = first_free(stored_at, circle_next.unwrap_or(0));
     let ids: Vec<&str> = batch.messages.iter().map(|m| m.msg_id.as_str()).collect();
     let payloads: Vec<&str> = batch.messages.iter().map(|m| m.payload.as_str()).collect();
     let created: Vec<i64> = batch.messages.iter().map(|m| m.created_ts).collect();
-    let mut rows: Vec<(i64, String)> = sqlx::query_as(
+    // Only new msg_ids (the first copy in the batch) are inserted, so only they take seqs and
+    // positions; under the seq lock no other insert can store one of them meanwhile.
+    let mut rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "INSERT INTO relay_messages
-             (msg_id, circle_hint, payload, created_ts, stored_at, expires_at)
-         SELECT m.msg_id, $1, m.payload, m.created_ts, $2, $3
-         FROM unnest($4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY
-              AS m(msg_id, payload, created_ts, ord)
-         ORDER BY m.ord
+             (msg_id, circle_hint, payload, created_ts, stored_at, expires_at, pos)
+         SELECT f.msg_id, $1, f.payload, f.created_ts, $2, $3,
+                $7 + $8 * (ROW_NUMBER() OVER (ORDER BY f.ord) - 1)
+         FROM (SELECT DISTINCT ON (m.msg_id) m.msg_id, m.payload, m.created_ts, m.ord
+               FROM unnest($4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY
+                    AS m(msg_id, payload, created_ts, ord)
+               WHERE NOT EXISTS (SELECT 1 FROM relay_messages r WHERE r.msg_id = m.msg_id)
+               ORDER BY m.msg_id, m.ord) f
+         ORDER BY f.ord
          ON CONFLICT (msg_id) DO NOTHING
-         RETURNING seq, msg_id",
+         RETURNING seq, msg_id, pos",
     )
     .bind(&batch.circle_hint)
     .bind(stored_at)
@@ -293,10 +311,12 @@ pub(super) async fn insert_messages(
     .bind(&ids)
     .bind(&payloads)
     .bind(&created)
+    .bind(first_pos)
+    .bind(SINCE_POS_STEP)
     .fetch_all(&mut *tx)
     .await
     .map_err(map_err)?;
-    rows.sort_unstable_by_key(|(seq, _)| *seq);
+    rows.sort_unstable_by_key(|(seq, _, _)| *seq);
     // The first copy of a msg_id wins, also within one batch.
     let mut first: HashMap<&str, &str> = HashMap::with_capacity(batch.messages.len());
     for m in &batch.messages {
@@ -304,13 +324,26 @@ pub(super) async fn insert_messages(
     }
     let stored: Vec<StoredMessage> = rows
         .into_iter()
-        .map(|(seq, msg_id)| StoredMessage {
+        .map(|(seq, msg_id, pos)| StoredMessage {
             seq,
             payload: first.get(msg_id.as_str()).copied().unwrap_or("").to_owned(),
             msg_id,
             stored_at,
+            pos,
         })
         .collect();
+    if let Some(last) = stored.last() {
+        sqlx::query(
+            "INSERT INTO circle_clock (circle_hint, next_pos) VALUES ($1, $2)
+             ON CONFLICT (circle_hint) DO UPDATE
+             SET next_pos = GREATEST(circle_clock.next_pos, EXCLUDED.next_pos)",
+        )
+        .bind(&batch.circle_hint)
+        .bind(last.pos + SINCE_POS_STEP)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    }
     if let (Some(lo), Some(hi)) = (stored.first(), stored.last()) {
         let note = PushNote {
             c: batch.circle_hint.clone(),
@@ -336,10 +369,13 @@ pub(super) async fn insert_messages(
     Ok(stored)
 }
 
+/// `max_seq`, `next_pos`, then one message (all `None` when the page is empty).
 type PageRow = (
+    i64,
     i64,
     Option<i64>,
     Option<String>,
+    Option<i64>,
     Option<i64>,
     Option<String>,
 );
@@ -347,17 +383,21 @@ type PageRow = (
 /// One page of a circle: `{order}` is the cursor's order, `{after}` its condition on `$2`. The
 /// window keeps the rows whose predecessors in the page hold at most `$5` payload bytes, so
 /// only about one page of bytes (plus one row) leaves the database; `take_page` makes the cut.
+/// The circle's highest seq and next free position come from the same snapshot.
 fn page_sql(after: &str, order: &str) -> String {
     format!(
-        "SELECT mx.max_seq, m.seq, m.msg_id, m.stored_at, m.payload
-         FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS max_seq
-               FROM relay_messages WHERE circle_hint = $1) mx
+        "SELECT mx.max_seq, mx.next_pos, m.seq, m.msg_id, m.stored_at, m.pos, m.payload
+         FROM (SELECT (SELECT COALESCE(MAX(seq), 0)::bigint
+                       FROM relay_messages WHERE circle_hint = $1) AS max_seq,
+                      GREATEST((SELECT time_floor FROM relay_clock WHERE id = 1),
+                               (SELECT next_pos FROM circle_clock WHERE circle_hint = $1))
+                          AS next_pos) mx
          LEFT JOIN LATERAL (
-             SELECT seq, msg_id, stored_at, payload FROM (
-                 SELECT seq, msg_id, stored_at, payload,
+             SELECT seq, msg_id, stored_at, pos, payload FROM (
+                 SELECT seq, msg_id, stored_at, pos, payload,
                         SUM(octet_length(payload)) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)
                             - octet_length(payload) AS before
-                 FROM (SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                 FROM (SELECT seq, msg_id, stored_at, pos, payload FROM relay_messages
                        WHERE circle_hint = $1 AND {after} AND expires_at > $3
                        ORDER BY {order} LIMIT $4) p
              ) w
@@ -379,17 +419,20 @@ pub(super) async fn pull_messages(
     let (sql, from) = match cursor {
         MessageCursor::Since(since) => {
             // Raise the time floor to now; if a batch holds the clock row, this waits for its
-            // commit, so it is visible to the read below (see RelayStore::pull_messages).
+            // commit, so it is visible to the read below (see RelayStore::pull_messages). When
+            // the floor is already at now, a batch in flight takes a position at or above the
+            // next_pos read below, so there is nothing to wait for.
             sqlx::query("UPDATE relay_clock SET time_floor = $1 WHERE id = 1 AND time_floor < $1")
                 .bind(now)
                 .execute(pool)
                 .await
                 .map_err(map_err)?;
-            (page_sql("stored_at > $2", "stored_at, seq"), since)
+            (page_sql("pos > $2", "pos"), since)
         }
         MessageCursor::AfterSeq(after) => (page_sql("seq > $2", "seq"), after),
+        MessageCursor::StoredAfter(time) => (page_sql("stored_at > $2", "stored_at, seq"), time),
     };
-    // One statement, so the page and max_seq come from one snapshot.
+    // One statement, so the page, max_seq and next_pos come from one snapshot.
     let rows: Vec<PageRow> = sqlx::query_as(&sql)
         .bind(circle_hint)
         .bind(from)
@@ -399,14 +442,17 @@ pub(super) async fn pull_messages(
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    let max_seq = rows.first().map_or(0, |r| r.0);
+    let (max_seq, next_pos) = rows.first().map_or((0, 0), |r| (r.0, r.1));
     let stored = rows.into_iter().filter_map(|r| match r {
-        (_, Some(seq), Some(msg_id), Some(stored_at), Some(payload)) => Some(StoredMessage {
-            seq,
-            msg_id,
-            stored_at,
-            payload,
-        }),
+        (_, _, Some(seq), Some(msg_id), Some(stored_at), Some(pos), Some(payload)) => {
+            Some(StoredMessage {
+                seq,
+                msg_id,
+                stored_at,
+                pos,
+                payload,
+            })
+        }
         _ => None,
     });
     let (messages, more) = take_page(stored, limit);
@@ -414,6 +460,7 @@ pub(super) async fn pull_messages(
         messages,
         more,
         max_seq,
+        next_pos,
     })
 }
 
@@ -424,13 +471,16 @@ pub(super) async fn hit_signal_rate(
     limit: RateLimit,
 ) -> StoreResult<bool> {
     // One atomic upsert: a request in the current window counts if the window is not full; a
-    // request after the window starts a new one. No row back = refused (and not counted).
+    // request after the window (or before it: the clock stepped back) starts a new one. No row
+    // back = refused (and not counted).
     let counted: Option<i32> = sqlx::query_scalar(
         "INSERT INTO signal_rate AS r (node_id, count, window_start) VALUES ($1, 1, $2)
          ON CONFLICT (node_id) DO UPDATE SET
-             count = CASE WHEN $2 - r.window_start < $3 THEN r.count + 1 ELSE 1 END,
-             window_start = CASE WHEN $2 - r.window_start < $3 THEN r.window_start ELSE $2 END
-         WHERE $2 - r.window_start >= $3 OR r.count < $4
+             count = CASE WHEN $2 - r.window_start BETWEEN 0 AND $3 - 1
+                          THEN r.count + 1 ELSE 1 END,
+             window_start = CASE WHEN $2 - r.window_start BETWEEN 0 AND $3 - 1
+                                 THEN r.window_start ELSE $2 END
+         WHERE $2 - r.window_start NOT BETWEEN 0 AND $3 - 1 OR r.count < $4
          RETURNING 1",
     )
     .bind(node)
@@ -555,6 +605,16 @@ pub(super) async fn prune(
             .map_err(map_err)?;
         *count = usize::try_from(done.rows_affected()).unwrap_or(usize::MAX);
     }
+    // The time floor only grows, so a circle's next_pos at or below it never matters again.
+    // (A next_pos raised meanwhile by an insert in flight is re-checked after its commit.)
+    let circle_clocks = sqlx::query(
+        "DELETE FROM circle_clock
+         WHERE next_pos <= (SELECT time_floor FROM relay_clock WHERE id = 1)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
     tx.commit().await.map_err(map_err)?;
     let [presence, messages, nonces, signals, rate_buckets] = counts;
     Ok(PruneReport {
@@ -563,6 +623,7 @@ pub(super) async fn prune(
         nonces,
         signals,
         rate_buckets,
+        circle_clocks: usize::try_from(circle_clocks).unwrap_or(usize::MAX),
     })
 }
 

@@ -200,6 +200,10 @@ impl RelayStore for SqliteStore {
     async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport> {
         self.run(move |c| queries::prune(c, now, policy)).await
     }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.run(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
 }
 
 #[cfg(test)]
@@ -246,22 +250,29 @@ mod tests {
         SqliteStore::open(&path).expect("reopen");
     }
 
+    /// A database as a felund-relay of schema `version` left it.
+    fn database_at_version(path: &Path, version: i64) -> Connection {
+        let conn = Connection::open(path).expect("open");
+        for (_, sql) in schema::STEPS.iter().filter(|(step, _)| *step <= version) {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.execute_batch(&format!("PRAGMA user_version={version}"))
+            .expect("version");
+        conn
+    }
+
     #[tokio::test]
     async fn a_version_1_database_is_upgraded_on_open() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.sqlite");
-        let store = SqliteStore::open(&path).expect("open");
-        store
-            .insert_messages(batch(vec![msg("aaaaaaaa")], 10, 100))
-            .await
-            .expect("insert");
-        // Back to what a felund-relay of schema version 1 left behind.
-        store
-            .run(|c| c.execute_batch("DROP TABLE relay_clock; PRAGMA user_version=1;"))
-            .await
-            .expect("downgrade");
-        drop(store);
-        let store = SqliteStore::open(&path).expect("reopen");
+        database_at_version(&path, 1)
+            .execute_batch(
+                "INSERT INTO relay_messages (msg_id, circle_hint, payload, created_ts, stored_at,
+                                             expires_at)
+                 VALUES ('aaaaaaaa', 'hinthint', '{}', 1, 10, 100)",
+            )
+            .expect("old row");
+        let store = SqliteStore::open(&path).expect("upgrade");
         let stored = store
             .insert_messages(batch(vec![msg("bbbbbbbb")], 20, 100))
             .await
@@ -280,5 +291,40 @@ mod tests {
             .await
             .expect("pull");
         assert_eq!(page.messages.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn upgrading_to_positions_spreads_a_same_second_backlog_and_keeps_old_cursors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.sqlite");
+        // Version 3 stored by the second: five messages at 10, one at 11, one at 50.
+        let old = database_at_version(&path, 3);
+        for (i, at) in [10, 10, 10, 10, 10, 11, 50].iter().enumerate() {
+            old.execute(
+                "INSERT INTO relay_messages (msg_id, circle_hint, payload, created_ts, stored_at,
+                                             expires_at)
+                 VALUES (?1, 'hinthint', '{}', 1, ?2, 1000)",
+                rusqlite::params![format!("message-{i}"), at],
+            )
+            .expect("old row");
+        }
+        old.execute_batch("UPDATE relay_clock SET time_floor = 60")
+            .expect("floor");
+        drop(old);
+        let store = SqliteStore::open(&path).expect("upgrade");
+        let page = store
+            .pull_messages("hinthint", MessageCursor::Since(0), 60, PageLimit::rows(10))
+            .await
+            .expect("pull");
+        let positions: Vec<i64> = page.messages.iter().map(|m| m.pos).collect();
+        // Two apart, never below stored_at: a cursor taken before the upgrade loses nothing.
+        assert_eq!(positions, vec![10, 12, 14, 16, 18, 20, 50]);
+        assert_eq!(page.next_pos, 60);
+        // The circle's next position continues after them, above the time floor if need be.
+        let next = store
+            .insert_messages(batch(vec![msg("cccccccc")], 20, 1000))
+            .await
+            .expect("insert");
+        assert_eq!(next[0].pos, 60);
     }
 }

@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
+use crate::store::since_pos::{first_free, SINCE_POS_STEP};
 use crate::store::{
     take_page, take_within, MessageBatch, MessageCursor, MessagePage, NewSignal, PageLimit,
     PresenceLimits, PresenceOutcome, PresenceRecord, PrunePolicy, PruneReport, RateLimit,
@@ -190,12 +191,20 @@ pub(super) fn insert_messages(
         params![batch.now],
         |row| row.get(0),
     )?;
+    let circle_next: Option<i64> = tx
+        .query_row(
+            "SELECT next_pos FROM circle_clock WHERE circle_hint = ?1",
+            params![batch.circle_hint],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let mut pos = first_free(stored_at, circle_next.unwrap_or(0));
     let mut stored = Vec::new();
     {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO relay_messages
-                 (msg_id, circle_hint, payload, created_ts, stored_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 (msg_id, circle_hint, payload, created_ts, stored_at, expires_at, pos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (msg_id) DO NOTHING",
         )?;
         for m in &batch.messages {
@@ -205,17 +214,29 @@ pub(super) fn insert_messages(
                 m.payload,
                 m.created_ts,
                 stored_at,
-                batch.expires_at
+                batch.expires_at,
+                pos
             ])?;
+            // Only a newly stored message takes a position: re-posted duplicates (the
+            // reference client re-sends its 100 newest every round) cost nothing.
             if n > 0 {
                 stored.push(StoredMessage {
                     seq: tx.last_insert_rowid(),
                     msg_id: m.msg_id.clone(),
                     stored_at,
+                    pos,
                     payload: m.payload.clone(),
                 });
+                pos += SINCE_POS_STEP;
             }
         }
+    }
+    if !stored.is_empty() {
+        tx.execute(
+            "INSERT INTO circle_clock (circle_hint, next_pos) VALUES (?1, ?2)
+             ON CONFLICT (circle_hint) DO UPDATE SET next_pos = MAX(next_pos, excluded.next_pos)",
+            params![batch.circle_hint, pos],
+        )?;
     }
     tx.commit()?;
     Ok(stored)
@@ -226,7 +247,8 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
         seq: row.get(0)?,
         msg_id: row.get(1)?,
         stored_at: row.get(2)?,
-        payload: row.get(3)?,
+        pos: row.get(3)?,
+        payload: row.get(4)?,
     })
 }
 
@@ -249,16 +271,22 @@ pub(super) fn pull_messages(
     let (messages, more) = {
         let (sql, from) = match cursor {
             MessageCursor::Since(since) => (
-                "SELECT seq, msg_id, stored_at, payload FROM relay_messages
-                 WHERE circle_hint = ?1 AND stored_at > ?2 AND expires_at > ?3
-                 ORDER BY stored_at ASC, seq ASC LIMIT ?4",
+                "SELECT seq, msg_id, stored_at, pos, payload FROM relay_messages
+                 WHERE circle_hint = ?1 AND pos > ?2 AND expires_at > ?3
+                 ORDER BY pos ASC LIMIT ?4",
                 since,
             ),
             MessageCursor::AfterSeq(after) => (
-                "SELECT seq, msg_id, stored_at, payload FROM relay_messages
+                "SELECT seq, msg_id, stored_at, pos, payload FROM relay_messages
                  WHERE circle_hint = ?1 AND seq > ?2 AND expires_at > ?3
                  ORDER BY seq ASC LIMIT ?4",
                 after,
+            ),
+            MessageCursor::StoredAfter(time) => (
+                "SELECT seq, msg_id, stored_at, pos, payload FROM relay_messages
+                 WHERE circle_hint = ?1 AND stored_at > ?2 AND expires_at > ?3
+                 ORDER BY stored_at ASC, seq ASC LIMIT ?4",
+                time,
             ),
         };
         let mut stmt = tx.prepare_cached(sql)?;
@@ -273,16 +301,21 @@ pub(super) fn pull_messages(
         }
         page
     };
-    let max_seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) FROM relay_messages WHERE circle_hint = ?1",
+    // In the page's read transaction, so a batch committed meanwhile is either in the page
+    // or above next_pos.
+    let (max_seq, time_floor, circle_next): (i64, i64, i64) = tx.query_row(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM relay_messages WHERE circle_hint = ?1),
+                (SELECT time_floor FROM relay_clock WHERE id = 1),
+                COALESCE((SELECT next_pos FROM circle_clock WHERE circle_hint = ?1), 0)",
         params![circle_hint],
-        |row| row.get(0),
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
     tx.commit()?;
     Ok(MessagePage {
         messages,
         more,
         max_seq,
+        next_pos: first_free(time_floor, circle_next),
     })
 }
 
@@ -301,7 +334,9 @@ pub(super) fn hit_signal_rate(
         )
         .optional()?;
     let allowed = match bucket {
-        Some((count, start)) if now - start < limit.window_s => {
+        // A window that starts after now (the clock stepped back) is over too: counting on in
+        // it would lock the node out until the clock caught up.
+        Some((count, start)) if (start..start + limit.window_s).contains(&now) => {
             if count >= i64::from(limit.limit) {
                 false
             } else {
@@ -406,6 +441,12 @@ pub(super) fn prune(
         rate_buckets: tx.execute(
             "DELETE FROM signal_rate WHERE window_start < ?1",
             params![now - 2 * policy.rate_window_s],
+        )?,
+        // The time floor only grows, so a circle's next_pos at or below it never matters again.
+        circle_clocks: tx.execute(
+            "DELETE FROM circle_clock
+             WHERE next_pos <= (SELECT time_floor FROM relay_clock WHERE id = 1)",
+            [],
         )?,
     };
     tx.commit()?;

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Current schema version, kept in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS presence (
@@ -93,7 +93,42 @@ CREATE INDEX idx_presence_key     ON presence (circle_hint, signing_key, observe
 CREATE INDEX idx_presence_expires ON presence (expires_at);
 ";
 
-/// Sets the connection up (WAL, busy timeout) and creates the schema if needed.
+/// Version 4: positions on the reference `since` cursor (see `store::since_pos`). Every stored
+/// message gets `pos`, at least its `stored_at` and two above the previous message of its
+/// circle (`pos_i = max over j <= i of stored_at_j + 2 (i - j)`, computed with window
+/// functions); `circle_clock` keeps each circle's next position. Positions are never below
+/// `stored_at`, so a client cursor taken from an older version loses nothing (it may see a
+/// message again, which clients drop by msg_id).
+const SCHEMA_V4: &str = "
+ALTER TABLE relay_messages ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
+WITH numbered AS (
+    SELECT seq, circle_hint, stored_at,
+           ROW_NUMBER() OVER (PARTITION BY circle_hint ORDER BY seq) AS rn
+    FROM relay_messages),
+positioned AS (
+    SELECT seq, 2 * rn + MAX(stored_at - 2 * rn) OVER (
+               PARTITION BY circle_hint ORDER BY seq ROWS UNBOUNDED PRECEDING) AS pos
+    FROM numbered)
+UPDATE relay_messages SET pos = positioned.pos
+FROM positioned WHERE positioned.seq = relay_messages.seq;
+CREATE INDEX idx_rmsg_pos ON relay_messages (circle_hint, pos);
+CREATE TABLE circle_clock (
+    circle_hint TEXT    NOT NULL PRIMARY KEY,
+    next_pos    INTEGER NOT NULL
+);
+INSERT INTO circle_clock (circle_hint, next_pos)
+    SELECT circle_hint, MAX(pos) + 2 FROM relay_messages GROUP BY circle_hint;
+";
+
+/// Every schema step, oldest first: version N is reached by applying step N.
+pub(super) const STEPS: [(i64, &str); 4] = [
+    (1, SCHEMA_V1),
+    (2, SCHEMA_V2),
+    (3, SCHEMA_V3),
+    (4, SCHEMA_V4),
+];
+
+/// Sets the connection up (WAL, busy timeout) and creates or upgrades the schema.
 pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     // journal_mode answers with a row, so it is read rather than executed.
     let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
@@ -101,14 +136,14 @@ pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < SCHEMA_VERSION {
+        let missing: String = STEPS
+            .iter()
+            .filter(|(step, _)| *step > version)
+            .map(|(_, sql)| *sql)
+            .collect();
         // One transaction, so a crash leaves the old version.
-        let v1_v2 = if version < 2 {
-            [SCHEMA_V1, SCHEMA_V2].concat()
-        } else {
-            String::new()
-        };
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {v1_v2} {SCHEMA_V3} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {missing} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
         ))?;
     }
     Ok(())
