@@ -91,6 +91,7 @@ pub fn v1_message(
         mac: String::new(),
         schema_version: 1,
         enc: None,
+        sent_ms: None,
     };
     m.mac = m.compute_mac(secret);
     m

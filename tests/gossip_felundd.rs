@@ -387,3 +387,61 @@ fn general_counts_every_member_of_the_circle_on_every_node() {
         );
     }
 }
+
+/// One author's messages keep the order they were written in through a catch-up, even
+/// twenty in one second (the catch-up sends newest first; arrival order used to break
+/// ties), and two nodes show an interleaved channel in the same order.
+#[test]
+fn a_catch_up_keeps_the_written_order_and_every_node_shows_one_order() {
+    let a = daemon("alice");
+    let mut b = daemon("bob");
+    let c = create_circle(&a, "order");
+    join(&b, &c.code);
+    send(&a, &c.id, "general", "warm-up");
+    assert!(eventually(DEADLINE, || has_text(
+        &b, &c.id, "general", "warm-up"
+    )));
+    b.stop();
+    let lines: Vec<String> = (1..=20).map(|i| i.to_string()).collect();
+    send_many(&a, &c.id, &lines);
+    b.start_again();
+    assert!(
+        eventually(DEADLINE, || texts(&b, &c.id, "general").len() == 21),
+        "bob has {:?}\n{}",
+        texts(&b, &c.id, "general"),
+        logs(&[&a, &b])
+    );
+    let mut want = vec!["warm-up".to_string()];
+    want.extend(lines);
+    assert_eq!(texts(&b, &c.id, "general"), want, "bob's order");
+    assert_eq!(texts(&a, &c.id, "general"), want, "alice's order");
+
+    // Both write at once: whatever the interleaving, both nodes agree on it.
+    let (x, y): (Vec<String>, Vec<String>) =
+        (0..10).map(|i| (format!("a{i}"), format!("b{i}"))).unzip();
+    std::thread::scope(|s| {
+        s.spawn(|| send_many(&a, &c.id, &x));
+        s.spawn(|| send_many(&b, &c.id, &y));
+    });
+    assert!(
+        eventually(DEADLINE, || texts(&a, &c.id, "general").len() == 41
+            && texts(&b, &c.id, "general").len() == 41),
+        "{:?} / {:?}",
+        texts(&a, &c.id, "general"),
+        texts(&b, &c.id, "general")
+    );
+    let (on_a, on_b) = (texts(&a, &c.id, "general"), texts(&b, &c.id, "general"));
+    assert_eq!(on_a, on_b, "the two nodes disagree on the order");
+    for author in ["a", "b"] {
+        let mine: Vec<&String> = on_a
+            .iter()
+            .filter(|t| t.starts_with(author) && t.len() == 2)
+            .collect();
+        let written: Vec<String> = (0..10).map(|i| format!("{author}{i}")).collect();
+        assert_eq!(
+            mine,
+            written.iter().collect::<Vec<_>>(),
+            "{author}'s own order"
+        );
+    }
+}

@@ -299,3 +299,19 @@ fn felund_relay_writes_no_colour_codes_into_a_log_file() {
     });
     assert!(!relay.log().contains('\u{1b}'), "{:?}", relay.log());
 }
+
+/// Through a relay only, a backlog written within one second arrives in the order it
+/// was written (the relay returns storage order; the channel is shown by send order).
+#[test]
+fn a_backlog_through_the_relay_keeps_the_order_it_was_written_in() {
+    let relay = RelayProcess::start(RelayKind::Felund, None);
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    let mut b = daemon_behind_relay(&relay.url(), "bob");
+    let circle = shared_circle(&a, &b);
+    b.stop();
+    let lines: Vec<String> = (1..=8).map(|i| i.to_string()).collect();
+    felund_tests::chat::send_many(&a, &circle, &lines);
+    b.start_again();
+    wait_until("the backlog to arrive", || texts(&b, &circle).len() == 8);
+    assert_eq!(texts(&b, &circle), lines);
+}

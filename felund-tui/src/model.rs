@@ -230,6 +230,8 @@ pub struct ChatMessage {
     pub own: bool,
     /// The daemon's storage order (for read markers).
     pub seq: u64,
+    /// Where it sorts in its channel (with `id` as tie-break), as on every node.
+    pub order_ms: i64,
 }
 
 impl From<api::Message> for ChatMessage {
@@ -244,6 +246,7 @@ impl From<api::Message> for ChatMessage {
             text: m.text,
             own: m.own,
             seq: m.seq,
+            order_ms: m.order_ms,
         }
     }
 }
@@ -324,6 +327,7 @@ mod tests {
             text: "hi".into(),
             own: true,
             seq: 1,
+            order_ms: 5_000,
         });
         assert_eq!((m.id.as_str(), m.author.as_str(), m.own), ("m1", "n", true));
         let ch = ChannelView::from(api::Channel {

@@ -88,11 +88,28 @@ impl std::fmt::Debug for Envelope {
     }
 }
 
-/// The plaintext in the reference's key order.
+/// The plaintext in the reference's key order, plus felundd's optional `sent_ms` (the
+/// author's send time in milliseconds, which orders messages of the same second). The
+/// reference and the web client read `display_name` and `text` and ignore other keys, and
+/// inside the envelope the extra key is invisible to anyone without the secret.
 #[derive(Serialize)]
 struct Plaintext<'a> {
     display_name: &'a str,
     text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sent_ms: Option<i64>,
+}
+
+/// What an opened envelope holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The author's display name.
+    pub display_name: String,
+    /// The text.
+    pub text: String,
+    /// The author's send time in milliseconds, when the author wrote one (felundd does);
+    /// use it only if it falls in the message's `created_ts` second.
+    pub sent_ms: Option<i64>,
 }
 
 /// The message key: HKDF-SHA256 of the raw secret, no salt, info `felund-msg-v1`, 32 bytes.
@@ -112,8 +129,25 @@ pub fn seal(
     text: &str,
     nonce: [u8; NONCE_LEN],
 ) -> Envelope {
+    seal_with_order(secret, aad, display_name, text, None, nonce)
+}
+
+/// [`seal`], also sealing the author's send time in milliseconds (`sent_ms`) when given.
+pub fn seal_with_order(
+    secret: &CircleSecret,
+    aad: &str,
+    display_name: &str,
+    text: &str,
+    sent_ms: Option<i64>,
+    nonce: [u8; NONCE_LEN],
+) -> Envelope {
     // Written exactly like the reference so the vectors' ciphertexts are reproduced.
-    let plaintext = to_ascii_json_string(&Plaintext { display_name, text }).unwrap_or_default();
+    let plaintext = to_ascii_json_string(&Plaintext {
+        display_name,
+        text,
+        sent_ms,
+    })
+    .unwrap_or_default();
     let key = message_key(secret);
     let cipher = Aes256Gcm::new(&key.into());
     // Encryption only fails for inputs beyond GCM's 64 GiB limit, which no message reaches.
@@ -144,6 +178,12 @@ pub fn open(
     aad: &str,
     env: &Envelope,
 ) -> Result<(String, String), EnvelopeError> {
+    open_all(secret, aad, env).map(|o| (o.display_name, o.text))
+}
+
+/// [`open`], with everything the plaintext holds. A `sent_ms` that is not an integer is
+/// ignored (it only orders messages).
+pub fn open_all(secret: &CircleSecret, aad: &str, env: &Envelope) -> Result<Opened, EnvelopeError> {
     let nonce = STANDARD
         .decode(env.nonce.as_bytes())
         .map_err(|_| EnvelopeError::BadNonceBase64)?;
@@ -175,7 +215,11 @@ pub fn open(
         Some(Value::String(s)) => Ok(s.clone()),
         Some(_) => Err(EnvelopeError::BadPlaintext),
     };
-    Ok((field("display_name")?, field("text")?))
+    Ok(Opened {
+        display_name: field("display_name")?,
+        text: field("text")?,
+        sent_ms: obj.get("sent_ms").and_then(Value::as_i64),
+    })
 }
 
 #[cfg(test)]
@@ -194,6 +238,19 @@ mod tests {
             ("Zoë".to_string(), "hi 🎉".to_string())
         );
         assert_eq!(open(&secret(), "other", &env), Err(EnvelopeError::Decrypt));
+    }
+
+    #[test]
+    fn the_send_time_travels_sealed_and_plain_seals_have_none() {
+        let env = seal_with_order(&secret(), "aad", "a", "b", Some(1_700_000_000_123), [1; 12]);
+        let opened = open_all(&secret(), "aad", &env).unwrap();
+        assert_eq!(opened.sent_ms, Some(1_700_000_000_123));
+        assert_eq!(
+            open(&secret(), "aad", &env).unwrap(),
+            ("a".into(), "b".into())
+        );
+        let plain = seal(&secret(), "aad", "a", "b", [1; 12]);
+        assert_eq!(open_all(&secret(), "aad", &plain).unwrap().sent_ms, None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::envelope::{open, seal, Envelope, EnvelopeError};
+use crate::envelope::{open, open_all, seal_with_order, Envelope, EnvelopeError};
 use crate::ids::CircleSecret;
 use crate::json::to_ascii_json_string;
 use crate::mac::{hex_eq, hmac_hex};
@@ -88,6 +88,10 @@ pub struct WireMessage {
     pub schema_version: i64,
     /// The v2 envelope, if any.
     pub enc: Option<Envelope>,
+    /// Not a wire key: the author's send time in milliseconds, read from the envelope
+    /// when the author sealed one there (felundd does; see [`WireMessage::order_ms`]).
+    #[serde(skip)]
+    pub sent_ms: Option<i64>,
 }
 
 /// The object pushed to relays and anchors: no text, display name or MAC.
@@ -131,6 +135,47 @@ impl WireMessage {
         text: String,
         nonce: [u8; 12],
     ) -> WireMessage {
+        let ids = (msg_id, circle_id, channel_id, author_node_id);
+        Self::authored(secret, ids, display_name, created_ts, None, text, nonce)
+    }
+
+    /// [`WireMessage::new_authored`] stamped with the author's send time in milliseconds,
+    /// sealed in the envelope (`created_ts` is its second). Receivers that read it order the
+    /// messages of one second as they were sent; the reference and the web client ignore it.
+    #[allow(clippy::too_many_arguments)] // mirrors the protocol's fields one to one
+    pub fn new_authored_at(
+        secret: &CircleSecret,
+        msg_id: String,
+        circle_id: String,
+        channel_id: String,
+        author_node_id: String,
+        display_name: String,
+        sent_ms: i64,
+        text: String,
+        nonce: [u8; 12],
+    ) -> WireMessage {
+        let ids = (msg_id, circle_id, channel_id, author_node_id);
+        let created_ts = sent_ms.div_euclid(1000);
+        Self::authored(
+            secret,
+            ids,
+            display_name,
+            created_ts,
+            Some(sent_ms),
+            text,
+            nonce,
+        )
+    }
+
+    fn authored(
+        secret: &CircleSecret,
+        (msg_id, circle_id, channel_id, author_node_id): (String, String, String, String),
+        display_name: String,
+        created_ts: i64,
+        sent_ms: Option<i64>,
+        text: String,
+        nonce: [u8; 12],
+    ) -> WireMessage {
         let mut msg = WireMessage {
             msg_id,
             circle_id,
@@ -142,16 +187,31 @@ impl WireMessage {
             mac: String::new(),
             schema_version: 2,
             enc: None,
+            sent_ms,
         };
         msg.mac = msg.compute_mac(secret);
-        msg.enc = Some(seal(
+        msg.enc = Some(seal_with_order(
             secret,
             &msg.aad(),
             &msg.display_name,
             &msg.text,
+            sent_ms,
             nonce,
         ));
         msg
+    }
+
+    /// Where this message sorts in its channel, in milliseconds: the author's send time
+    /// when it is known and falls in `created_ts`'s second, else the start of that second.
+    /// Every node computes the same value, so with `msg_id` as the last tie-break all
+    /// nodes show a channel in one order, and one felundd author's messages in the order
+    /// they were written (a reference author's messages of one second have no such order).
+    pub fn order_ms(&self) -> i64 {
+        let second = self.created_ts.saturating_mul(1000);
+        match self.sent_ms {
+            Some(ms) if ms.div_euclid(1000) == self.created_ts => ms,
+            _ => second,
+        }
     }
 
     /// Strictly reads a gossip message object: exactly the keys of PROTOCOL.md §3 with the
@@ -223,10 +283,11 @@ impl WireMessage {
     /// what authenticates such a message, and a stale or absent clear MAC would otherwise make
     /// our stored copy fail on any path that checks the MAC.
     pub fn verify_gossip(&mut self, secret: &CircleSecret) -> Result<(), MessageError> {
-        if self.enc.is_some() {
-            let (display_name, text) = self.open_enc(secret)?;
-            self.display_name = display_name;
-            self.text = text;
+        if let Some(env) = &self.enc {
+            let opened = open_all(secret, &self.aad(), env)?;
+            self.display_name = opened.display_name;
+            self.text = opened.text;
+            self.sent_ms = opened.sent_ms;
             self.mac = self.compute_mac(secret);
             Ok(())
         } else if self.verify_mac(secret) {
@@ -284,7 +345,14 @@ impl WireMessage {
             channel_id: self.channel_id.clone(),
             author_node_id: self.author_node_id.clone(),
             created_ts: self.created_ts,
-            enc: seal(secret, &self.aad(), &self.display_name, &self.text, nonce),
+            enc: seal_with_order(
+                secret,
+                &self.aad(),
+                &self.display_name,
+                &self.text,
+                self.sent_ms,
+                nonce,
+            ),
         }
     }
 }

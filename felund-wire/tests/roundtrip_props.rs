@@ -91,6 +91,7 @@ prop_compose! {
                 mac,
                 schema_version,
                 enc: None,
+                sent_ms: None,
             }
         }
     }

@@ -77,12 +77,37 @@ pub struct ChannelLog {
 }
 
 impl ChannelLog {
-    /// Appends a message unless it is already there. Returns whether it was new.
+    /// Adds a message unless it is already there, where it sorts among the messages
+    /// loaded (the channel's order, the same on every node: a message that arrives late,
+    /// say by a catch-up, goes where it belongs, not at the end). Returns whether it was
+    /// new.
     pub fn push_message(&mut self, m: ChatMessage) -> bool {
         if !self.ids.insert(m.id.clone()) {
             return false;
         }
-        self.entries.push(Entry::Message(m));
+        let key = (m.order_ms, m.id.clone());
+        let after = self.entries.iter().rposition(|e| match e {
+            Entry::Message(o) => (o.order_ms, o.id.as_str()) <= (key.0, key.1.as_str()),
+            Entry::Notice { .. } => false,
+        });
+        let newest = self
+            .entries
+            .iter()
+            .rposition(|e| matches!(e, Entry::Message(_)));
+        match (after, newest) {
+            // Newest of all (the usual case): at the end, after any notices.
+            (Some(a), Some(n)) if a == n => self.entries.push(Entry::Message(m)),
+            (Some(a), _) => self.entries.insert(a + 1, Entry::Message(m)),
+            (None, None) => self.entries.push(Entry::Message(m)),
+            (None, Some(_)) => {
+                let first = self
+                    .entries
+                    .iter()
+                    .position(|e| matches!(e, Entry::Message(_)))
+                    .unwrap_or(0);
+                self.entries.insert(first, Entry::Message(m));
+            }
+        }
         true
     }
 
@@ -538,5 +563,22 @@ mod tests {
             None
         );
         assert_eq!(ids(&log).last().map(String::as_str), Some("z"));
+    }
+
+    #[test]
+    fn a_late_message_goes_where_it_sorts_not_at_the_end() {
+        let at = |id: &str, ms: i64| ChatMessage {
+            id: id.into(),
+            order_ms: ms,
+            ..Default::default()
+        };
+        let mut log = ChannelLog::default();
+        log.push_message(at("b", 2_000));
+        log.push_message(at("d", 4_000));
+        log.push_notice(NoticeKind::Info, "n");
+        log.push_message(at("c", 3_000)); // a catch-up brings an older one
+        log.push_message(at("a", 1_000));
+        log.push_message(at("e", 5_000));
+        assert_eq!(ids(&log), ["a", "b", "c", "d", "!n", "e"]);
     }
 }

@@ -96,6 +96,7 @@ pub fn msg(id: &str, channel: &str, author: &str, ts: i64, text: &str) -> ChatMe
         text: text.into(),
         own: author == ME,
         seq: 0,
+        order_ms: ts * 1000,
     }
 }
 

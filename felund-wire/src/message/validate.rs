@@ -80,6 +80,7 @@ pub(super) fn read(v: &Value, shape: Shape) -> Result<WireMessage, MessageError>
             Some(v) => int_value(v, "schema_version")?,
         },
         enc,
+        sent_ms: None,
     })
 }
 

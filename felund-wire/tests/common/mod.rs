@@ -77,5 +77,6 @@ pub fn message(v: &Value) -> WireMessage {
         mac: String::new(),
         schema_version: 1,
         enc: None,
+        sent_ms: None,
     }
 }

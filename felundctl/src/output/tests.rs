@@ -18,6 +18,7 @@ fn sample_message() -> api::Message {
         text: "hi \"there\"\n".into(),
         own: true,
         seq: 7,
+        order_ms: 1_700_000_000_000,
     }
 }
 

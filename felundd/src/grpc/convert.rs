@@ -153,6 +153,7 @@ pub(super) fn message_ref(m: &StoredMessage, me: &str) -> api::Message {
         created_ts: w.created_ts,
         text: w.text.clone(),
         seq: m.seq.max(0) as u64,
+        order_ms: w.order_ms(),
     }
 }
 

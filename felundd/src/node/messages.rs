@@ -96,10 +96,11 @@ impl Node {
 
     /// Authors a message and queues its write at once (see [`QueuedSend`]).
     fn queue_authored(&self, circle: &Circle, channel_id: &str, text: String) -> QueuedSend {
-        let created_ts = now_ts();
-        let msg_id = felund_wire::ids::msg_id(self.node_id(), created_ts, &random_hex(8));
+        let sent_ms = self.next_send_ms();
+        let msg_id =
+            felund_wire::ids::msg_id(self.node_id(), sent_ms.div_euclid(1000), &random_hex(8));
         let display_name = self.display_name();
-        let wire = WireMessage::new_authored(
+        let wire = WireMessage::new_authored_at(
             &circle.secret,
             msg_id,
             circle.circle_id.clone(),
@@ -110,7 +111,7 @@ impl Node {
             } else {
                 display_name
             },
-            created_ts,
+            sent_ms,
             text,
             random_nonce12(),
         );
@@ -334,10 +335,7 @@ impl Node {
                 let messages = message_sql::page(conn, &cid, &channel_id, limit, before.as_ref())?;
                 let next_before = match messages.first() {
                     Some(first) => {
-                        let c = PageCursor {
-                            created_ts: first.wire.created_ts,
-                            seq: first.seq,
-                        };
+                        let c = PageCursor::of(first);
                         message_sql::has_older(conn, &cid, &channel_id, &c)?.then(|| c.encode())
                     }
                     None => None,

@@ -84,6 +84,9 @@ struct Inner {
     events: EventBus,
     wire: broadcast::Sender<Arc<NewWire>>,
     sync_outcomes: broadcast::Sender<SyncOutcome>,
+    /// The send time (ms) of the last message authored here: each next one is later,
+    /// so this node's messages keep the order they were written in everywhere.
+    last_sent_ms: std::sync::atomic::AtomicI64,
     counters: Arc<Counters>,
     started: Instant,
 }
@@ -210,6 +213,7 @@ impl Node {
                 events: EventBus::new(),
                 wire: broadcast::channel(WIRE_BUFFER).0,
                 sync_outcomes: broadcast::channel(64).0,
+                last_sent_ms: std::sync::atomic::AtomicI64::new(0),
                 counters,
                 started: Instant::now(),
             }),
@@ -299,6 +303,29 @@ impl Node {
     /// Sync counters.
     pub fn counters(&self) -> &Arc<Counters> {
         &self.inner.counters
+    }
+
+    /// The send time of a message authored now, in Unix milliseconds: the clock, or 1 ms
+    /// after the previous one when the clock has not moved on (many sends in one
+    /// millisecond, or a clock stepped back), so it is strictly increasing.
+    pub(crate) fn next_send_ms(&self) -> i64 {
+        use std::sync::atomic::Ordering;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut last = self.inner.last_sent_ms.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.inner.last_sent_ms.compare_exchange_weak(
+                last,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
     }
 
     /// Outcomes of sync attempts with dialled peers from now on.

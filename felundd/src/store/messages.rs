@@ -8,7 +8,7 @@ use super::{StoreError, StoreResult};
 use crate::model::StoredMessage;
 
 const COLUMNS: &str = "seq, received_ts, msg_id, circle_id, channel_id, author_node_id, \
-                       display_name, created_ts, text, mac, schema_version, enc";
+                       display_name, created_ts, text, mac, schema_version, enc, order_ms";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<(StoredMessage, Option<String>)> {
     Ok((
@@ -26,10 +26,19 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<(StoredMessage, Option<String>)> 
                 mac: row.get(9)?,
                 schema_version: row.get(10)?,
                 enc: None,
+                sent_ms: None,
             },
         },
         row.get(11)?,
     ))
+    .and_then(|(mut msg, enc)| {
+        // The stored order reads back as the send time it came from (see `order_ms`).
+        let order_ms: i64 = row.get(12)?;
+        if order_ms != msg.wire.created_ts.saturating_mul(1000) {
+            msg.wire.sent_ms = Some(order_ms);
+        }
+        Ok((msg, enc))
+    })
 }
 
 fn build((mut msg, enc): (StoredMessage, Option<String>)) -> StoreResult<StoredMessage> {
@@ -60,8 +69,8 @@ pub fn insert(
         .prepare_cached(
             "INSERT OR IGNORE INTO messages
                 (msg_id, circle_id, channel_id, author_node_id, display_name, created_ts, text,
-                 mac, schema_version, enc, received_ts)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 mac, schema_version, enc, received_ts, order_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
             m.msg_id,
@@ -74,7 +83,8 @@ pub fn insert(
             m.mac,
             m.schema_version,
             enc,
-            received_ts
+            received_ts,
+            m.order_ms()
         ])?;
     if n == 0 {
         return Ok(None);
@@ -91,28 +101,36 @@ pub fn insert(
     }))
 }
 
-/// A position in a channel's history: messages strictly before it are older.
+/// A position in a channel's history: messages strictly before it are older. Channels
+/// are ordered by `(order_ms, msg_id)` on every node (see `WireMessage::order_ms`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageCursor {
-    /// `created_ts` of the boundary message.
-    pub created_ts: i64,
-    /// Its local sequence number: the tie-breaker within one second, so messages
-    /// of the same second keep the order in which this node stored them.
-    pub seq: i64,
+    /// `order_ms` of the boundary message.
+    pub order_ms: i64,
+    /// Its msg_id: the tie-breaker, the same on every node.
+    pub msg_id: String,
 }
 
 impl PageCursor {
+    /// The cursor of `m`.
+    pub fn of(m: &StoredMessage) -> Self {
+        Self {
+            order_ms: m.wire.order_ms(),
+            msg_id: m.wire.msg_id.clone(),
+        }
+    }
+
     /// Encodes the cursor as the opaque string clients pass back.
     pub fn encode(&self) -> String {
-        format!("{}:{}", self.created_ts, self.seq)
+        format!("{}:{}", self.order_ms, self.msg_id)
     }
 
     /// Decodes a cursor string; `None` if it is not one of ours.
     pub fn decode(s: &str) -> Option<Self> {
-        let (ts, id) = s.split_once(':')?;
+        let (ms, id) = s.split_once(':')?;
         Some(Self {
-            created_ts: ts.parse().ok()?,
-            seq: id.parse().ok()?,
+            order_ms: ms.parse().ok()?,
+            msg_id: id.to_string(),
         })
     }
 }
@@ -126,18 +144,18 @@ pub fn page(
     limit: u32,
     before: Option<&PageCursor>,
 ) -> StoreResult<Vec<StoredMessage>> {
-    let (ts, seq) = match before {
-        Some(c) => (c.created_ts, c.seq),
-        None => (i64::MAX, i64::MAX),
+    let (ms, id) = match before {
+        Some(c) => (c.order_ms, c.msg_id.as_str()),
+        None => (i64::MAX, ""),
     };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages
          WHERE circle_id = ?1 AND channel_id = ?2
-           AND (created_ts < ?3 OR (created_ts = ?3 AND seq < ?4) OR ?5)
-         ORDER BY created_ts DESC, seq DESC LIMIT ?6"
+           AND (?5 OR order_ms < ?3 OR (order_ms = ?3 AND msg_id < ?4))
+         ORDER BY order_ms DESC, msg_id DESC LIMIT ?6"
     ))?;
     let rows = stmt.query_map(
-        params![circle_id, channel_id, ts, seq, before.is_none(), limit],
+        params![circle_id, channel_id, ms, id, before.is_none(), limit],
         from_row,
     )?;
     let mut out = rows.map(|r| build(r?)).collect::<StoreResult<Vec<_>>>()?;
@@ -155,9 +173,9 @@ pub fn has_older(
     let found: bool = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
-               AND (created_ts < ?3 OR (created_ts = ?3 AND seq < ?4)))",
+               AND (order_ms < ?3 OR (order_ms = ?3 AND msg_id < ?4)))",
         )?
-        .query_row(params![circle_id, channel_id, c.created_ts, c.seq], |r| {
+        .query_row(params![circle_id, channel_id, c.order_ms, c.msg_id], |r| {
             r.get(0)
         })?;
     Ok(found)

@@ -169,6 +169,16 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP TRIGGER messages_fts_insert;
     "#,
+    // v7: the order a channel is shown in, the same on every node: `order_ms` is the
+    // author's send time in milliseconds when it sealed one in the envelope (felundd
+    // does), else the start of `created_ts`'s second; `msg_id` breaks ties. Arrival
+    // order (`seq`) used to break ties within a second, which a catch-up reversed.
+    r#"
+    ALTER TABLE messages ADD COLUMN order_ms INTEGER NOT NULL DEFAULT 0;
+    UPDATE messages SET order_ms = created_ts * 1000;
+    DROP INDEX messages_by_channel;
+    CREATE INDEX messages_by_channel ON messages (circle_id, channel_id, order_ms, msg_id);
+    "#,
 ];
 
 /// Brings the database up to the newest schema.

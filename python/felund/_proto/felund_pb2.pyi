@@ -341,7 +341,7 @@ class ListMembersResponse(_message.Message):
     def __init__(self, members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ...) -> None: ...
 
 class Message(_message.Message):
-    __slots__ = ("msg_id", "circle_id", "channel_id", "author_node_id", "display_name", "created_ts", "text", "own", "seq")
+    __slots__ = ("msg_id", "circle_id", "channel_id", "author_node_id", "display_name", "created_ts", "text", "own", "seq", "order_ms")
     MSG_ID_FIELD_NUMBER: _ClassVar[int]
     CIRCLE_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -351,6 +351,7 @@ class Message(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     OWN_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
+    ORDER_MS_FIELD_NUMBER: _ClassVar[int]
     msg_id: str
     circle_id: str
     channel_id: str
@@ -360,7 +361,8 @@ class Message(_message.Message):
     text: str
     own: bool
     seq: int
-    def __init__(self, msg_id: _Optional[str] = ..., circle_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., author_node_id: _Optional[str] = ..., display_name: _Optional[str] = ..., created_ts: _Optional[int] = ..., text: _Optional[str] = ..., own: _Optional[bool] = ..., seq: _Optional[int] = ...) -> None: ...
+    order_ms: int
+    def __init__(self, msg_id: _Optional[str] = ..., circle_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., author_node_id: _Optional[str] = ..., display_name: _Optional[str] = ..., created_ts: _Optional[int] = ..., text: _Optional[str] = ..., own: _Optional[bool] = ..., seq: _Optional[int] = ..., order_ms: _Optional[int] = ...) -> None: ...
 
 class SendMessageRequest(_message.Message):
     __slots__ = ("circle", "channel", "text")

@@ -119,6 +119,11 @@ class FelundStub:
                 request_serializer=felund_dot___proto_dot_felund__pb2.SendMessageRequest.SerializeToString,
                 response_deserializer=felund_dot___proto_dot_felund__pb2.Message.FromString,
                 _registered_method=True)
+        self.SendMessages = channel.stream_stream(
+                '/felund.v1.Felund/SendMessages',
+                request_serializer=felund_dot___proto_dot_felund__pb2.SendMessageRequest.SerializeToString,
+                response_deserializer=felund_dot___proto_dot_felund__pb2.Message.FromString,
+                _registered_method=True)
         self.ListMessages = channel.unary_unary(
                 '/felund.v1.Felund/ListMessages',
                 request_serializer=felund_dot___proto_dot_felund__pb2.ListMessagesRequest.SerializeToString,
@@ -267,6 +272,17 @@ class FelundServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendMessages(self, request_iterator, context):
+        """Send many chat messages in order over one stream (`felundctl send -`). They are
+        stored in the order sent, and each one's Message comes back, in the same order,
+        once it is committed; the client may send on without waiting (the daemon takes
+        a bounded window at a time). The first refused message ends the stream with
+        its error: the messages answered before it were stored, none after it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListMessages(self, request, context):
         """Messages of one channel, newest page first in time order; page with `before`.
         """
@@ -389,6 +405,11 @@ def add_FelundServicer_to_server(servicer, server):
             ),
             'SendMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.SendMessage,
+                    request_deserializer=felund_dot___proto_dot_felund__pb2.SendMessageRequest.FromString,
+                    response_serializer=felund_dot___proto_dot_felund__pb2.Message.SerializeToString,
+            ),
+            'SendMessages': grpc.stream_stream_rpc_method_handler(
+                    servicer.SendMessages,
                     request_deserializer=felund_dot___proto_dot_felund__pb2.SendMessageRequest.FromString,
                     response_serializer=felund_dot___proto_dot_felund__pb2.Message.SerializeToString,
             ),
@@ -875,6 +896,33 @@ class Felund:
             request,
             target,
             '/felund.v1.Felund/SendMessage',
+            felund_dot___proto_dot_felund__pb2.SendMessageRequest.SerializeToString,
+            felund_dot___proto_dot_felund__pb2.Message.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendMessages(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/felund.v1.Felund/SendMessages',
             felund_dot___proto_dot_felund__pb2.SendMessageRequest.SerializeToString,
             felund_dot___proto_dot_felund__pb2.Message.FromString,
             options,

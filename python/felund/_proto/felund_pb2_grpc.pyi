@@ -75,6 +75,13 @@ class FelundStub:
     """Members of a circle, or of one channel of it ("who")."""
     SendMessage: _grpc.UnaryUnaryMultiCallable[_felund_pb2.SendMessageRequest, _felund_pb2.Message]
     """Send a chat message. When this returns, the message is committed to disk."""
+    SendMessages: _grpc.StreamStreamMultiCallable[_felund_pb2.SendMessageRequest, _felund_pb2.Message]
+    """Send many chat messages in order over one stream (`felundctl send -`). They are
+    stored in the order sent, and each one's Message comes back, in the same order,
+    once it is committed; the client may send on without waiting (the daemon takes
+    a bounded window at a time). The first refused message ends the stream with
+    its error: the messages answered before it were stored, none after it was.
+    """
     ListMessages: _grpc.UnaryUnaryMultiCallable[_felund_pb2.ListMessagesRequest, _felund_pb2.ListMessagesResponse]
     """Messages of one channel, newest page first in time order; page with `before`."""
     ListPeers: _grpc.UnaryUnaryMultiCallable[_felund_pb2.ListPeersRequest, _felund_pb2.ListPeersResponse]
@@ -127,6 +134,13 @@ class FelundAsyncStub(FelundStub):
     """Members of a circle, or of one channel of it ("who")."""
     SendMessage: _aio.UnaryUnaryMultiCallable[_felund_pb2.SendMessageRequest, _felund_pb2.Message]  # type: ignore[assignment]
     """Send a chat message. When this returns, the message is committed to disk."""
+    SendMessages: _aio.StreamStreamMultiCallable[_felund_pb2.SendMessageRequest, _felund_pb2.Message]  # type: ignore[assignment]
+    """Send many chat messages in order over one stream (`felundctl send -`). They are
+    stored in the order sent, and each one's Message comes back, in the same order,
+    once it is committed; the client may send on without waiting (the daemon takes
+    a bounded window at a time). The first refused message ends the stream with
+    its error: the messages answered before it were stored, none after it was.
+    """
     ListMessages: _aio.UnaryUnaryMultiCallable[_felund_pb2.ListMessagesRequest, _felund_pb2.ListMessagesResponse]  # type: ignore[assignment]
     """Messages of one channel, newest page first in time order; page with `before`."""
     ListPeers: _aio.UnaryUnaryMultiCallable[_felund_pb2.ListPeersRequest, _felund_pb2.ListPeersResponse]  # type: ignore[assignment]
@@ -278,6 +292,19 @@ class FelundServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_felund_pb2.Message, _abc.Awaitable[_felund_pb2.Message]]:
         """Send a chat message. When this returns, the message is committed to disk."""
+
+    @_abc_1.abstractmethod
+    def SendMessages(
+        self,
+        request_iterator: _MaybeAsyncIterator[_felund_pb2.SendMessageRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_felund_pb2.Message], _abc.AsyncIterator[_felund_pb2.Message]]:
+        """Send many chat messages in order over one stream (`felundctl send -`). They are
+        stored in the order sent, and each one's Message comes back, in the same order,
+        once it is committed; the client may send on without waiting (the daemon takes
+        a bounded window at a time). The first refused message ends the stream with
+        its error: the messages answered before it were stored, none after it was.
+        """
 
     @_abc_1.abstractmethod
     def ListMessages(
