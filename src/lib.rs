@@ -2,8 +2,12 @@
 //! `felundd` processes in their own temp dirs (free loopback ports, own sockets) and
 //! drives them with the real `felundctl`.
 //!
-//! The binaries are the ones `cargo test --workspace` builds next to the test
-//! executables (`target/<profile>/`); `FELUND_BIN_DIR` overrides that.
+//! The binaries (`felundd`, `felundctl`, `felund-relay`, `felund-tui`) are the ones
+//! `cargo test --workspace` builds next to the test executables (`target/<profile>/`).
+//! A binary older than any source file of the crates it is built from is refused with a message
+//! that says how to build it, so a test never silently runs a stale program — not even
+//! under `cargo test -p felund-tests`, which does not build them. `FELUND_BIN_DIR`
+//! points at prebuilt binaries instead (not checked).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -16,7 +20,20 @@ use tempfile::TempDir;
 /// Generous deadline for anything a test waits for (a loaded 2-core CI machine).
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Path of a workspace binary (`felundd`, `felundctl`, ...).
+/// The workspace crates (directories) each binary is built from.
+fn crates_of(binary: &str) -> &'static [&'static str] {
+    match binary {
+        "felundd" => &["felundd", "felund-wire", "felund-client", "proto"],
+        "felundctl" => &["felundctl", "felund-client", "proto"],
+        "felund-tui" => &["felund-tui", "felund-client", "proto"],
+        "felund-relay" => &["felund-relay", "felund-wire"],
+        _ => &[],
+    }
+}
+
+/// Path of a workspace binary (`felundd`, `felundctl`, ...): the one next to the test
+/// executable (`target/<profile>/`), refused when it is older than the product's
+/// sources (see the crate docs); `FELUND_BIN_DIR` overrides that.
 pub fn bin(name: &str) -> PathBuf {
     if let Ok(dir) = std::env::var("FELUND_BIN_DIR") {
         return Path::new(&dir).join(name);
@@ -28,12 +45,63 @@ pub fn bin(name: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("test executable lives in target/<profile>/deps");
     let path = profile_dir.join(name);
-    assert!(
-        path.exists(),
-        "{} not found; build the workspace first (`cargo build --workspace`) or set FELUND_BIN_DIR",
-        path.display()
-    );
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} not found; build the workspace first (`cargo build --workspace`) or set FELUND_BIN_DIR",
+                path.display()
+            )
+        });
+    if let Some((source, changed)) = newest_source(name) {
+        assert!(
+            built >= changed,
+            "{} is older than {} (changed since it was built): this test would run a stale \
+             program. Build first — `cargo build --workspace`, or run the tests with \
+             `cargo test --workspace`, which builds everything.",
+            path.display(),
+            source.display()
+        );
+    }
     path
+}
+
+/// The most recently modified source file `binary` is built from.
+fn newest_source(binary: &str) -> Option<(PathBuf, std::time::SystemTime)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut newest = None;
+    for krate in crates_of(binary) {
+        newest_under(&root.join(krate), &mut newest);
+    }
+    newest
+}
+
+/// Updates `newest` with the sources under `dir` (`src/`, build scripts, manifests,
+/// `.proto` and migration files; not tests or benches, which do not go into a binary).
+fn newest_under(dir: &Path, newest: &mut Option<(PathBuf, std::time::SystemTime)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if !matches!(name.as_ref(), "tests" | "benches" | "target" | "fuzz") {
+                newest_under(&path, newest);
+            }
+            continue;
+        }
+        let source = [".rs", ".proto", ".sql", "Cargo.toml"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        let modified = entry.metadata().and_then(|m| m.modified());
+        if let (true, Ok(m)) = (source, modified) {
+            if newest.as_ref().is_none_or(|(_, n)| m > *n) {
+                *newest = Some((path, m));
+            }
+        }
+    }
 }
 
 /// A free TCP port on 127.0.0.1, chosen by the OS.
