@@ -158,6 +158,37 @@ fn importing_the_same_file_twice_adds_nothing() {
 }
 
 #[test]
+fn import_reports_only_the_messages_retention_keeps() {
+    let dir = TempDir::new().expect("temp dir");
+    let (mut state, secret, _) = typical_state();
+    let me = state.node_id.clone();
+    // Two messages from 40 days ago: beyond `--retention-days 30`.
+    for (i, text) in ["old one", "old two"].into_iter().enumerate() {
+        let created = ts(0) - 40 * 86_400 + i as i64;
+        state.message(&v1_message(&secret, &me, "alice", "general", created, text));
+    }
+    let path = state.write(dir.path());
+
+    let d = Daemon::start_with(&["--retention-days", "30"]);
+    let report = import(&d, &path);
+    assert_eq!(report["messages"], 3, "{report}");
+    assert_eq!(report["beyond_retention"], 2, "{report}");
+    let msgs = inbox(&d, &secret.circle_id(), "general");
+    assert_eq!(texts(&msgs), ["first", "second, from bob", "third, sealed"]);
+    let out = d.ctl(&["import-state", path.to_str().expect("utf-8 path")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not kept: 2 older messages"), "{text}");
+
+    // The per-circle cap counts the same way: of five, the newest two are kept.
+    let d = Daemon::start_with(&["--max-messages-per-circle", "2"]);
+    let report = import(&d, &path);
+    assert_eq!(report["messages"], 2, "{report}");
+    assert_eq!(report["beyond_retention"], 3, "{report}");
+    let msgs = inbox(&d, &secret.circle_id(), "general");
+    assert_eq!(texts(&msgs), ["second, from bob", "third, sealed"]);
+}
+
+#[test]
 fn a_message_with_a_forged_mac_is_skipped_with_a_warning() {
     let dir = TempDir::new().expect("temp dir");
     let mut s = RefState::new("alice");

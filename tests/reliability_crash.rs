@@ -31,6 +31,7 @@ fn all_texts(rt: &tokio::runtime::Runtime, d: &Daemon, circle: &str) -> Vec<Stri
                     channel: String::new(),
                     limit: 1000,
                     before: before.clone(),
+                    ..Default::default()
                 })
                 .await
                 .expect("list")

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+/// The API's own bounds (page sizes), shared with felundd.
+pub use felund_proto::limits::*;
+
 /// First pause before resubscribing after the event stream broke; doubles per failure
 /// (felund's one retry policy, [`crate::retry::Backoff`]).
 pub const RECONNECT_INITIAL: Duration = Duration::from_millis(100);

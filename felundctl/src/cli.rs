@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use felund_client::limits::SEARCH_MAX_RESULTS;
 
 /// `--help` text after the one-line summary: how circles are named, and exit codes.
 const LONG_ABOUT: &str = "\
@@ -121,35 +122,47 @@ of standard input, or put it in the FELUND_INVITE_CODE environment variable and 
                       and sends one message per non-empty line, printing one msg_id per line, \
                       in input order. Lines are sent without waiting for the ones before them \
                       to be stored; the first refused line stops it, and the error names that \
-                      line and how many were sent before it. To send text starting with '-', \
-                      put `--` before it."
+                      line and how many were sent before it. The words of TEXT are joined \
+                      with single spaces (`send -c friends hello world`); quote the text to \
+                      keep its spacing, and put `--` before text starting with '-'."
     )]
     Send {
         #[command(flatten)]
         circle: CircleArg,
         #[command(flatten)]
         channel: ChannelArg,
-        /// The message text, or `-` for one message per line of standard input
-        #[arg(value_name = "TEXT")]
-        text: String,
+        /// The message text (the rest of the line), or `-` for one message per line of
+        /// standard input
+        #[arg(required = true, value_name = "TEXT")]
+        words: Vec<String>,
     },
 
     /// Show the latest messages of a channel, oldest first
+    #[command(
+        after_help = "With --json, each message is one JSON object per line. `--all --json` \
+                      is a complete export of the channel (`felundctl inbox -c friends --all \
+                      --json > friends.jsonl`): it reads the channel page by page from its \
+                      first message and writes each page as it arrives."
+    )]
     Inbox {
         #[command(flatten)]
         circle: CircleArg,
         #[command(flatten)]
         channel: ChannelArg,
-        /// How many messages (1-1000)
+        /// How many of the newest messages (any number; felundctl reads them a page at a time)
         #[arg(
             long,
             short = 'n',
             default_value_t = 50,
-            value_parser = clap::value_parser!(u32).range(1..=1000)
+            value_parser = clap::value_parser!(u32).range(1..),
+            conflicts_with = "all"
         )]
         limit: u32,
+        /// Every message of the channel, oldest first
+        #[arg(long)]
+        all: bool,
         /// Only messages older than this cursor (printed on stderr after a full page)
-        #[arg(long, value_name = "CURSOR")]
+        #[arg(long, value_name = "CURSOR", conflicts_with = "all")]
         before: Option<String>,
     },
 
@@ -171,7 +184,12 @@ of standard input, or put it in the FELUND_INVITE_CODE environment variable and 
         #[arg(long, value_name = "CHANNEL")]
         channel: Option<String>,
         /// How many results (1-500)
-        #[arg(long, short = 'n', default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        #[arg(
+            long,
+            short = 'n',
+            default_value_t = 50,
+            value_parser = clap::value_parser!(u32).range(1..=i64::from(SEARCH_MAX_RESULTS))
+        )]
         limit: u32,
     },
 

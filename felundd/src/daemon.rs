@@ -62,7 +62,7 @@ pub async fn run(
         .collect();
     let store = open_state(&settings.state_dir)?;
     if let Some(path) = &args.import_state {
-        import_at_start(&store, path).await?;
+        import_at_start(&store, path, args.settings(port).retention).await?;
     }
     let node = Node::start(store, settings.clone(), args.name.clone()).await?;
     tracing::info!(
@@ -129,14 +129,19 @@ fn open_state(dir: &Path) -> anyhow::Result<StateStore> {
 
 /// `--import-state`: imports a reference state file before the node starts, so an
 /// adopted identity is in force at once.
-async fn import_at_start(store: &StateStore, path: &Path) -> anyhow::Result<()> {
+async fn import_at_start(
+    store: &StateStore,
+    path: &Path,
+    retention: crate::node::Retention,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (report, _) = crate::node::import::import_into(store, bytes, None)
+    let (report, _) = crate::node::import::import_into(store, bytes, None, retention)
         .await
         .with_context(|| format!("cannot import {}", path.display()))?;
     tracing::info!(
         circles = report.circles,
         messages = report.messages,
+        beyond_retention = report.beyond_retention,
         peers = report.peers,
         channels = report.channels,
         adopted_node_id = report.adopted_node_id.as_deref().unwrap_or(""),
@@ -185,11 +190,7 @@ async fn prune_loop(node: Node) {
         if r.max_age_days == 0 && r.max_per_circle == 0 {
             continue;
         }
-        let cutoff = if r.max_age_days == 0 {
-            i64::MIN
-        } else {
-            now_ts() - (r.max_age_days as i64) * 86_400
-        };
+        let cutoff = r.cutoff_ts(now_ts()).unwrap_or(i64::MIN);
         match node
             .store()
             .write(move |conn| message_sql::prune(conn, cutoff, r.max_per_circle))

@@ -154,11 +154,29 @@ class Client:
         return self.send_message(to.circle_id, text, channel=to.channel_id)
 
     def list_messages(self, circle: str, channel: str = "", limit: int = 0,
-                      before: str = "") -> api.ListMessagesResponse:
-        """The newest ``limit`` messages (0: 50, at most 1000), oldest first; pass the
-        response's ``next_before`` as ``before`` for the page before."""
+                      before: str = "", after: str = "",
+                      from_start: bool = False) -> api.ListMessagesResponse:
+        """A page of ``limit`` messages (0: 50, at most 1000), oldest first.
+
+        By default the newest; pass a response's ``next_before`` as ``before`` for the
+        page before it. To read forwards, set ``from_start`` for the first page and
+        pass each response's ``next_after`` as ``after`` (see :meth:`iter_messages`)."""
         return self._call(self.stub.ListMessages, api.ListMessagesRequest(
-            circle=circle, channel=channel, limit=limit, before=before))
+            circle=circle, channel=channel, limit=limit, before=before, after=after,
+            from_start=from_start))
+
+    def iter_messages(self, circle: str, channel: str = "") -> Iterator[api.Message]:
+        """Every message of a channel, oldest first, read a page at a time (what
+        ``felundctl inbox --all`` exports)."""
+        after = ""
+        while True:
+            page = self.list_messages(circle, channel, limit=limits.LIST_MESSAGES_MAX_PAGE,
+                                      after=after, from_start=True)
+            for m in page.messages:
+                yield m
+            if not page.next_after:
+                return
+            after = page.next_after
 
     def search_messages(self, query: str, circle: str = "", channel: str = "",
                         limit: int = 0) -> list[api.Message]:

@@ -16,6 +16,10 @@ RECONNECT_MAX_S = 5.0
 #: The largest text felundd accepts in one message, in UTF-8 bytes.
 MAX_TEXT_BYTES = 4096
 
+#: ``ListMessages`` answers at most this many messages per page (felund-proto's
+#: ``limits::LIST_MESSAGES_MAX_PAGE``).
+LIST_MESSAGES_MAX_PAGE = 1000
+
 #: A bot answers one member at most this many commands in a burst...
 BOT_BURST_PER_AUTHOR = 10
 

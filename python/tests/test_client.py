@@ -73,6 +73,7 @@ def test_every_rpc_of_the_blocking_client(node: Felundd) -> None:
         assert [m.msg_id for m in page.messages] == [second.msg_id]
         older = c.list_messages(cid, before=page.next_before)
         assert [m.text for m in older.messages] == ["hello world"]
+        assert [m.text for m in c.iter_messages(cid)] == ["hello world", "a reply"]
         assert [m.msg_id for m in c.search_messages("hello")] == [first.msg_id]
         with pytest.raises(felund.ApiError) as e:
             c.import_state(b"not json")
@@ -110,6 +111,8 @@ def test_the_asyncio_client_makes_the_same_calls(node: Felundd) -> None:
             assert e.value.code == grpc.StatusCode.NOT_FOUND
             assert (await c.get_invite_code("friends")).circle_id == created.circle.circle_id
             page = await c.list_messages("friends")
+            assert [m.text async for m in c.iter_messages("friends")] == \
+                [m.text for m in page.messages]
             return [m.text for m in page.messages]
 
     assert asyncio.run(scenario()) == ["hi from asyncio", "and back"]

@@ -99,6 +99,7 @@ pub(super) async fn perform(
                     channel: channel.clone(),
                     limit: PAGE,
                     before: before.unwrap_or_default(),
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();

@@ -42,12 +42,31 @@ fn send_dash_means_stdin() {
         Command::Send {
             circle,
             channel,
-            text,
+            words,
         } => {
             assert_eq!(circle.circle, "c1");
             assert_eq!(channel.channel, "general");
-            assert_eq!(text, "-");
+            assert_eq!(words, ["-"]);
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn send_takes_the_rest_of_the_line_as_text() {
+    match parse(&["send", "-c", "friends", "hello", "world"])
+        .unwrap()
+        .command
+    {
+        Command::Send { words, .. } => assert_eq!(words.join(" "), "hello world"),
+        other => panic!("{other:?}"),
+    }
+    // Text starting with '-' follows `--`.
+    match parse(&["send", "-c", "friends", "--", "-1", "degrees"])
+        .unwrap()
+        .command
+    {
+        Command::Send { words, .. } => assert_eq!(words.join(" "), "-1 degrees"),
         other => panic!("{other:?}"),
     }
 }
@@ -83,18 +102,23 @@ fn inbox_defaults_and_limit_range() {
         Command::Inbox {
             channel,
             limit,
+            all,
             before,
             ..
         } => {
             assert_eq!(channel.channel, "general");
             assert_eq!(limit, 50);
+            assert!(!all);
             assert_eq!(before, None);
         }
         other => panic!("{other:?}"),
     }
     assert!(parse(&["inbox", "-c", "c1", "--limit", "0"]).is_err());
-    assert!(parse(&["inbox", "-c", "c1", "--limit", "1001"]).is_err());
-    assert!(parse(&["inbox", "-c", "c1", "--limit", "1000"]).is_ok());
+    // Above one API page felundctl pages itself.
+    assert!(parse(&["inbox", "-c", "c1", "--limit", "250000"]).is_ok());
+    assert!(parse(&["inbox", "-c", "c1", "--all"]).is_ok());
+    assert!(parse(&["inbox", "-c", "c1", "--all", "--limit", "5"]).is_err());
+    assert!(parse(&["inbox", "-c", "c1", "--all", "--before", "1:x"]).is_err());
 }
 
 #[test]

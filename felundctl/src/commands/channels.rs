@@ -89,7 +89,7 @@ pub async fn read(
             circle: circle.clone(),
             channel: channel.clone(),
             limit: 1,
-            before: String::new(),
+            ..Default::default()
         })
         .await?
         .into_inner()

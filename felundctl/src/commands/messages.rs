@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::io::Write;
 
+use felund_client::limits::LIST_MESSAGES_MAX_PAGE;
 use felund_client::{api, ApiClient};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -134,54 +135,158 @@ fn print_sent(out: &Out, sent: &api::Message) -> anyhow::Result<()> {
     }
 }
 
-/// `inbox --circle-id C [--channel CH] [--limit N] [--before CURSOR]`: ListMessages.
+/// Which messages `inbox` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxSpan {
+    /// The newest `limit` messages (older than `before`, if given).
+    Newest { limit: u32, before: Option<String> },
+    /// Every message, read forwards from the first one.
+    All,
+}
+
+/// `inbox --circle-id C [--channel CH] [--limit N | --all] [--before CURSOR]`:
+/// ListMessages, a page of at most [`LIST_MESSAGES_MAX_PAGE`] at a time.
 pub async fn inbox(
     client: &mut ApiClient,
     out: &Out,
     circle: String,
     channel: String,
-    limit: u32,
-    before: Option<String>,
+    span: InboxSpan,
 ) -> anyhow::Result<()> {
-    let req = api::ListMessagesRequest {
-        circle: circle.clone(),
-        channel: channel.clone(),
-        limit,
-        before: before.unwrap_or_default(),
+    let mut printer = InboxPrinter {
+        out,
+        channel: &channel,
+        printed: 0,
     };
-    let page = client.list_messages(req).await?.into_inner();
-    if out.is_json() {
-        for m in &page.messages {
-            out.json(&output::message(m))?;
+    match span {
+        InboxSpan::All => {
+            let mut after = String::new();
+            loop {
+                let page = list_page(client, &circle, &channel, LIST_MESSAGES_MAX_PAGE, |r| {
+                    r.after = after.clone();
+                    r.from_start = true;
+                })
+                .await?;
+                // Each page goes out as it arrives: an export of any size runs in
+                // one page of memory.
+                printer.messages(&page.messages)?;
+                match page.next_after.is_empty() {
+                    true => break,
+                    false => after = page.next_after,
+                }
+            }
+            printer.finish(&circle, "")
         }
-        if !page.next_before.is_empty() {
-            // stdout stays one message object per line; the paging cursor goes to
-            // stderr as its own JSON object, for scripts that page backwards.
+        InboxSpan::Newest { limit, before } => {
+            let (pages, next_before) =
+                newest_pages(client, &circle, &channel, limit, before.unwrap_or_default()).await?;
+            for page in pages.iter().rev() {
+                printer.messages(page)?;
+            }
+            printer.finish(&circle, &next_before)
+        }
+    }
+}
+
+/// The newest `limit` messages before `before`, as pages newest page first, and the
+/// cursor of what is older still (empty if nothing is).
+async fn newest_pages(
+    client: &mut ApiClient,
+    circle: &str,
+    channel: &str,
+    limit: u32,
+    mut before: String,
+) -> anyhow::Result<(Vec<Vec<api::Message>>, String)> {
+    let mut pages = Vec::new();
+    let mut left = limit;
+    while left > 0 {
+        let page = list_page(
+            client,
+            circle,
+            channel,
+            left.min(LIST_MESSAGES_MAX_PAGE),
+            |r| r.before = before.clone(),
+        )
+        .await?;
+        left = left.saturating_sub(page.messages.len() as u32);
+        before = page.next_before;
+        pages.push(page.messages);
+        if before.is_empty() {
+            break;
+        }
+    }
+    Ok((pages, before))
+}
+
+/// One ListMessages call for `circle`/`channel`, with `set` filling in the paging.
+async fn list_page(
+    client: &mut ApiClient,
+    circle: &str,
+    channel: &str,
+    limit: u32,
+    set: impl FnOnce(&mut api::ListMessagesRequest),
+) -> anyhow::Result<api::ListMessagesResponse> {
+    let mut req = api::ListMessagesRequest {
+        circle: circle.to_string(),
+        channel: channel.to_string(),
+        limit,
+        ..Default::default()
+    };
+    set(&mut req);
+    Ok(client.list_messages(req).await?.into_inner())
+}
+
+/// Writes `inbox` output: one line (or JSON object) per message, then the paging
+/// hint on stderr.
+struct InboxPrinter<'a> {
+    out: &'a Out,
+    channel: &'a str,
+    printed: usize,
+}
+
+impl InboxPrinter<'_> {
+    fn messages(&mut self, messages: &[api::Message]) -> anyhow::Result<()> {
+        for m in messages {
+            if self.out.is_json() {
+                self.out.json(&output::message(m))?;
+            } else {
+                self.out.line(message_line(m, ""))?;
+            }
+        }
+        self.printed += messages.len();
+        Ok(())
+    }
+
+    /// Ends the output; `next_before` is the cursor of older messages, if any.
+    fn finish(&self, circle: &str, next_before: &str) -> anyhow::Result<()> {
+        if self.out.is_json() {
+            if !next_before.is_empty() {
+                // stdout stays one message object per line; the paging cursor goes to
+                // stderr as its own JSON object, for scripts that page backwards.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}",
+                    serde_json::json!({ "next_before": next_before })
+                );
+            }
+            return Ok(());
+        }
+        if self.printed == 0 {
+            self.out
+                .line(format!("No messages in #{}.", clean_line(self.channel)))?;
+        }
+        if !next_before.is_empty() {
+            // A hint for people only, so stdout stays just messages.
             let _ = writeln!(
                 std::io::stderr(),
-                "{}",
-                serde_json::json!({ "next_before": page.next_before })
+                "(older messages: felundctl inbox --circle-id {} --channel {} --before {})",
+                shell_word(circle),
+                shell_word(self.channel),
+                shell_word(next_before)
             );
         }
-        return Ok(());
+        Ok(())
     }
-    if page.messages.is_empty() {
-        out.line(format!("No messages in #{}.", clean_line(&channel)))?;
-    }
-    for m in &page.messages {
-        out.line(message_line(m, ""))?;
-    }
-    if !page.next_before.is_empty() {
-        // A hint for people only, so stdout stays just messages.
-        let _ = writeln!(
-            std::io::stderr(),
-            "(older messages: felundctl inbox --circle-id {} --channel {} --before {})",
-            shell_word(&circle),
-            shell_word(&channel),
-            shell_word(&page.next_before)
-        );
-    }
-    Ok(())
 }
 
 /// `word` quoted for a POSIX shell when it needs to be.

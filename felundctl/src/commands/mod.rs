@@ -53,14 +53,22 @@ pub async fn run(
         Command::Send {
             circle,
             channel,
-            text,
-        } => messages::send(client, out, circle.circle, channel.channel, text).await,
+            words,
+        } => messages::send(client, out, circle.circle, channel.channel, words.join(" ")).await,
         Command::Inbox {
             circle,
             channel,
             limit,
+            all,
             before,
-        } => messages::inbox(client, out, circle.circle, channel.channel, limit, before).await,
+        } => {
+            let span = if all {
+                messages::InboxSpan::All
+            } else {
+                messages::InboxSpan::Newest { limit, before }
+            };
+            messages::inbox(client, out, circle.circle, channel.channel, span).await
+        }
         Command::Watch { circle, follow } => {
             watch::watch(client, socket, out, circle.circle, follow).await
         }

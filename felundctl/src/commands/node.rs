@@ -154,6 +154,7 @@ pub async fn import_state(
             "adopted_node_id": r.adopted_node_id,
             "circles": r.circles,
             "messages": r.messages,
+            "beyond_retention": r.beyond_retention,
             "peers": r.peers,
             "channels": r.channels,
             "warnings": r.warnings,
@@ -163,6 +164,12 @@ pub async fn import_state(
         "Imported {} circles, {} messages, {} peers, {} channels.",
         r.circles, r.messages, r.peers, r.channels
     ))?;
+    if r.beyond_retention > 0 {
+        out.line(format!(
+            "  not kept: {} older messages, beyond this node's retention (felundd --retention-days / --max-messages-per-circle).",
+            r.beyond_retention
+        ))?;
+    }
     for w in &r.warnings {
         out.line(format!("  skipped: {}", clean_line(w)))?;
     }

@@ -239,6 +239,7 @@ pub(super) fn import_report(r: crate::node::import::ImportReport) -> api::Import
         adopted_node_id: r.adopted_node_id.unwrap_or_default(),
         circles: r.circles,
         messages: r.messages,
+        beyond_retention: r.beyond_retention,
         peers: r.peers,
         channels: r.channels,
         warnings: r.warnings,

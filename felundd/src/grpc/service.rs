@@ -292,7 +292,16 @@ impl Felund for FelundService {
         let r = req.into_inner();
         let page = self
             .node
-            .list_messages(&r.circle, &r.channel, r.limit, &r.before)
+            .list_messages(
+                &r.circle,
+                &r.channel,
+                r.limit,
+                crate::node::PageRequest {
+                    before: &r.before,
+                    after: &r.after,
+                    from_start: r.from_start,
+                },
+            )
             .await?;
         Ok(Response::new(api::ListMessagesResponse {
             messages: page
@@ -301,6 +310,7 @@ impl Felund for FelundService {
                 .map(|m| convert::message(m, self.me()))
                 .collect(),
             next_before: page.next_before.unwrap_or_default(),
+            next_after: page.next_after.unwrap_or_default(),
         }))
     }
 

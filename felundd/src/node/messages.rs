@@ -12,12 +12,13 @@ use crate::error::{NodeError, NodeResult};
 use crate::events::NodeEvent;
 use crate::model::{Circle, StoredMessage, ANON};
 use crate::store::channels as channel_sql;
-use crate::store::messages::{self as message_sql, PageCursor};
+use crate::store::messages::{self as message_sql, PageCursor, PageFrom};
 use crate::store::StoreResult;
 
-/// Default and maximum page sizes for `list_messages`.
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 1000;
+use felund_proto::limits::{
+    LIST_MESSAGES_DEFAULT_PAGE as DEFAULT_PAGE, LIST_MESSAGES_MAX_PAGE as MAX_PAGE,
+    SEARCH_MAX_RESULTS,
+};
 
 /// One page of a channel's history.
 #[derive(Debug, Clone)]
@@ -26,6 +27,45 @@ pub struct MessagePage {
     pub messages: Vec<StoredMessage>,
     /// Cursor for the page before this one, if there is one.
     pub next_before: Option<String>,
+    /// Cursor for the page after this one, if anything newer is stored.
+    pub next_after: Option<String>,
+}
+
+/// Which page of a channel `list_messages` reads, as the API asks for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageRequest<'a> {
+    /// A `next_before` cursor: the page before it.
+    pub before: &'a str,
+    /// A `next_after` cursor: the page after it.
+    pub after: &'a str,
+    /// Page forwards from the first message.
+    pub from_start: bool,
+}
+
+impl PageRequest<'_> {
+    /// The store's view of the request; an error for a foreign cursor or for both
+    /// directions at once.
+    fn page_from(&self) -> NodeResult<PageFrom> {
+        let forwards = self.from_start || !self.after.is_empty();
+        if forwards && !self.before.is_empty() {
+            return Err(NodeError::InvalidArgument(
+                "a page reads either before a cursor or after one, not both".into(),
+            ));
+        }
+        let decode = |s: &str| -> NodeResult<Option<PageCursor>> {
+            if s.is_empty() {
+                return Ok(None);
+            }
+            PageCursor::decode(s).map(Some).ok_or_else(|| {
+                NodeError::InvalidArgument(format!("'{s}' is not a cursor from a previous page"))
+            })
+        };
+        Ok(if forwards {
+            PageFrom::After(decode(self.after)?)
+        } else {
+            PageFrom::Before(decode(self.before)?)
+        })
+    }
 }
 
 /// Normalises a channel argument; empty means `general`.
@@ -284,7 +324,7 @@ impl Node {
         let circle_id = circle.map(|c| c.circle_id);
         let limit = match limit {
             0 => DEFAULT_PAGE,
-            n => n.min(500),
+            n => n.min(SEARCH_MAX_RESULTS),
         };
         Ok(self
             .store()
@@ -300,13 +340,15 @@ impl Node {
             .await?)
     }
 
-    /// A page of a channel's messages, oldest first.
+    /// A page of a channel's messages, oldest first: backwards from `before` (the
+    /// newest page when empty), or forwards from `after` (from the first message
+    /// with `from_start`).
     pub async fn list_messages(
         &self,
         circle: &str,
         channel: &str,
         limit: u32,
-        before: &str,
+        request: PageRequest<'_>,
     ) -> NodeResult<MessagePage> {
         let circle = self.resolve_circle(circle).await?;
         let channel_id = channel_arg(channel)?;
@@ -320,29 +362,23 @@ impl Node {
             0 => DEFAULT_PAGE,
             n => n.min(MAX_PAGE),
         };
-        let before = if before.is_empty() {
-            None
-        } else {
-            Some(PageCursor::decode(before).ok_or_else(|| {
-                NodeError::InvalidArgument(format!(
-                    "'{before}' is not a cursor from a previous page"
-                ))
-            })?)
-        };
+        let from = request.page_from()?;
         let cid = circle.circle_id;
         self.store()
             .read(move |conn| {
-                let messages = message_sql::page(conn, &cid, &channel_id, limit, before.as_ref())?;
-                let next_before = match messages.first() {
-                    Some(first) => {
-                        let c = PageCursor::of(first);
-                        message_sql::has_older(conn, &cid, &channel_id, &c)?.then(|| c.encode())
+                let messages = message_sql::page(conn, &cid, &channel_id, limit, &from)?;
+                let cursor_if = |m: Option<&StoredMessage>, older: bool| match m {
+                    Some(m) => {
+                        let c = PageCursor::of(m);
+                        let more = message_sql::has_beyond(conn, &cid, &channel_id, &c, older)?;
+                        Ok::<_, crate::store::StoreError>(more.then(|| c.encode()))
                     }
-                    None => None,
+                    None => Ok(None),
                 };
                 Ok(MessagePage {
+                    next_before: cursor_if(messages.first(), true)?,
+                    next_after: cursor_if(messages.last(), false)?,
                     messages,
-                    next_before,
                 })
             })
             .await

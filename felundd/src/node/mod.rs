@@ -27,7 +27,7 @@ use crate::events::{EventBus, NodeEvent};
 use crate::model::Circle;
 use crate::store::{circles as circle_sql, meta, StateStore};
 
-pub use messages::{MessagePage, QueuedSend, SendTarget};
+pub use messages::{MessagePage, PageRequest, QueuedSend, SendTarget};
 
 /// Retention of chat messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,13 @@ pub struct Retention {
     pub max_age_days: u64,
     /// At most this many chat messages per circle (0 = no cap).
     pub max_per_circle: u64,
+}
+
+impl Retention {
+    /// Chat messages created before this time are not kept (`None`: no age limit).
+    pub fn cutoff_ts(&self, now_ts: i64) -> Option<i64> {
+        (self.max_age_days > 0).then(|| now_ts - (self.max_age_days as i64) * 86_400)
+    }
 }
 
 impl Default for Retention {

@@ -94,7 +94,7 @@ async fn a_msg_id_already_held_is_ignored_first_copy_wins() {
         .expect("ingest");
     assert!(events.is_none(), "duplicate is reported as not new");
     let page = node
-        .list_messages(&c.circle.circle_id, "", 10, "")
+        .list_messages(&c.circle.circle_id, "", 10, PageRequest::default())
         .await
         .expect("list");
     assert_eq!(page.messages.len(), 1);
@@ -204,7 +204,15 @@ async fn paging_walks_a_channel_backwards_without_gaps_or_repeats() {
     let mut before = String::new();
     loop {
         let page = node
-            .list_messages(&cid, "", 10, &before)
+            .list_messages(
+                &cid,
+                "",
+                10,
+                PageRequest {
+                    before: &before,
+                    ..Default::default()
+                },
+            )
             .await
             .expect("page");
         let mut texts: Vec<String> = page.messages.iter().map(|m| m.wire.text.clone()).collect();
@@ -218,7 +226,66 @@ async fn paging_walks_a_channel_backwards_without_gaps_or_repeats() {
     let expected: Vec<String> = (0..25).map(|i| format!("m{i}")).collect();
     assert_eq!(seen, expected);
     let err = node
-        .list_messages(&cid, "", 10, "garbage")
+        .list_messages(
+            &cid,
+            "",
+            10,
+            PageRequest {
+                before: "garbage",
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NodeError::InvalidArgument(_)));
+}
+
+#[tokio::test]
+async fn paging_walks_a_channel_forwards_from_the_start_without_gaps_or_repeats() {
+    let (node, _dir) = node().await;
+    let (c, _) = node.create_circle("c").await.expect("create");
+    let cid = c.circle.circle_id.clone();
+    for i in 0..25 {
+        node.send_message(&cid, "", &format!("m{i}"))
+            .await
+            .expect("send");
+    }
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = node
+            .list_messages(
+                &cid,
+                "",
+                10,
+                PageRequest {
+                    after: &after,
+                    from_start: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("page");
+        seen.extend(page.messages.iter().map(|m| m.wire.text.clone()));
+        match page.next_after {
+            Some(a) => after = a,
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..25).map(|i| format!("m{i}")).collect();
+    assert_eq!(seen, expected);
+    // Both directions at once is a caller's mistake, not a silent choice.
+    let err = node
+        .list_messages(
+            &cid,
+            "",
+            10,
+            PageRequest {
+                before: "1:x",
+                from_start: true,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, NodeError::InvalidArgument(_)));
@@ -244,7 +311,7 @@ async fn retention_prunes_old_chat_but_keeps_control_events() {
         .expect("prune");
     assert_eq!(removed, 1);
     let page = node
-        .list_messages(&c.circle.circle_id, "", 10, "")
+        .list_messages(&c.circle.circle_id, "", 10, PageRequest::default())
         .await
         .expect("list");
     assert_eq!(page.messages.len(), 1);
@@ -287,7 +354,7 @@ async fn count_cap_keeps_the_newest_messages_per_circle() {
         .await
         .expect("prune");
     let page = node
-        .list_messages(&c.circle.circle_id, "", 10, "")
+        .list_messages(&c.circle.circle_id, "", 10, PageRequest::default())
         .await
         .expect("list");
     let texts: Vec<&str> = page.messages.iter().map(|m| m.wire.text.as_str()).collect();

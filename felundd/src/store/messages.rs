@@ -135,46 +135,73 @@ impl PageCursor {
     }
 }
 
-/// The newest `limit` messages of a channel before `before` (all if `None`),
-/// returned oldest first.
+/// Where a page of a channel's history starts, and which way it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageFrom {
+    /// The newest messages older than the cursor (the newest of all if `None`).
+    Before(Option<PageCursor>),
+    /// The oldest messages newer than the cursor (the oldest of all if `None`).
+    After(Option<PageCursor>),
+}
+
+/// Up to `limit` messages of a channel from `from`, returned oldest first.
 pub fn page(
     conn: &Connection,
     circle_id: &str,
     channel_id: &str,
     limit: u32,
-    before: Option<&PageCursor>,
+    from: &PageFrom,
 ) -> StoreResult<Vec<StoredMessage>> {
-    let (ms, id) = match before {
-        Some(c) => (c.order_ms, c.msg_id.as_str()),
-        None => (i64::MAX, ""),
+    let (cursor, newest_first) = match from {
+        PageFrom::Before(c) => (c.as_ref(), true),
+        PageFrom::After(c) => (c.as_ref(), false),
     };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages
-         WHERE circle_id = ?1 AND channel_id = ?2
-           AND (?5 OR order_ms < ?3 OR (order_ms = ?3 AND msg_id < ?4))
-         ORDER BY order_ms DESC, msg_id DESC LIMIT ?6"
-    ))?;
+    let sql = if newest_first {
+        format!(
+            "SELECT {COLUMNS} FROM messages
+             WHERE circle_id = ?1 AND channel_id = ?2
+               AND (?5 OR order_ms < ?3 OR (order_ms = ?3 AND msg_id < ?4))
+             ORDER BY order_ms DESC, msg_id DESC LIMIT ?6"
+        )
+    } else {
+        format!(
+            "SELECT {COLUMNS} FROM messages
+             WHERE circle_id = ?1 AND channel_id = ?2
+               AND (?5 OR order_ms > ?3 OR (order_ms = ?3 AND msg_id > ?4))
+             ORDER BY order_ms, msg_id LIMIT ?6"
+        )
+    };
+    let (ms, id) = cursor.map_or((0, ""), |c| (c.order_ms, c.msg_id.as_str()));
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
-        params![circle_id, channel_id, ms, id, before.is_none(), limit],
+        params![circle_id, channel_id, ms, id, cursor.is_none(), limit],
         from_row,
     )?;
     let mut out = rows.map(|r| build(r?)).collect::<StoreResult<Vec<_>>>()?;
-    out.reverse();
+    if newest_first {
+        out.reverse();
+    }
     Ok(out)
 }
 
-/// Whether any message older than the given one exists in the channel.
-pub fn has_older(
+/// Whether the channel holds a message beyond `c`: older than it with `older`, newer
+/// otherwise. Decides whether a page gets a cursor to the next one.
+pub fn has_beyond(
     conn: &Connection,
     circle_id: &str,
     channel_id: &str,
     c: &PageCursor,
+    older: bool,
 ) -> StoreResult<bool> {
+    let sql = if older {
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
+           AND (order_ms < ?3 OR (order_ms = ?3 AND msg_id < ?4)))"
+    } else {
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
+           AND (order_ms > ?3 OR (order_ms = ?3 AND msg_id > ?4)))"
+    };
     let found: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE circle_id = ?1 AND channel_id = ?2
-               AND (order_ms < ?3 OR (order_ms = ?3 AND msg_id < ?4)))",
-        )?
+        .prepare_cached(sql)?
         .query_row(params![circle_id, channel_id, c.order_ms, c.msg_id], |r| {
             r.get(0)
         })?;

@@ -375,24 +375,30 @@ class SendMessageRequest(_message.Message):
     def __init__(self, circle: _Optional[str] = ..., channel: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class ListMessagesRequest(_message.Message):
-    __slots__ = ("circle", "channel", "limit", "before")
+    __slots__ = ("circle", "channel", "limit", "before", "after", "from_start")
     CIRCLE_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    FROM_START_FIELD_NUMBER: _ClassVar[int]
     circle: str
     channel: str
     limit: int
     before: str
-    def __init__(self, circle: _Optional[str] = ..., channel: _Optional[str] = ..., limit: _Optional[int] = ..., before: _Optional[str] = ...) -> None: ...
+    after: str
+    from_start: bool
+    def __init__(self, circle: _Optional[str] = ..., channel: _Optional[str] = ..., limit: _Optional[int] = ..., before: _Optional[str] = ..., after: _Optional[str] = ..., from_start: _Optional[bool] = ...) -> None: ...
 
 class ListMessagesResponse(_message.Message):
-    __slots__ = ("messages", "next_before")
+    __slots__ = ("messages", "next_before", "next_after")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     NEXT_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_AFTER_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[Message]
     next_before: str
-    def __init__(self, messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., next_before: _Optional[str] = ...) -> None: ...
+    next_after: str
+    def __init__(self, messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., next_before: _Optional[str] = ..., next_after: _Optional[str] = ...) -> None: ...
 
 class Peer(_message.Message):
     __slots__ = ("node_id", "circle_id", "addr", "last_seen", "display_name")
@@ -445,20 +451,22 @@ class ImportStateRequest(_message.Message):
     def __init__(self, state_json: _Optional[bytes] = ...) -> None: ...
 
 class ImportStateResponse(_message.Message):
-    __slots__ = ("adopted_node_id", "circles", "messages", "peers", "channels", "warnings")
+    __slots__ = ("adopted_node_id", "circles", "messages", "peers", "channels", "warnings", "beyond_retention")
     ADOPTED_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     CIRCLES_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     PEERS_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    BEYOND_RETENTION_FIELD_NUMBER: _ClassVar[int]
     adopted_node_id: str
     circles: int
     messages: int
     peers: int
     channels: int
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, adopted_node_id: _Optional[str] = ..., circles: _Optional[int] = ..., messages: _Optional[int] = ..., peers: _Optional[int] = ..., channels: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    beyond_retention: int
+    def __init__(self, adopted_node_id: _Optional[str] = ..., circles: _Optional[int] = ..., messages: _Optional[int] = ..., peers: _Optional[int] = ..., channels: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ..., beyond_retention: _Optional[int] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
     __slots__ = ("circle", "after_seq")

@@ -19,6 +19,7 @@ mod stream;
 use std::collections::HashMap;
 
 use felund_wire::control::AccessMode;
+use felund_wire::ids::CONTROL_CHANNEL;
 use felund_wire::limits::MAX_ID_BYTES;
 use felund_wire::{CircleSecret, WireMessage};
 use rusqlite::Connection;
@@ -26,7 +27,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::ingest::{ingest_with, Memo};
-use super::{now_ts, Node};
+use super::{now_ts, Node, Retention};
 use crate::error::{NodeError, NodeResult};
 use crate::events::NodeEvent;
 use crate::limits::BULK_EVENTS;
@@ -45,8 +46,11 @@ pub struct ImportReport {
     pub adopted_node_id: Option<String>,
     /// Circles added.
     pub circles: u64,
-    /// Messages added.
+    /// Messages added (and kept: see `beyond_retention`).
     pub messages: u64,
+    /// Chat messages in the file that this node's retention does not keep (older
+    /// than its age limit, or beyond its per-circle cap): not counted in `messages`.
+    pub beyond_retention: u64,
     /// Peer addresses taken as dial candidates (they become peers once reached).
     pub peers: u64,
     /// Channels added.
@@ -113,7 +117,9 @@ impl Node {
     /// Imports a reference `state.json` into a running node. An adopted identity
     /// takes effect at the next start. See the module docs.
     pub async fn import_reference_state(&self, bytes: Vec<u8>) -> NodeResult<ImportReport> {
-        let (report, events) = import_into(self.store(), bytes, Some(self.node_id())).await?;
+        let retention = self.settings().retention;
+        let (report, events) =
+            import_into(self.store(), bytes, Some(self.node_id()), retention).await?;
         self.publish(events);
         if let Some(id) = &report.adopted_node_id {
             tracing::info!(node_id = %id, "imported the reference identity; it takes effect when felundd restarts");
@@ -123,12 +129,14 @@ impl Node {
 }
 
 /// Imports a reference `state.json` into `store`, before or while a node runs on it
-/// (`me`: the running node's id, if any). The events to publish are at most
-/// [`BULK_EVENTS`], the last of them a [`NodeEvent::Missed`] if there were more.
+/// (`me`: the running node's id, if any), keeping what `retention` keeps. The events
+/// to publish are at most [`BULK_EVENTS`], the last of them a [`NodeEvent::Missed`]
+/// if there were more.
 pub async fn import_into(
     store: &StateStore,
     bytes: Vec<u8>,
     me: Option<&str>,
+    retention: Retention,
 ) -> NodeResult<(ImportReport, Vec<NodeEvent>)> {
     let head = parse_state(&bytes)?;
     let me = me.map(str::to_string);
@@ -138,7 +146,7 @@ pub async fn import_into(
                 Some(id) => id,
                 None => meta::get(conn, meta::NODE_ID)?.unwrap_or_default(),
             };
-            import(conn, &head, &bytes, &me)
+            import(conn, &head, &bytes, &me, retention)
         })
         .await;
     // Whatever happened, the import was a burst of allocations.
@@ -184,6 +192,7 @@ fn import(
     head: &Head,
     bytes: &[u8],
     me: &str,
+    retention: Retention,
 ) -> StoreResult<(ImportReport, Vec<NodeEvent>)> {
     let mut r = ImportReport::default();
     let mut events = BulkEvents::default();
@@ -211,9 +220,18 @@ fn import(
     import_channels(conn, head, &circles, &mut r)?;
 
     // Messages: verified like any received message; envelopes at rest decrypted.
+    // Chat older than the retention window is not stored at all (the next pruning
+    // would only remove it again); control events are kept whatever their age.
     let mut memo = Memo::default();
+    let cutoff = retention.cutoff_ts(now_ts());
     stream::messages(bytes, |mid, m| {
         match verified_message(&m, &circles) {
+            Ok(msg)
+                if msg.channel_id != CONTROL_CHANNEL
+                    && cutoff.is_some_and(|c| msg.created_ts < c) =>
+            {
+                r.beyond_retention += 1;
+            }
             Ok(msg) => {
                 if let Some(e) = ingest_with(conn, &msg, now_ts(), &mut memo)? {
                     r.messages += 1;
@@ -224,6 +242,12 @@ fn import(
         }
         Ok(())
     })?;
+    if retention.max_per_circle > 0 {
+        // The per-circle cap needs the whole circle: apply it before the import commits.
+        let dropped = message_sql::prune(conn, i64::MIN, retention.max_per_circle)?;
+        r.messages = r.messages.saturating_sub(dropped);
+        r.beyond_retention += dropped;
+    }
     Ok((r, events.into_events()))
 }
 
