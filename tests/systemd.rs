@@ -11,12 +11,14 @@ use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+/// The next notification datagram, without the newline that ends each of its
+/// assignments (the protocol is newline-separated `KEY=VALUE` lines).
 fn recv_state(notify: &UnixDatagram) -> String {
     let mut buf = [0u8; 256];
     let n = notify
         .recv(&mut buf)
         .expect("a notification before the deadline");
-    String::from_utf8_lossy(&buf[..n]).into_owned()
+    String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
 }
 
 #[test]

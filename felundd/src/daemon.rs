@@ -80,9 +80,9 @@ pub async fn run(
     tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
     let pruner = tokio::spawn(prune_loop(node.clone()));
     let trimmer = tokio::spawn(crate::memory::trim_after_bursts(node.store().clone()));
-    crate::systemd::notify("READY=1");
+    crate::systemd::notify(crate::systemd::ServiceState::Ready);
     let served = grpc::serve(node, listener, shutdown_signal()).await;
-    crate::systemd::notify("STOPPING=1");
+    crate::systemd::notify(crate::systemd::ServiceState::Stopping);
     pruner.abort();
     trimmer.abort();
     relays.shutdown().await;
