@@ -34,12 +34,10 @@ async fn five_daemon_chain() -> Res<()> {
         support::join_from(&clients[i - 1], &clients[i], &circle).await?;
     }
     for c in &clients[1..] {
-        let c = c.clone();
-        let start = Instant::now();
-        while support::info(&c).await?.live_links == 0 && start.elapsed() < Duration::from_secs(60)
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        support::wait_for("a live link", Duration::from_millis(20), || async {
+            Ok(support::info(c).await?.live_links > 0)
+        })
+        .await?;
     }
     let n = support::size(300, 20);
     let s = support::send_to_event_latency(&clients[0], &clients[4], &circle, n).await?;

@@ -37,12 +37,15 @@ async fn measure(
     let circle = support::create_circle(&ca, "relay-bench").await?;
     support::join_from(&ca, &cb, &circle).await?;
     // Wait until B is registered and syncing (it has the circle's name event).
-    let start = Instant::now();
-    while support::info(&cb).await?.message_count == 0 && start.elapsed() < Duration::from_secs(60)
-    {
-        let _ = support::fill(&ca, &circle, 1).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    support::wait_for(
+        "B to sync through the relay",
+        Duration::from_millis(200),
+        || async {
+            let _ = support::fill(&ca, &circle, 1).await;
+            Ok(support::info(&cb).await?.message_count > 0)
+        },
+    )
+    .await?;
     let s = support::send_to_event_latency(&ca, &cb, &circle, samples).await?;
     let (id, what) = match kind {
         RelayKind::Felund => (

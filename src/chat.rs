@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use felund_wire::CircleSecret;
 use serde_json::Value;
@@ -37,22 +36,6 @@ pub fn create_circle(d: &Daemon, name: &str) -> Circle {
         .expect("our own invite code parses")
         .secret;
     Circle { id, code, secret }
-}
-
-/// Polls `cond` until it holds or `within` passes; returns whether it held.
-pub fn eventually(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(5);
-    loop {
-        if cond() {
-            return true;
-        }
-        if start.elapsed() >= within {
-            return false;
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(250));
-    }
 }
 
 /// The last `n` lines of a daemon's log, for assertion messages.

@@ -112,18 +112,59 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// Polls `cond` until it holds or [`DEADLINE`] passes; panics with `what` then.
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+/// Longest pause between two polls of a condition: short enough that waiting adds
+/// little to a test, long enough not to busy a loaded machine.
+const POLL_MAX_PAUSE: Duration = Duration::from_millis(200);
+
+/// Polls `probe` until it returns `Ok` or `within` passes; returns that value, or
+/// the last `Err` (what was seen instead, for the failure message). Every wait in
+/// the tests goes through here: the pause starts at 5 ms and doubles.
+pub fn poll<T, E>(within: Duration, mut probe: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
-    while start.elapsed() < DEADLINE {
-        if cond() {
-            return;
+    loop {
+        let last = probe();
+        if last.is_ok() || start.elapsed() >= within {
+            return last;
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(200));
+        pause = (pause * 2).min(POLL_MAX_PAUSE);
     }
-    panic!("timed out after {DEADLINE:?} waiting for {what}");
+}
+
+/// Polls `cond` until it holds or `within` passes; returns whether it held.
+pub fn eventually(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    poll(within, || if cond() { Ok(()) } else { Err(()) }).is_ok()
+}
+
+/// Polls `probe` until it returns `Ok` (whose value it returns); panics after
+/// [`DEADLINE`] with `what` and the last `Err`.
+pub fn wait_for<T, E: std::fmt::Display>(what: &str, probe: impl FnMut() -> Result<T, E>) -> T {
+    poll(DEADLINE, probe)
+        .unwrap_or_else(|last| panic!("timed out after {DEADLINE:?} waiting for {what}; {last}"))
+}
+
+/// Polls `cond` until it holds or [`DEADLINE`] passes; panics with `what` then.
+pub fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    assert!(
+        eventually(DEADLINE, cond),
+        "timed out after {DEADLINE:?} waiting for {what}"
+    );
+}
+
+/// [`wait_until`] for async tests: `cond` is a quick blocking check, and the waits
+/// between checks yield to the runtime.
+pub async fn wait_until_async(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    while !cond() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out after {DEADLINE:?} waiting for {what}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_MAX_PAUSE);
+    }
 }
 
 /// Resident memory of process `pid` in KiB (`VmRSS` in `/proc/PID/status`), 0 if unknown.
@@ -249,23 +290,15 @@ impl Daemon {
     }
 
     fn wait_ready(&mut self) {
-        let start = Instant::now();
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("felundd exited early ({status}); log:\n{}", self.log());
-                }
+        wait_for("felundd to answer", || {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("felundd exited early ({status}); log:\n{}", self.log());
             }
             if self.socket.exists() && self.ctl(&["status"]).status.success() {
-                return;
+                return Ok(());
             }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "felundd not ready after {DEADLINE:?}; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            Err(format!("log:\n{}", self.log()))
+        });
     }
 
     /// Runs felundctl against this daemon.
@@ -339,12 +372,8 @@ impl Daemon {
         if let Some(mut child) = self.child.take() {
             let pid = nix::unistd::Pid::from_raw(child.id() as i32);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            let start = Instant::now();
-            while start.elapsed() < DEADLINE {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if eventually(DEADLINE, || matches!(child.try_wait(), Ok(Some(_)))) {
+                return;
             }
             let _ = child.kill();
             let _ = child.wait();

@@ -8,10 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
 
 use felund_tests::other_user::Nobody;
-use felund_tests::{bin, chat, free_port, wait_until, Daemon, DaemonOptions, DEADLINE};
+use felund_tests::{bin, chat, eventually, free_port, wait_until, Daemon, DaemonOptions, DEADLINE};
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).expect("metadata").permissions().mode() & 0o7777
@@ -44,13 +43,9 @@ fn felundd_exits(state: &Path, socket: &Path) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn felundd");
-    let start = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("felundd kept running with --socket {}", socket.display());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    if !eventually(DEADLINE, || child.try_wait().expect("try_wait").is_some()) {
+        let _ = child.kill();
+        panic!("felundd kept running with --socket {}", socket.display());
     }
     child.wait_with_output().expect("felundd output")
 }

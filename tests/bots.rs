@@ -454,7 +454,10 @@ fn event_stream_delivers_what_was_stored_while_felundd_restarted_once() {
     // Subscribe (and wait for it) by asking for the first event while sending it.
     let first = runtime.block_on(async {
         let send_when_subscribed = async {
-            wait_until_async(|| daemon.ctl_one(&["status"])["subscriber_count"] == 1).await;
+            felund_tests::wait_until_async("the subscription", || {
+                daemon.ctl_one(&["status"])["subscriber_count"] == 1
+            })
+            .await;
             send(&daemon, &circle, "general", "before");
             std::future::pending::<()>().await;
         };
@@ -471,16 +474,4 @@ fn event_stream_delivers_what_was_stored_while_felundd_restarted_once() {
     assert_eq!(runtime.block_on(next_text(&mut events)), "during the gap");
     send(&daemon, &circle, "general", "after");
     assert_eq!(runtime.block_on(next_text(&mut events)), "after");
-}
-
-/// Polls `cond` (a blocking check) from async code until it holds, up to the deadline.
-async fn wait_until_async(mut cond: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < felund_tests::DEADLINE,
-            "timed out waiting for the subscription"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
 }

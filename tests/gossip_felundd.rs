@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use felund_tests::chat::{
-    all_msg_ids, channel_ids, circle_info, create_circle, eventually, find_message, log_tail,
-    message_count, node_id, send, send_many, texts, who,
+    all_msg_ids, channel_ids, circle_info, create_circle, find_message, log_tail, message_count,
+    node_id, send, send_many, texts, who,
 };
+use felund_tests::eventually;
 use felund_tests::{Daemon, DEADLINE};
 
 const FAST: &[&str] = &["--sync-interval", "1"];

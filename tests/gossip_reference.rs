@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use felund_tests::chat::{create_circle, eventually, find_message, log_tail, send, send_many};
+use felund_tests::chat::{create_circle, find_message, log_tail, send, send_many};
+use felund_tests::eventually;
 use felund_tests::reference::{Reference, ReferenceNode};
 use felund_tests::{free_port, Daemon, DEADLINE};
 use felund_wire::{CircleSecret, WireMessage};

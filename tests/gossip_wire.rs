@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use felund_tests::chat::{
-    create_circle, eventually, find_message, log_tail, node_id, peers, send, send_many, Circle,
+    create_circle, find_message, log_tail, node_id, peers, send, send_many, Circle,
 };
+use felund_tests::eventually;
 use felund_tests::fake_peer::{
     check_sent_message, initiate, now_ts, random_node_id, random_secret, respond, str_list, sync,
     v1_message, BackgroundPeer, FakeConn, FakeListener, Initiator, SyncPlan,

@@ -8,9 +8,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use felund_tests::chat::{
-    create_circle, eventually, find_message, log_tail, message_count, peers, send, texts, who,
-    Circle,
+    create_circle, find_message, log_tail, message_count, peers, send, texts, who, Circle,
 };
+use felund_tests::eventually;
 use felund_tests::fake_peer::{
     hello_frame, initiate, random_hex, random_node_id, random_secret, sync, v1_message, FakeConn,
     Initiator, SyncPlan,

@@ -10,7 +10,8 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use felund_tests::chat::{circle_info, create_circle, eventually, find_message, node_id, send};
+use felund_tests::chat::{circle_info, create_circle, find_message, node_id, send};
+use felund_tests::eventually;
 use felund_tests::reference::{Reference, ReferenceNode};
 use felund_tests::refstate::{
     new_node_id, new_secret, random_hex, ts, v1_message, v2_message, RefState,

@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use felund_tests::chat::{create_circle, eventually, log_tail, node_id, peers, send, who, Circle};
+use felund_tests::chat::{create_circle, log_tail, node_id, peers, send, who, Circle};
+use felund_tests::eventually;
 use felund_tests::fake_peer::{
     initiate, now_ts, random_node_id, sync, BackgroundPeer, FakeConn, FakeListener, Initiator,
     SyncPlan,

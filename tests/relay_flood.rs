@@ -134,7 +134,7 @@ impl Drop for Flood {
 }
 
 fn wait_for_text(d: &Daemon, circle: &str, text: &str) {
-    let arrived = chat::eventually(DEADLINE, || {
+    let arrived = felund_tests::eventually(DEADLINE, || {
         chat::texts(d, circle, "general").iter().any(|t| t == text)
     });
     assert!(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use felund_tests::postgres::PgCluster;
 use felund_tests::relays::{daemon_behind_relay, http_get};
-use felund_tests::{bin, free_port, wait_until, Daemon, DEADLINE};
+use felund_tests::{bin, free_port, wait_for, wait_until, Daemon};
 use tempfile::TempDir;
 
 /// One `felund-relay --database-url` process.
@@ -37,18 +37,15 @@ impl Instance {
             .spawn()
             .expect("spawn felund-relay");
         let mut instance = Self { child, port, dir };
-        let started = Instant::now();
-        while http_get(port, "/v1/health").is_none_or(|(status, _)| status != 200) {
+        wait_for("felund-relay to answer", || {
             if let Ok(Some(status)) = instance.child.try_wait() {
                 panic!("felund-relay exited ({status}): {}", instance.log());
             }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "relay not up: {}",
-                instance.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            match http_get(port, "/v1/health") {
+                Some((200, _)) => Ok(()),
+                _ => Err(format!("log: {}", instance.log())),
+            }
+        });
         instance
     }
 

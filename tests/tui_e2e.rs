@@ -7,9 +7,8 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
-use felund_tests::{bin, Daemon, DEADLINE};
+use felund_tests::{bin, wait_for, Daemon};
 use tempfile::TempDir;
 
 /// Whether tmux can be run; prints why the test is skipped if not.
@@ -95,20 +94,13 @@ impl Tui {
 
     /// Waits until the screen contains every needle; returns the screen.
     fn wait_for(&self, what: &str, needles: &[&str]) -> String {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(20);
-        loop {
+        wait_for(&format!("{what} ({needles:?})"), || {
             let screen = self.screen();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return screen;
+            match needles.iter().all(|n| screen.contains(n)) {
+                true => Ok(screen),
+                false => Err(format!("screen:\n{screen}")),
             }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "timed out waiting for {what} ({needles:?}); screen:\n{screen}"
-            );
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(200));
-        }
+        })
     }
 }
 
@@ -117,18 +109,13 @@ impl Tui {
     /// and the next escape sequence: a terminal parser may read two ESCs that
     /// arrive together as one Esc key.
     fn wait_gone(&self, what: &str, needle: &str) {
-        let start = Instant::now();
-        loop {
+        wait_for(&format!("{what} to go ({needle:?})"), || {
             let screen = self.screen();
-            if !screen.contains(needle) {
-                return;
+            match screen.contains(needle) {
+                false => Ok(()),
+                true => Err(format!("screen:\n{screen}")),
             }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "timed out waiting for {what} to go ({needle:?}); screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        });
     }
 }
 
@@ -150,18 +137,13 @@ fn text(out: &Output) -> String {
 /// Waits until the channel's inbox (felundctl inbox --json) has a message with
 /// this text.
 fn wait_inbox(d: &Daemon, circle: &str, want: &str) {
-    let start = Instant::now();
-    loop {
+    wait_for(&format!("{want:?} in the inbox"), || {
         let msgs = d.ctl_json(&["inbox", "--circle-id", circle, "--channel", "general"]);
-        if msgs.iter().any(|m| m["text"] == want) {
-            return;
+        match msgs.iter().any(|m| m["text"] == want) {
+            true => Ok(()),
+            false => Err(format!("inbox: {msgs:?}")),
         }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "{want:?} not in inbox: {msgs:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
 }
 
 #[test]
