@@ -423,6 +423,7 @@ impl Drop for Daemon {
 }
 
 pub mod chat;
+pub mod ctl;
 pub mod fake_peer;
 pub mod hostile_relay;
 pub mod other_user;

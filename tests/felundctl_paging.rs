@@ -3,6 +3,7 @@
 //! ordered export — against the real felundd.
 
 use felund_tests::chat::create_circle;
+use felund_tests::ctl::stderr_of;
 use felund_tests::Daemon;
 use serde_json::Value;
 
@@ -20,11 +21,7 @@ fn channel_with_many_messages() -> (Daemon, String) {
     let c = create_circle(&d, "big");
     let input: String = (0..STORED).map(|i| line(i) + "\n").collect();
     let out = d.ctl_input(&["send", "-c", &c.id, "-"], &input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     (d, c.id)
 }
 
@@ -39,17 +36,9 @@ fn send_takes_the_rest_of_the_line_as_the_text() {
     let d = Daemon::start();
     let c = create_circle(&d, "c");
     let out = d.ctl(&["send", "-c", &c.id, "hello", "world"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let out = d.ctl(&["send", "-c", &c.id, "--", "-1", "degrees"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let stored = d.ctl_json(&["inbox", "-c", &c.id]);
     assert_eq!(texts(&stored), ["hello world", "-1 degrees"]);
 }
@@ -58,11 +47,7 @@ fn send_takes_the_rest_of_the_line_as_the_text() {
 fn inbox_all_json_is_a_complete_ordered_export_of_a_channel_larger_than_a_page() {
     let (d, id) = channel_with_many_messages();
     let out = d.ctl(&["--json", "inbox", "-c", &id, "--all"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(out.stderr.is_empty(), "an export has no cursor to print");
     let exported: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -82,11 +67,7 @@ fn inbox_limit_above_one_page_returns_the_newest_in_order_with_a_cursor_for_the_
     let (d, id) = channel_with_many_messages();
     let newest = 1500;
     let out = d.ctl(&["--json", "inbox", "-c", &id, "--limit", &newest.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let page: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))

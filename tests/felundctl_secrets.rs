@@ -4,12 +4,9 @@
 //! both ways, or not at all, is a usage error that changes nothing.
 
 use felund_tests::chat::{self, create_circle};
+use felund_tests::ctl::stderr_of as stderr;
 use felund_tests::Daemon;
 use serde_json::Value;
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn joined(out: &std::process::Output) -> Value {
     assert!(out.status.success(), "{}", stderr(out));
