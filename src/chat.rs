@@ -2,8 +2,6 @@
 //! the daemon's log at hand. Everything goes through the real felundctl.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::Stdio;
 
 use felund_wire::CircleSecret;
 use serde_json::Value;
@@ -77,20 +75,8 @@ pub fn send(d: &Daemon, circle: &str, channel: &str, text: &str) -> Value {
 
 /// Sends one message per entry through `send -` (one felundctl run); returns the msg_ids.
 pub fn send_many(d: &Daemon, circle: &str, texts: &[String]) -> Vec<String> {
-    let mut child = d
-        .ctl_cmd(&["--json", "send", "--circle-id", circle, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn felundctl send -");
-    let mut stdin = child.stdin.take().expect("stdin");
     let input: String = texts.iter().map(|t| format!("{t}\n")).collect();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(input.as_bytes()).expect("write stdin");
-    });
-    let out = child.wait_with_output().expect("felundctl send -");
-    writer.join().expect("stdin writer");
+    let out = d.ctl_input(&["--json", "send", "--circle-id", circle, "-"], &input);
     assert!(
         out.status.success(),
         "send - failed: {}",

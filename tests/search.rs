@@ -2,6 +2,7 @@
 //! driven through the real CLI against a real felundd.
 
 use felund_tests::chat::{create_circle, try_json};
+use felund_tests::ctl::{keys, MESSAGE_KEYS};
 use felund_tests::{wait_until, Daemon};
 use serde_json::Value;
 
@@ -189,26 +190,7 @@ fn search_results_have_exactly_the_eight_message_keys_newest_first() {
     let results = search(&d, &["hello"]);
     assert_eq!(results.len(), 2);
     for m in &results {
-        let mut keys: Vec<&str> = m
-            .as_object()
-            .expect("a JSON object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "author_node_id",
-                "channel_id",
-                "circle_id",
-                "created_ts",
-                "display_name",
-                "msg_id",
-                "own",
-                "text"
-            ]
-        );
+        assert_eq!(keys(m), MESSAGE_KEYS);
         assert_eq!(m["circle_id"], main.as_str());
         assert_eq!(m["display_name"], "searcher");
         assert_eq!(m["own"], true);
