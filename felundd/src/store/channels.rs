@@ -142,13 +142,11 @@ pub fn add(
     channel_id: &str,
     node_id: &str,
 ) -> StoreResult<bool> {
-    let n = conn
-        .prepare_cached(&format!(
-            "INSERT OR IGNORE INTO {} (circle_id, channel_id, node_id) VALUES (?1, ?2, ?3)",
-            set.table()
-        ))?
-        .execute([circle_id, channel_id, node_id])?;
-    Ok(n == 1)
+    let sql = format!(
+        "INSERT OR IGNORE INTO {} (circle_id, channel_id, node_id) VALUES (?1, ?2, ?3)",
+        set.table()
+    );
+    changed_one(conn, &sql, [circle_id, channel_id, node_id])
 }
 
 /// Removes a node from a set; returns whether it was there.
@@ -159,11 +157,14 @@ pub fn remove(
     channel_id: &str,
     node_id: &str,
 ) -> StoreResult<bool> {
-    let n = conn
-        .prepare_cached(&format!(
-            "DELETE FROM {} WHERE circle_id = ?1 AND channel_id = ?2 AND node_id = ?3",
-            set.table()
-        ))?
-        .execute([circle_id, channel_id, node_id])?;
-    Ok(n == 1)
+    let sql = format!(
+        "DELETE FROM {} WHERE circle_id = ?1 AND channel_id = ?2 AND node_id = ?3",
+        set.table()
+    );
+    changed_one(conn, &sql, [circle_id, channel_id, node_id])
+}
+
+/// Runs a cached statement that touches at most one row; returns whether it did.
+fn changed_one(conn: &Connection, sql: &str, params: [&str; 3]) -> StoreResult<bool> {
+    Ok(conn.prepare_cached(sql)?.execute(params)? == 1)
 }

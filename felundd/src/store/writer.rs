@@ -21,7 +21,7 @@
 use std::sync::mpsc;
 use std::thread;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 use tokio::sync::oneshot;
 
 use super::{StoreError, StoreResult};
@@ -171,18 +171,25 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
     }
 }
 
-fn run_batch(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
-    let tx = match conn.transaction() {
-        Ok(tx) => tx,
+/// Begins the batch's transaction; if that fails, runs nothing and tells every
+/// waiter why.
+fn begin<'c>(conn: &'c mut Connection, batch: &mut Vec<Box<dyn Job>>) -> Option<Transaction<'c>> {
+    match conn.transaction() {
+        Ok(tx) => Some(tx),
         Err(e) => {
             let err = StoreError::Sqlite(e);
             tracing::error!("cannot begin transaction: {err}");
-            // Run nothing; tell every waiter.
-            for job in batch {
+            for job in batch.drain(..) {
                 job.complete(Some(&err));
             }
-            return;
+            None
         }
+    }
+}
+
+fn run_batch(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
+    let Some(tx) = begin(conn, &mut batch) else {
+        return;
     };
     if batch.iter().all(|j| j.repeatable()) {
         // The common case: no savepoint at all. On a failure, roll everything back
@@ -238,16 +245,8 @@ fn run_group(conn: &Connection, jobs: &mut [Box<dyn Job>]) {
 /// After a repeatable batch failed and was rolled back: every job again, each in
 /// its own savepoint of a fresh transaction.
 fn run_careful(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
-    let tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => {
-            let err = StoreError::Sqlite(e);
-            tracing::error!("cannot begin transaction: {err}");
-            for job in batch {
-                job.complete(Some(&err));
-            }
-            return;
-        }
+    let Some(tx) = begin(conn, &mut batch) else {
+        return;
     };
     for job in batch.iter_mut() {
         in_savepoint(&tx, job.as_mut());
