@@ -159,6 +159,40 @@ impl CandidatePayload {
     }
 }
 
+/// `sdp` with `a=max-message-size:{size}` in its data section, after `a=sctp-port` (or at
+/// the section's end). Without the attribute Chrome caps what it sends at 64 KiB, and some
+/// stacks leave it out of the SDP they write. An SDP that has it already is returned as is.
+pub fn with_max_message_size(sdp: &str, size: usize) -> String {
+    if sdp.contains("a=max-message-size:") {
+        return sdp.to_string();
+    }
+    let attr = format!("a=max-message-size:{size}\r\n");
+    let mut out = String::with_capacity(sdp.len() + attr.len());
+    let mut in_data = false;
+    let mut done = false;
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            if in_data && !done {
+                out.push_str(&attr);
+                done = true;
+            }
+            in_data = line.contains("webrtc-datachannel");
+        }
+        out.push_str(line);
+        if in_data && !done && line.starts_with("a=sctp-port:") {
+            out.push_str(&attr);
+            done = true;
+        }
+    }
+    if in_data && !done {
+        if !out.ends_with('\n') {
+            out.push_str("\r\n");
+        }
+        out.push_str(&attr);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +208,18 @@ mod tests {
         assert_eq!(session_id(web, py), format!("{py}:{web}"));
         // A prefix sorts first, as in JavaScript.
         assert!(we_offer("abc", "abcd"));
+    }
+
+    #[test]
+    fn max_message_size_is_added_to_the_data_section_once() {
+        let sdp = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\na=sctp-port:5000\r\na=setup:actpass\r\n";
+        let out = with_max_message_size(sdp, 262_144);
+        assert!(out.contains("a=sctp-port:5000\r\na=max-message-size:262144\r\na=setup"));
+        assert_eq!(with_max_message_size(&out, 1), out);
+        let no_port = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n";
+        assert!(with_max_message_size(no_port, 5).ends_with("a=mid:0\r\na=max-message-size:5\r\n"));
+        let audio_only = "v=0\r\nm=audio 9 RTP/AVP 0\r\n";
+        assert_eq!(with_max_message_size(audio_only, 5), audio_only);
     }
 
     #[test]

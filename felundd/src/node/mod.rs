@@ -63,6 +63,8 @@ pub struct NodeSettings {
     pub relay_url: Option<String>,
     /// Whether this node serves as an anchor.
     pub anchor: bool,
+    /// The IP the DataChannel transport uses for browsers; `None` when it is off.
+    pub webrtc_ip: Option<std::net::IpAddr>,
     /// Message retention.
     pub retention: Retention,
     /// Every setting as `(key, value, source)`, for display.
