@@ -51,6 +51,8 @@ pub struct DataChannelPeer {
     pub messages_in: u64,
     /// Messages sent to it (history and live).
     pub messages_out: u64,
+    /// Its display name as this node knows it (filled in by `Node::info`).
+    pub display_name: String,
 }
 
 /// How the node's relay is doing, as shown by `felundctl status`: always about the

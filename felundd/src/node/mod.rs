@@ -348,7 +348,8 @@ impl Node {
 
     /// Node info with counts.
     pub async fn info(&self) -> NodeResult<NodeInfo> {
-        let counters = self.inner.counters.snapshot();
+        let mut counters = self.inner.counters.snapshot();
+        counters.datachannel = self.datachannel_peers(None).await?;
         let failing = counters.unreachable.clone();
         let (circle_count, message_count, peer_count, dial_candidate_count, last_seq, unreachable) =
             self.store()

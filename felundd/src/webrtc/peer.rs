@@ -361,6 +361,7 @@ impl Peer {
             since: self.counters().datachannel_since(&self.key(), now_ts()),
             messages_in: self.messages_in,
             messages_out: self.messages_out,
+            display_name: String::new(),
         };
         self.counters().datachannel_peer(&self.key(), Some(peer));
     }
