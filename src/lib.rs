@@ -325,6 +325,7 @@ impl Drop for Daemon {
     }
 }
 
+pub mod browser_peer;
 pub mod chat;
 pub mod fake_peer;
 pub mod hostile_relay;
