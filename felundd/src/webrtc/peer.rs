@@ -214,8 +214,14 @@ impl Peer {
     ) -> Result<(), String> {
         let mut buf = vec![0u8; DATAGRAM];
         loop {
-            let deadline = self.pump().await?;
-            self.flush()?;
+            // What flush writes leaves only with the next pump; without it a frame would
+            // wait for the connection's next timer (up to a second).
+            let deadline = loop {
+                let deadline = self.pump().await?;
+                if !self.flush()? {
+                    break deadline;
+                }
+            };
             let verified = self.proto.verified().is_some();
             let limit = if verified {
                 self.last_heard + SILENCE_TIMEOUT
@@ -418,23 +424,29 @@ impl Peer {
         }
     }
 
-    /// Writes queued frames while SCTP has room.
-    fn flush(&mut self) -> Result<(), String> {
-        let Some(id) = self.chan else { return Ok(()) };
+    /// Writes queued frames while SCTP has room; returns whether it wrote any.
+    fn flush(&mut self) -> Result<bool, String> {
+        let Some(id) = self.chan else {
+            return Ok(false);
+        };
+        let mut wrote = false;
         while let Some(frame) = self.proto.front() {
             let Some(mut chan) = self.rtc.channel(id) else {
-                return Ok(());
+                break;
             };
             if chan.buffered_amount() > SCTP_HIGH_WATER {
-                return Ok(());
+                break;
             }
             match chan.write(false, frame.as_bytes()) {
-                Ok(true) => self.proto.pop(),
-                Ok(false) => return Ok(()),
+                Ok(true) => {
+                    self.proto.pop();
+                    wrote = true;
+                }
+                Ok(false) => break,
                 Err(e) => return Err(format!("cannot write to the channel: {e}")),
             }
         }
-        Ok(())
+        Ok(wrote)
     }
 
     fn command(&mut self, cmd: PeerCmd) -> Result<(), String> {
