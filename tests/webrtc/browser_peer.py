@@ -18,6 +18,7 @@ Events:
   {"event":"message","circle":N,"msg_id":...,"text":...,"author":...}
   {"event":"closed","peer":...,"reason":...}
   {"event":"sent_batch","bytes":n}
+Every event carries "at", the wall-clock time it happened (for the benchmark).
 
 Attacker modes (--attack): "wrong-secret" answers AUTH with a MAC under another secret;
 "early-msgs" sends a MSGS_SEND before its AUTH (and never sends AUTH).
@@ -50,6 +51,7 @@ from aiortc.sdp import candidate_from_sdp  # noqa: E402
 
 
 def emit(**event):
+    event["at"] = time.time()  # wall clock, for latency figures
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
 
