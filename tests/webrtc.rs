@@ -3,14 +3,18 @@
 //! protocol's DataChannel section) in either role. Covers history and live messages both
 //! ways, the AUTH rules (attackers with the wrong secret or message frames before AUTH),
 //! batches larger than one frame, restarts on either side, a browser in several circles and
-//! `--webrtc off`.
+//! `--webrtc off`; with the reference, a circle shared with a reference TCP node and a relay
+//! without `/v1/signal` (the PHP relay).
 
 use std::time::Duration;
 
 use felund_tests::browser_peer::{BrowserOptions, BrowserPeer, HIGH_ID, LOW_ID};
-use felund_tests::chat::{create_circle, log_tail, node_id, send, send_many, texts, Circle};
-use felund_tests::relays::{daemon_behind_relay, http_request, RelayProcess};
-use felund_tests::{wait_until, Daemon};
+use felund_tests::chat::{
+    create_circle, eventually, log_tail, node_id, send, send_many, texts, Circle,
+};
+use felund_tests::reference::{ref_has, ref_messages, RefRun, Reference};
+use felund_tests::relays::{daemon_behind_relay, http_request, RelayKind, RelayProcess};
+use felund_tests::{free_port, wait_until, Daemon, DEADLINE};
 use serde_json::Value;
 
 /// A felundd reachable only through `relay` (no direct TCP), with one circle.
@@ -390,4 +394,83 @@ fn offers_from_nodes_registered_in_none_of_our_circles_are_ignored() {
     let status = d.ctl_one(&["status"]);
     assert_eq!(status["datachannel_failed"], 0, "no session for a stranger");
     assert_eq!(datachannel_peers(&d).len(), 1);
+}
+
+#[test]
+fn browser_felundd_and_a_reference_tcp_node_all_see_every_message() {
+    let name = "browser_felundd_and_a_reference_tcp_node_all_see_every_message";
+    let (Some(py), Some(r)) = (BrowserPeer::python(name), Reference::from_env(name)) else {
+        return;
+    };
+    let relay = RelayProcess::start_felund(&[]);
+    // felundd listens for gossip (the reference reaches it over TCP) and uses the relay.
+    let d = Daemon::start_with(&[
+        "--relay",
+        &relay.url(),
+        "--sync-interval",
+        "1",
+        "--name",
+        "rusty",
+    ]);
+    let c = create_circle(&d, "mixed");
+    let ref_port = free_port();
+    let node = r.node(ref_port, "refbob");
+    node.run_ok(&["join", "--code", &c.code]);
+    node.run_ok(&["send", "--circle-id", &c.id, "from the reference"]);
+    let run = RefRun::start(&node, ref_port);
+    wait_until("the reference's message in felundd", || {
+        texts(&d, &c.id, "general").contains(&"from the reference".to_string())
+    });
+    let mut b = browser(&py, &relay, &c, LOW_ID);
+    b.wait_text(0, "from the reference");
+    // The browser's six-key message reaches the reference over TCP in the full form.
+    b.send(0, "from the browser");
+    let reached = eventually(DEADLINE, || {
+        ref_has(&node, &c.id, &c.secret, "from the browser")
+    });
+    assert!(
+        reached,
+        "the browser's message never reached the reference node\n{}\n{}",
+        log_tail(&d, 60),
+        run.log()
+    );
+    // The reference requires every key of the full message object (it drops a message that
+    // lacks one), so its arrival proves felundd added them.
+    assert!(ref_messages(&node, &c.id)
+        .iter()
+        .any(|m| m["author_node_id"] == b.node_id.as_str()));
+    send(&d, &c.id, "general", "from felundd");
+    b.wait_text(0, "from felundd");
+    assert!(eventually(DEADLINE, || ref_has(
+        &node,
+        &c.id,
+        &c.secret,
+        "from felundd"
+    )));
+}
+
+#[test]
+fn a_relay_without_signalling_is_skipped_quietly_and_still_carries_the_chat() {
+    let name = "a_relay_without_signalling_is_skipped_quietly_and_still_carries_the_chat";
+    let Some(r) = Reference::from_env(name) else {
+        return;
+    };
+    let relay = RelayProcess::start(RelayKind::Php, Some(&r));
+    let a = daemon_behind_relay(&relay.url(), "alice");
+    let b = daemon_behind_relay(&relay.url(), "bob");
+    let c = create_circle(&a, "php");
+    b.ctl_one(&["join", &c.code]);
+    send(&a, &c.id, "general", "through the php relay");
+    wait_until("the message through the PHP relay", || {
+        texts(&b, &c.id, "general").contains(&"through the php relay".to_string())
+    });
+    wait_until("felundd to notice the relay has no /v1/signal", || {
+        a.log().contains("serves no /v1/signal")
+    });
+    assert_eq!(
+        a.log().matches("serves no /v1/signal").count(),
+        1,
+        "one line, not one per poll"
+    );
+    assert_eq!(a.ctl_one(&["status"])["datachannel_failed"], 0);
 }
