@@ -161,7 +161,10 @@ fn a_browser_whose_auth_does_not_verify_gets_no_circle_data_and_its_messages_are
     wait_until("status to count the failed session", || {
         d.ctl_one(&["status"])["datachannel_failed"].as_u64() >= Some(1)
     });
-    // Positive control: an honest browser on the same felundd gets everything.
+    // Positive control: an honest browser on the same felundd gets everything. The
+    // attacker leaves first: browsers, like the web client, take message frames from each
+    // other unauthenticated, so it could hand the honest one its message.
+    attacker.kill();
     let honest = browser(&py, &relay, &c, HIGH_ID);
     honest.wait_text(0, "for members only");
     assert!(frames(&attacker, "MSGS_SEND").is_empty(), "history leaked");
@@ -206,13 +209,16 @@ fn message_frames_sent_before_auth_are_not_stored_and_get_nothing_back() {
     wait_until("felundd to drop the unauthenticated channel", || {
         d.ctl_one(&["status"])["datachannel_failed"].as_u64() >= Some(1)
     });
+    // Positive control (the early sender gone first, as above).
+    early.kill();
     let honest = browser(&py, &relay, &c, HIGH_ID);
     honest.wait_text(0, "for members only");
     assert!(frames(&early, "MSGS_SEND").is_empty(), "history leaked");
     let stored = texts(&d, &c.id, "general");
     assert!(
         !stored.iter().any(|t| t.starts_with("seed ")),
-        "felundd stored messages sent before AUTH: {stored:?}"
+        "felundd stored messages sent before AUTH: {stored:?}\n{}",
+        log_tail(&d, 80)
     );
 }
 
