@@ -31,6 +31,7 @@ BENCHES = {
     "load": ["--bench", "load"],
     "memory": ["--bench", "memory"],
     "relay_delivery": ["--bench", "relay_delivery"],
+    "datachannel": ["--bench", "datachannel"],
     "relay": ["-p", "felund-relay", "--bench", "relay"],
 }
 

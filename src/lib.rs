@@ -422,6 +422,7 @@ impl Drop for Daemon {
     }
 }
 
+pub mod browser_peer;
 pub mod chat;
 pub mod ctl;
 pub mod fake_peer;

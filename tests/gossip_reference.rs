@@ -3,131 +3,16 @@
 //! reference newcomer converging into a circle too large for one reference session.
 //! Skipped (with a message) unless FELUND_REFERENCE_PYTHON and FELUND_REFERENCE_DIR are set.
 
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use felund_tests::chat::{create_circle, find_message, log_tail, send, send_many};
 use felund_tests::eventually;
-use felund_tests::reference::{Reference, ReferenceNode};
+use felund_tests::reference::{
+    clear_text, ref_has, ref_messages, RefRun, Reference, ReferenceNode,
+};
 use felund_tests::{free_port, Daemon, DEADLINE};
-use felund_wire::{CircleSecret, WireMessage};
-use serde_json::{json, Value};
-use tempfile::TempDir;
-
-/// A reference `run --interval 1 --debug`, killed when dropped; its output goes to a file.
-struct RefRun {
-    child: Option<Child>,
-    logdir: TempDir,
-    port: u16,
-}
-
-impl RefRun {
-    fn start(node: &ReferenceNode, port: u16) -> Self {
-        let mut run = Self {
-            child: None,
-            logdir: tempfile::tempdir().expect("temp dir"),
-            port,
-        };
-        run.spawn(node);
-        run
-    }
-
-    fn spawn(&mut self, node: &ReferenceNode) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("run log");
-        let child = node
-            .command(&["run", "--interval", "1", "--debug"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log clone"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn reference run");
-        self.child = Some(child);
-        let port = self.port;
-        let up = eventually(DEADLINE, || {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("reference run exited ({status}):\n{}", self.log());
-            }
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "reference run is not listening:\n{}", self.log());
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.logdir.path().join("run.log")
-    }
-
-    /// The last lines of the reference's output.
-    fn log(&self) -> String {
-        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(60)..].join("\n")
-    }
-
-    /// Stops it (before a `send` on the same state, which a running node would overwrite).
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn restart(&mut self, node: &ReferenceNode) {
-        self.stop();
-        self.spawn(node);
-    }
-}
-
-impl Drop for RefRun {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The reference's messages of a circle (from state.json), chat channels only.
-fn ref_messages(node: &ReferenceNode, circle: &str) -> Vec<Value> {
-    let Ok(text) = std::fs::read_to_string(node.dir.path().join("state.json")) else {
-        return Vec::new();
-    };
-    let Ok(state) = serde_json::from_str::<Value>(&text) else {
-        return Vec::new(); // caught mid-rewrite
-    };
-    state["messages"]
-        .as_object()
-        .map(|m| {
-            m.values()
-                .filter(|v| v["circle_id"] == circle && v["channel_id"] != "__control")
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The clear text of a message as the reference stored it (blanked at rest when it has an
-/// envelope: decrypt then).
-fn clear_text(v: &Value, secret: &CircleSecret) -> String {
-    let text = v["text"].as_str().unwrap_or_default();
-    if !text.is_empty() || v["enc"].is_null() {
-        return text.to_string();
-    }
-    let mut filled = v.clone();
-    filled["text"] = json!("-");
-    WireMessage::from_value(&filled)
-        .and_then(|m| m.open_enc(secret))
-        .map(|(_, t)| t)
-        .unwrap_or_default()
-}
-
-fn ref_has(node: &ReferenceNode, circle: &str, secret: &CircleSecret, text: &str) -> bool {
-    ref_messages(node, circle)
-        .iter()
-        .any(|m| clear_text(m, secret) == text)
-}
+use serde_json::Value;
 
 fn ref_channels(node: &ReferenceNode, circle: &str) -> Vec<String> {
     node.state()["channels"][circle]

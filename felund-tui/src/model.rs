@@ -47,6 +47,10 @@ pub struct NodeView {
     pub peer_count: u64,
     /// Number of stored messages.
     pub message_count: u64,
+    /// Whether felundd connects to browsers directly over WebRTC DataChannels.
+    pub datachannel_enabled: bool,
+    /// Browsers connected over a DataChannel now: `(name or node id, address)`.
+    pub datachannel_peers: Vec<(String, String)>,
 }
 
 impl From<api::NodeInfo> for NodeView {
@@ -71,6 +75,18 @@ impl From<api::NodeInfo> for NodeView {
             relay_push_connected: n.relay_push_connected,
             peer_count: n.peer_count,
             message_count: n.message_count,
+            datachannel_enabled: n.datachannel_enabled,
+            datachannel_peers: n
+                .datachannel_peers
+                .into_iter()
+                .map(|p| {
+                    let name = match p.display_name.is_empty() {
+                        true => p.node_id,
+                        false => p.display_name,
+                    };
+                    (name, p.remote_addr)
+                })
+                .collect(),
         }
     }
 }

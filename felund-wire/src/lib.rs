@@ -17,6 +17,7 @@ mod mac;
 
 pub mod api_sign;
 pub mod control;
+pub mod datachannel;
 pub mod envelope;
 pub mod ext;
 pub mod frame;

@@ -93,3 +93,24 @@ pub const MAX_RELAY_OBJECT_BYTES: usize =
         + JSON_ESCAPE_GROWTH * (MAX_MSG_ID_BYTES + 3 * MAX_ID_BYTES)
         + MAX_TS_DIGITS
         + MAX_ENVELOPE_JSON_BYTES;
+
+/// The `a=max-message-size` a DataChannel peer advertises in its SDP, and so the largest
+/// DataChannel message it reassembles (PROTOCOL.md §12.3). A browser whose 100 newest messages
+/// hold a few 4 KB texts sends a MSGS_SEND far above 64 KiB; advertising this much lets it.
+pub const DC_MAX_MESSAGE_SIZE: usize = 262_144;
+
+/// Largest DataChannel frame we send: Chrome refuses to send (and some stacks to receive)
+/// more than 64 KiB when the remote SDP names no `a=max-message-size`, and the web client
+/// handles each MSGS_SEND frame on its own, so a batch is cut into frames of at most this.
+pub const DC_MAX_SENT_FRAME_BYTES: usize = 65_536;
+
+/// Most message objects taken from one received MSGS_SEND frame. An honest frame of
+/// [`DC_MAX_MESSAGE_SIZE`] holds at most about 1,000 of the smallest real envelopes.
+pub const DC_MAX_MESSAGES_PER_FRAME: usize = 1_024;
+
+/// The DataChannel handshake nonce: 16 random bytes, sent as 32 lowercase hex characters.
+pub const DC_NONCE_BYTES: usize = 16;
+
+/// Longest signal `payload` a relay stores (characters); an SDP or candidate payload longer
+/// than this was not written by an honest peer.
+pub const MAX_SIGNAL_PAYLOAD_CHARS: usize = 65_536;

@@ -117,6 +117,22 @@ pub struct NodeInfoJson<'a> {
     relay_last_attempt: i64,
     relay_last_error: &'a str,
     relay_push_connected: bool,
+    datachannel_enabled: bool,
+    datachannel_failed: u64,
+    datachannel_peers: Vec<DataChannelPeerJson<'a>>,
+}
+
+/// JSON of [`api::DataChannelPeer`]: a browser connected over a WebRTC DataChannel.
+#[derive(Serialize)]
+pub struct DataChannelPeerJson<'a> {
+    node_id: &'a str,
+    display_name: &'a str,
+    circle_id: &'a str,
+    relay_url: &'a str,
+    remote_addr: &'a str,
+    since: i64,
+    messages_in: u64,
+    messages_out: u64,
 }
 
 /// JSON of a [`api::NodeInfo`].
@@ -147,6 +163,22 @@ pub fn node_info(n: &api::NodeInfo) -> NodeInfoJson<'_> {
         relay_last_attempt: n.relay_last_attempt,
         relay_last_error: &n.relay_last_error,
         relay_push_connected: n.relay_push_connected,
+        datachannel_enabled: n.datachannel_enabled,
+        datachannel_failed: n.datachannel_failed,
+        datachannel_peers: n
+            .datachannel_peers
+            .iter()
+            .map(|p| DataChannelPeerJson {
+                node_id: &p.node_id,
+                display_name: &p.display_name,
+                circle_id: &p.circle_id,
+                relay_url: &p.relay_url,
+                remote_addr: &p.remote_addr,
+                since: p.since,
+                messages_in: p.messages_in,
+                messages_out: p.messages_out,
+            })
+            .collect(),
     }
 }
 
@@ -343,6 +375,7 @@ pub struct PeerJson<'a> {
     addr: &'a str,
     last_seen: i64,
     display_name: &'a str,
+    transport: &'a str,
 }
 
 /// JSON of an [`api::Peer`].
@@ -353,6 +386,7 @@ pub fn peer(p: &api::Peer) -> PeerJson<'_> {
         addr: &p.addr,
         last_seen: p.last_seen,
         display_name: &p.display_name,
+        transport: &p.transport,
     }
 }
 

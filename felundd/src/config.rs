@@ -65,6 +65,16 @@ pub struct Args {
     /// Keep at most this many chat messages per circle (0 = no cap).
     #[arg(long, default_value_t = Retention::default().max_per_circle)]
     pub max_messages_per_circle: u64,
+    /// Connect directly to web clients (browsers) over WebRTC DataChannels, signalled
+    /// through the relay. `--webrtc off` leaves browsers to the relay alone.
+    #[arg(long, env = "FELUND_WEBRTC", default_value = "on", value_name = "on|off",
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub webrtc: bool,
+    /// IP address the DataChannel transport binds its UDP sockets to and offers to
+    /// browsers as its host candidate (default: the bind address, or this machine's LAN
+    /// address when binding to all interfaces).
+    #[arg(long, value_name = "IP")]
+    pub webrtc_ip: Option<IpAddr>,
 }
 
 impl Args {
@@ -103,6 +113,9 @@ impl Args {
                 .unwrap_or_else(|| format_host_port(advertise_ip(self.bind), port)),
             relay_url: self.relay.clone().filter(|r| !r.trim().is_empty()),
             anchor: self.anchor,
+            webrtc_ip: self
+                .webrtc
+                .then(|| self.webrtc_ip.unwrap_or_else(|| advertise_ip(self.bind))),
             retention: Retention {
                 max_age_days: self.retention_days,
                 max_per_circle: self.max_messages_per_circle,

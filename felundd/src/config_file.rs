@@ -9,6 +9,7 @@
 //! name = "alice"
 //! relay = "https://relay.example/api"
 //! sync_interval = 5
+//! webrtc = false   # no direct DataChannels to browsers
 //! ```
 
 use std::fmt::Display;
@@ -35,6 +36,8 @@ pub struct FileConfig {
     sync_interval: Option<u64>,
     retention_days: Option<u64>,
     max_messages_per_circle: Option<u64>,
+    webrtc: Option<bool>,
+    webrtc_ip: Option<std::net::IpAddr>,
 }
 
 /// Where a setting's value came from.
@@ -148,6 +151,11 @@ pub fn resolve(matches: &ArgMatches) -> anyhow::Result<Resolved> {
     layer!(sync_interval, |v: &u64| v.to_string());
     layer!(retention_days, |v: &u64| v.to_string());
     layer!(max_messages_per_circle, |v: &u64| v.to_string());
+    layer!(webrtc, |v: &bool| if *v { "\"on\"" } else { "\"off\"" }
+        .to_string());
+    layer!(webrtc_ip, |v: &Option<std::net::IpAddr>| v
+        .map(|ip| format!("\"{ip}\""))
+        .unwrap_or_else(|| "(unset)".into()));
     if args.sync_interval == 0 || args.sync_interval > 3600 {
         anyhow::bail!(
             "sync_interval must be 1–3600 seconds (got {})",

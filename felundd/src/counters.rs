@@ -27,6 +27,32 @@ pub struct Counters {
     pub relay: Mutex<RelayHealth>,
     /// API clients attached to `Subscribe` (internal listeners not counted).
     pub api_subscribers: AtomicU64,
+    /// Browser peers whose DataChannel is open and verified, by session key.
+    pub datachannel: Mutex<BTreeMap<String, DataChannelPeer>>,
+    /// DataChannel sessions that ended before the peer proved the secret (timeouts, AUTH
+    /// failures, unreachable browsers).
+    pub datachannel_failed: AtomicU64,
+}
+
+/// A browser peer connected over a WebRTC DataChannel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataChannelPeer {
+    /// Its node id.
+    pub node_id: String,
+    /// The circle the channel belongs to.
+    pub circle_id: String,
+    /// The relay that carried the signalling.
+    pub relay_url: String,
+    /// The browser's address on the selected ICE pair (`ip:port`).
+    pub remote_addr: String,
+    /// Unix time the handshake completed.
+    pub since: i64,
+    /// Messages received from it that were new here.
+    pub messages_in: u64,
+    /// Messages sent to it (history and live).
+    pub messages_out: u64,
+    /// Its display name as this node knows it (filled in by `Node::info`).
+    pub display_name: String,
 }
 
 /// How the node's relay is doing, as shown by `felundctl status`: always about the
@@ -78,6 +104,10 @@ pub struct CounterSnapshot {
     pub last_session_ok: i64,
     /// See [`Counters::unreachable`].
     pub unreachable: Vec<(String, Unreachable)>,
+    /// See [`Counters::datachannel`], ordered by session key.
+    pub datachannel: Vec<DataChannelPeer>,
+    /// See [`Counters::datachannel_failed`].
+    pub datachannel_failed: u64,
 }
 
 impl Counters {
@@ -153,6 +183,35 @@ impl Counters {
                 .lock()
                 .map(|m| m.iter().map(|(a, u)| (a.clone(), u.clone())).collect())
                 .unwrap_or_default(),
+            datachannel: self
+                .datachannel
+                .lock()
+                .map(|m| m.values().cloned().collect())
+                .unwrap_or_default(),
+            datachannel_failed: self.datachannel_failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// When the DataChannel peer of session `key` was first recorded (`now` if it is new).
+    pub fn datachannel_since(&self, key: &str, now: i64) -> i64 {
+        self.datachannel
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).map(|p| p.since))
+            .unwrap_or(now)
+    }
+
+    /// Updates (or with `None`, removes) the DataChannel peer of session `key`.
+    pub fn datachannel_peer(&self, key: &str, peer: Option<DataChannelPeer>) {
+        if let Ok(mut m) = self.datachannel.lock() {
+            match peer {
+                Some(p) => {
+                    m.insert(key.to_string(), p);
+                }
+                None => {
+                    m.remove(key);
+                }
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::config_file::Resolved;
 use crate::node::{now_ts, Node};
 use crate::store::{messages as message_sql, StateStore};
-use crate::{gossip, grpc, relay, socket};
+use crate::{gossip, grpc, relay, socket, webrtc};
 
 /// How often retention pruning runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -78,6 +78,10 @@ pub async fn run(
         settings.anchor,
     );
     tracing::info!(listen = %settings.listen_addr, advertise = %settings.advertise_addr, "gossip listening");
+    let datachannels = settings.webrtc_ip.map(|ip| {
+        tracing::info!(ice_ip = %ip, "DataChannel transport on (browsers connect directly)");
+        webrtc::start(node.clone(), ip)
+    });
     let pruner = tokio::spawn(prune_loop(node.clone()));
     let trimmer = tokio::spawn(crate::memory::trim_after_bursts(node.store().clone()));
     crate::systemd::notify(crate::systemd::ServiceState::Ready);
@@ -85,6 +89,9 @@ pub async fn run(
     crate::systemd::notify(crate::systemd::ServiceState::Stopping);
     pruner.abort();
     trimmer.abort();
+    if let Some(dc) = datachannels {
+        dc.shutdown().await;
+    }
     relays.shutdown().await;
     served.context("the API server failed")?;
     tracing::info!("felundd stopped");

@@ -7,6 +7,7 @@
 //! - [`events`]: the bus that fans committed changes out to subscribers.
 //! - [`gossip`]: direct TCP sync with peers (reference-compatible + extensions).
 //! - [`relay`]: relay/rendezvous client (presence, push, pull, WebSocket push).
+//! - [`webrtc`]: browsers (the web client) over WebRTC DataChannels, signalled by relays.
 //! - [`grpc`]: the `felund.v1` API on the Unix socket ([`socket`] binds it).
 //! - [`daemon`]: wiring and lifecycle.
 //! - [`limits`]: the daemon's resource bounds, one constant each.
@@ -30,5 +31,6 @@ pub mod relay;
 pub mod socket;
 pub mod store;
 pub mod systemd;
+pub mod webrtc;
 
 pub use felund_wire as wire;

@@ -86,3 +86,35 @@ pub const INGEST_PIPELINE: usize = 4;
 /// the default (2 MiB) makes each of them a read from the file at 100,000 messages.
 /// Pages are only held while in use: `memory` hands them back after a burst.
 pub const SQLITE_CACHE_KIB: i64 = 16 * 1024;
+
+/// Most DataChannel sessions (browser peers, connected or connecting) at once, over all
+/// relays and circles. Anyone who knows our node id can offer to us, so this bounds the
+/// sockets, DTLS state and memory strangers can make felundd hold.
+pub const DC_MAX_SESSIONS: usize = 32;
+
+/// Most DataChannel sessions meant for one circle at once, so one busy circle (or one
+/// flooding its hint) leaves room for the others.
+pub const DC_MAX_SESSIONS_PER_CIRCLE: usize = 16;
+
+/// Messages sent to a browser when its channel opens, newest of the circle, oldest first.
+/// The web client sends its 100 newest; sending more lets a browser that was away longer
+/// catch up (it takes several MSGS_SEND frames).
+pub const DC_HISTORY_MESSAGES: usize = 1_000;
+
+/// Largest `/v1/signal` poll answer read: sixteen of the largest payloads plus slack. A relay
+/// that holds more for us answers the rest on the next poll (felund-relay caps its answers
+/// so); a flood of huge signals makes polls fail instead of filling memory.
+pub const DC_MAX_SIGNAL_ANSWER_BYTES: usize =
+    17 * felund_wire::limits::MAX_SIGNAL_PAYLOAD_CHARS * 2;
+
+/// Most signals taken from one poll answer (the relays' own maximum).
+pub const DC_SIGNALS_PER_POLL: usize = 200;
+
+/// Remote ICE candidates accepted per session; a browser trickles one per interface
+/// address, so a few is honest and hundreds is an attack on our check list.
+pub const DC_MAX_REMOTE_CANDIDATES: usize = 16;
+
+/// Bytes of frames queued for one browser (beyond what SCTP buffers). A peer that reads
+/// slower than its circle writes is disconnected past this, and gets the history again when
+/// it reconnects, instead of making felundd hold an ever longer queue.
+pub const DC_MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;

@@ -59,6 +59,25 @@ pub fn debug_lines(n: &NodeView, zone: DisplayZone) -> Vec<String> {
             ));
         }
     }
+    lines.push(if !n.datachannel_enabled {
+        "browsers: direct WebRTC off (felundd --webrtc off); they reach us through the relay"
+            .to_string()
+    } else {
+        let who: Vec<String> = n
+            .datachannel_peers
+            .iter()
+            .map(|(name, addr)| format!("{} at {}", or_dash(name), or_dash(addr)))
+            .collect();
+        format!(
+            "browsers: {} connected over WebRTC DataChannels{}",
+            who.len(),
+            if who.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", who.join(", "))
+            }
+        )
+    });
     lines.push(format!(
         "store: {} message(s) · {} known peer(s)",
         n.message_count, n.peer_count
@@ -93,5 +112,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("relay error: timeout"), "{text}");
+        assert!(text.contains("browsers: direct WebRTC off"), "{text}");
+        n.datachannel_enabled = true;
+        n.datachannel_peers = vec![("web".into(), "127.0.0.1:5000".into())];
+        let text = debug_lines(&n, DisplayZone::utc()).join("\n");
+        assert!(
+            text.contains("browsers: 1 connected over WebRTC DataChannels (web at 127.0.0.1:5000)"),
+            "{text}"
+        );
     }
 }

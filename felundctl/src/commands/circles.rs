@@ -199,13 +199,14 @@ pub async fn peers(
         return Ok(out.line("No peers known yet.")?);
     }
     let names = super::circle_names(client).await?;
-    let mut rows = vec![["NODE", "NAME", "ADDRESS", "CIRCLE", "LAST SEEN"]
+    let mut rows = vec![["NODE", "NAME", "VIA", "ADDRESS", "CIRCLE", "LAST SEEN"]
         .map(String::from)
         .to_vec()];
     rows.extend(peers.iter().map(|p| {
         vec![
             p.node_id.clone(),
             or_dash(&p.display_name),
+            via(&p.transport).to_string(),
             or_dash(&p.addr),
             names.label(&p.circle_id),
             time(p.last_seen),
@@ -215,4 +216,12 @@ pub async fn peers(
         out.line(line)?;
     }
     Ok(())
+}
+
+/// The peers table's word for how a peer is reached.
+fn via(transport: &str) -> &'static str {
+    match transport {
+        "datachannel" => "webrtc",
+        _ => "tcp",
+    }
 }

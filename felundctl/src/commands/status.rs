@@ -95,6 +95,7 @@ fn lines(info: &api::NodeInfo, now: i64) -> Vec<(&'static str, String)> {
             ),
         ),
         ("relay", relay_line(info)),
+        ("browsers", browsers(info, now)),
         (
             "store",
             format!(
@@ -117,6 +118,48 @@ fn lines(info: &api::NodeInfo, now: i64) -> Vec<(&'static str, String)> {
             if info.anchor { "serving" } else { "off" }.to_string(),
         ),
     ]
+}
+
+/// "off (felundd --webrtc off)", or "2 connected directly over WebRTC (web 1a2b3c4d at
+/// 192.0.2.7:5000 since 3 s ago, 4 in, 12 out; …); 1 failed attempt".
+fn browsers(info: &api::NodeInfo, now: i64) -> String {
+    if !info.datachannel_enabled {
+        return "off (felundd --webrtc off): browsers reach this node through the relay".into();
+    }
+    let mut line = if info.datachannel_peers.is_empty() {
+        "none connected directly over WebRTC".to_string()
+    } else {
+        let who: Vec<String> = info
+            .datachannel_peers
+            .iter()
+            .map(|p| {
+                let id: String = p.node_id.chars().take(8).collect();
+                let name = match p.display_name.is_empty() {
+                    true => clean_line(&id),
+                    false => format!("{} {}", clean_line(&p.display_name), clean_line(&id)),
+                };
+                format!(
+                    "{name} at {} since {}, {} in, {} out",
+                    or_dash(&p.remote_addr),
+                    ago(p.since, now),
+                    p.messages_in,
+                    p.messages_out
+                )
+            })
+            .collect();
+        format!(
+            "{} connected directly over WebRTC ({})",
+            who.len(),
+            who.join("; ")
+        )
+    };
+    if info.datachannel_failed > 0 {
+        line.push_str(&format!(
+            "; {}",
+            count(info.datachannel_failed, "failed attempt")
+        ));
+    }
+    line
 }
 
 /// "listening on A (advertised as B); 2 live links; last sync 3 s ago; 1 peer
@@ -204,5 +247,33 @@ mod tests {
              last sync 3s ago; 1 peer unreachable (bob at 10.0.0.2:9999: connection refused, \
              since 1m 0s ago); sessions 12 ok, 1 failed; 1.2 MB in, 300 B out"
         );
+    }
+
+    #[test]
+    fn browsers_line_names_each_datachannel_peer_or_says_the_transport_is_off() {
+        let mut info = api::NodeInfo {
+            datachannel_enabled: true,
+            datachannel_failed: 1,
+            datachannel_peers: vec![api::DataChannelPeer {
+                node_id: "0123456789abcdef".into(),
+                display_name: "web".into(),
+                remote_addr: "192.0.2.7:5000".into(),
+                since: 97,
+                messages_in: 4,
+                messages_out: 12,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            browsers(&info, 100),
+            "1 connected directly over WebRTC (web 01234567 at 192.0.2.7:5000 since 3s ago, \
+             4 in, 12 out); 1 failed attempt"
+        );
+        info.datachannel_peers.clear();
+        info.datachannel_failed = 0;
+        assert_eq!(browsers(&info, 100), "none connected directly over WebRTC");
+        info.datachannel_enabled = false;
+        assert!(browsers(&info, 100).starts_with("off (felundd --webrtc off)"));
     }
 }

@@ -5,6 +5,7 @@ use felund_proto::v1 as api;
 use felund_wire::control::AccessMode;
 use tonic::Status;
 
+use crate::counters::DataChannelPeer;
 use crate::error::NodeError;
 use crate::events::{ChannelChange, CircleChange, NodeEvent};
 use crate::model::{Channel, CircleSummary, Member, Peer, StoredMessage};
@@ -76,6 +77,14 @@ pub(super) fn node_info(i: NodeInfo) -> api::NodeInfo {
         gossip_bytes_in: i.counters.bytes_in,
         gossip_bytes_out: i.counters.bytes_out,
         live_links: i.counters.live_links,
+        datachannel_enabled: i.settings.webrtc_ip.is_some(),
+        datachannel_peers: i
+            .counters
+            .datachannel
+            .iter()
+            .map(datachannel_peer)
+            .collect(),
+        datachannel_failed: i.counters.datachannel_failed,
     }
 }
 
@@ -174,6 +183,34 @@ pub(super) fn peer(p: Peer) -> api::Peer {
         addr: p.addr,
         last_seen: p.last_seen,
         display_name: p.display_name,
+        transport: "tcp".into(),
+    }
+}
+
+/// A browser connected over a DataChannel.
+pub(super) fn datachannel_peer(p: &DataChannelPeer) -> api::DataChannelPeer {
+    api::DataChannelPeer {
+        node_id: p.node_id.clone(),
+        circle_id: p.circle_id.clone(),
+        relay_url: p.relay_url.clone(),
+        remote_addr: p.remote_addr.clone(),
+        since: p.since,
+        messages_in: p.messages_in,
+        messages_out: p.messages_out,
+        display_name: p.display_name.clone(),
+    }
+}
+
+/// A browser connected over a DataChannel, as a peer of its circle (`transport`
+/// "datachannel"; seen now).
+pub(super) fn datachannel_as_peer(p: DataChannelPeer, now: i64) -> api::Peer {
+    api::Peer {
+        node_id: p.node_id,
+        circle_id: p.circle_id,
+        addr: p.remote_addr,
+        last_seen: now,
+        display_name: p.display_name,
+        transport: "datachannel".into(),
     }
 }
 

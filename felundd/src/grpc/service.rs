@@ -315,10 +315,22 @@ impl Felund for FelundService {
     }
 
     async fn list_peers(&self, req: Request<api::ListPeersRequest>) -> Rpc<api::ListPeersResponse> {
-        let peers = self.node.list_peers(&req.into_inner().circle).await?;
-        Ok(Response::new(api::ListPeersResponse {
-            peers: peers.into_iter().map(convert::peer).collect(),
-        }))
+        let selector = req.into_inner().circle;
+        let peers = self.node.list_peers(&selector).await?;
+        // Browsers connected over a DataChannel are peers too, while connected.
+        let circle = match selector.trim() {
+            "" => None,
+            s => Some(self.node.resolve_circle(s).await?.circle_id),
+        };
+        let browsers = self.node.datachannel_peers(circle.as_deref()).await?;
+        let now = crate::node::now_ts();
+        let mut out: Vec<api::Peer> = peers.into_iter().map(convert::peer).collect();
+        out.extend(
+            browsers
+                .into_iter()
+                .map(|p| convert::datachannel_as_peer(p, now)),
+        );
+        Ok(Response::new(api::ListPeersResponse { peers: out }))
     }
 
     async fn search_messages(

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{channels::ensure_general, now_ts, Node};
+use crate::counters::DataChannelPeer;
 use crate::error::{NodeError, NodeResult};
 use crate::events::{CircleChange, NodeEvent};
 use crate::model::{Circle, CircleSummary, Member, Peer};
@@ -260,6 +261,26 @@ impl Node {
             .read(move |conn| peer_sql::list(conn, cid.as_deref()))
             .await?;
         Ok(peers.into_iter().filter(|p| p.node_id != me).collect())
+    }
+
+    /// Browsers connected over a DataChannel now (of circle `circle_id`, or all), with the
+    /// display names this node knows for them.
+    pub async fn datachannel_peers(
+        &self,
+        circle_id: Option<&str>,
+    ) -> NodeResult<Vec<DataChannelPeer>> {
+        let mut peers = self.counters().snapshot().datachannel;
+        peers.retain(|p| circle_id.is_none_or(|c| p.circle_id == c));
+        let named = self
+            .store()
+            .read(move |conn| {
+                for p in &mut peers {
+                    p.display_name = peer_sql::display_name(conn, &p.node_id)?;
+                }
+                Ok(peers)
+            })
+            .await?;
+        Ok(named)
     }
 
     /// Records a node that has just completed an encrypted session in a circle as a

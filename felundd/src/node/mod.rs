@@ -70,6 +70,8 @@ pub struct NodeSettings {
     pub relay_url: Option<String>,
     /// Whether this node serves as an anchor.
     pub anchor: bool,
+    /// The IP the DataChannel transport uses for browsers; `None` when it is off.
+    pub webrtc_ip: Option<std::net::IpAddr>,
     /// Message retention.
     pub retention: Retention,
     /// Every setting as `(key, value, source)`, for display.
@@ -353,7 +355,8 @@ impl Node {
 
     /// Node info with counts.
     pub async fn info(&self) -> NodeResult<NodeInfo> {
-        let counters = self.inner.counters.snapshot();
+        let mut counters = self.inner.counters.snapshot();
+        counters.datachannel = self.datachannel_peers(None).await?;
         let failing = counters.unreachable.clone();
         let (circle_count, message_count, peer_count, dial_candidate_count, last_seq, unreachable) =
             self.store()

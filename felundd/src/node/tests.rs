@@ -19,6 +19,7 @@ async fn node() -> (Node, tempfile::TempDir) {
         advertise_addr: "127.0.0.1:1".into(),
         relay_url: None,
         anchor: false,
+        webrtc_ip: None,
         retention: Retention::default(),
         config: Vec::new(),
     };

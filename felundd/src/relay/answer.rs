@@ -168,20 +168,25 @@ pub(super) fn parse<'a, T: Deserialize<'a> + Acknowledged>(
 
 /// Reads a successful answer's body, refusing (without reading on) one over
 /// [`MAX_RELAY_ANSWER_BYTES`], whether it announced its size or not.
-pub(super) async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, RelayError> {
+pub(super) async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, RelayError> {
+    read_capped_to(resp, MAX_RELAY_ANSWER_BYTES).await
+}
+
+/// [`read_capped`] with another cap (signalling answers are far smaller than pages).
+pub(crate) async fn read_capped_to(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, RelayError> {
     let declared = resp.content_length();
-    let too_large = RelayError::TooLarge {
-        cap: MAX_RELAY_ANSWER_BYTES,
-        declared,
-    };
+    let too_large = RelayError::TooLarge { cap, declared };
     let expected = match declared {
-        Some(len) if len > MAX_RELAY_ANSWER_BYTES as u64 => return Err(too_large),
+        Some(len) if len > cap as u64 => return Err(too_large),
         Some(len) => len as usize,
         None => 0,
     };
     let mut body = Vec::with_capacity(expected);
     while let Some(chunk) = resp.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > MAX_RELAY_ANSWER_BYTES {
+        if body.len() + chunk.len() > cap {
             return Err(too_large);
         }
         body.extend_from_slice(&chunk);
@@ -190,7 +195,7 @@ pub(super) async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, 
 }
 
 /// The start of an error answer, to quote; the rest is never read.
-pub(super) async fn read_quoted(mut resp: reqwest::Response) -> String {
+pub(crate) async fn read_quoted(mut resp: reqwest::Response) -> String {
     let mut start = Vec::new();
     while start.len() < RELAY_ERROR_QUOTED_BYTES {
         match resp.chunk().await {
@@ -206,7 +211,7 @@ pub(super) async fn read_quoted(mut resp: reqwest::Response) -> String {
         .collect()
 }
 
-pub(super) fn transport(e: reqwest::Error) -> RelayError {
+pub(crate) fn transport(e: reqwest::Error) -> RelayError {
     RelayError::Transport(e.without_url().to_string())
 }
 
@@ -245,6 +250,35 @@ pub(super) fn tcp_peers(records: &[&RawValue], own_node_id: &str) -> Vec<RelayPe
                 addr,
             })
         })
+        .collect()
+}
+
+/// The node ids of a `/peers` answer other than `own_node_id` that registered as browsers
+/// (`capabilities.transport` names `"ws"`; web clients register so, nodes say `"tcp"`).
+pub(crate) fn browser_peers(records: &[&RawValue], own_node_id: &str) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Record<'a> {
+        node_id: String,
+        #[serde(default, borrow)]
+        capabilities: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Capabilities<'a> {
+        #[serde(default, borrow)]
+        transport: RawList<'a, RELAY_ENDPOINTS_PER_PEER>,
+    }
+    records
+        .iter()
+        .filter_map(|raw| serde_json::from_str::<Record>(raw.get()).ok())
+        .filter(|p| {
+            p.node_id != own_node_id && !p.node_id.is_empty() && p.node_id.len() <= MAX_ID_BYTES
+        })
+        .filter(|p| {
+            p.capabilities
+                .and_then(|c| serde_json::from_str::<Capabilities>(c.get()).ok())
+                .is_some_and(|c| c.transport.0.iter().any(|t| t.get() == r#""ws""#))
+        })
+        .map(|p| p.node_id)
         .collect()
 }
 

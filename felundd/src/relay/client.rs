@@ -142,6 +142,11 @@ impl RelayClient {
             .unwrap_or_default()
     }
 
+    /// The circle this client speaks for.
+    pub fn circle(&self) -> &Circle {
+        &self.circle
+    }
+
     /// The circle's hint (what the relay sees).
     pub fn hint(&self) -> &str {
         &self.hint
@@ -243,6 +248,24 @@ impl RelayClient {
             .await?;
         let answer: PeersAnswer = answer::parse(&body)?;
         Ok(answer::tcp_peers(&answer.peers.0, &self.node_id))
+    }
+
+    /// Other live nodes of the circle that registered as browsers (web clients), for the
+    /// DataChannel transport.
+    pub async fn browser_peers(&self) -> Result<Vec<String>, RelayError> {
+        let body = self
+            .request(
+                Method::GET,
+                "/peers",
+                &[
+                    ("circle_hint", self.hint.clone()),
+                    ("limit", RELAY_PEERS_LIMIT.to_string()),
+                ],
+                None,
+            )
+            .await?;
+        let answer: PeersAnswer = answer::parse(&body)?;
+        Ok(answer::browser_peers(&answer.peers.0, &self.node_id))
     }
 
     /// Pushes envelopes (at most [`RELAY_PUSH_BATCH`](crate::limits::RELAY_PUSH_BATCH)).

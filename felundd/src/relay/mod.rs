@@ -65,7 +65,7 @@ impl RelayHandle {
 }
 
 /// The relay URLs `circle` should sync through.
-fn relays_for(circle: &Circle, node_relay: Option<&str>) -> Vec<String> {
+pub(crate) fn relays_for(circle: &Circle, node_relay: Option<&str>) -> Vec<String> {
     let mut urls: Vec<String> = node_relay.map(str::to_string).into_iter().collect();
     if felund_wire::invite::is_relay_url(&circle.bootstrap_peer)
         && !urls.contains(&circle.bootstrap_peer)

@@ -23,7 +23,7 @@ class GetNodeInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class NodeInfo(_message.Message):
-    __slots__ = ("node_id", "display_name", "listen_addr", "advertise_addr", "version", "uptime_s", "circle_count", "message_count", "peer_count", "state_dir", "socket_path", "relay_url", "anchor", "subscriber_count", "gossip_sessions_ok", "gossip_sessions_failed", "gossip_bytes_in", "gossip_bytes_out", "live_links", "relay_ok", "relay_last_success", "relay_last_error", "relay_push_connected", "config", "dial_candidate_count", "relay_last_attempt", "last_seq", "gossip_last_sync", "unreachable_peers")
+    __slots__ = ("node_id", "display_name", "listen_addr", "advertise_addr", "version", "uptime_s", "circle_count", "message_count", "peer_count", "state_dir", "socket_path", "relay_url", "anchor", "subscriber_count", "gossip_sessions_ok", "gossip_sessions_failed", "gossip_bytes_in", "gossip_bytes_out", "live_links", "relay_ok", "relay_last_success", "relay_last_error", "relay_push_connected", "config", "dial_candidate_count", "relay_last_attempt", "last_seq", "gossip_last_sync", "unreachable_peers", "datachannel_enabled", "datachannel_peers", "datachannel_failed")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     LISTEN_ADDR_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,9 @@ class NodeInfo(_message.Message):
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     GOSSIP_LAST_SYNC_FIELD_NUMBER: _ClassVar[int]
     UNREACHABLE_PEERS_FIELD_NUMBER: _ClassVar[int]
+    DATACHANNEL_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    DATACHANNEL_PEERS_FIELD_NUMBER: _ClassVar[int]
+    DATACHANNEL_FAILED_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     display_name: str
     listen_addr: str
@@ -82,7 +85,30 @@ class NodeInfo(_message.Message):
     last_seq: int
     gossip_last_sync: int
     unreachable_peers: _containers.RepeatedCompositeFieldContainer[UnreachablePeer]
-    def __init__(self, node_id: _Optional[str] = ..., display_name: _Optional[str] = ..., listen_addr: _Optional[str] = ..., advertise_addr: _Optional[str] = ..., version: _Optional[str] = ..., uptime_s: _Optional[int] = ..., circle_count: _Optional[int] = ..., message_count: _Optional[int] = ..., peer_count: _Optional[int] = ..., state_dir: _Optional[str] = ..., socket_path: _Optional[str] = ..., relay_url: _Optional[str] = ..., anchor: _Optional[bool] = ..., subscriber_count: _Optional[int] = ..., gossip_sessions_ok: _Optional[int] = ..., gossip_sessions_failed: _Optional[int] = ..., gossip_bytes_in: _Optional[int] = ..., gossip_bytes_out: _Optional[int] = ..., live_links: _Optional[int] = ..., relay_ok: _Optional[bool] = ..., relay_last_success: _Optional[int] = ..., relay_last_error: _Optional[str] = ..., relay_push_connected: _Optional[bool] = ..., config: _Optional[_Iterable[_Union[ConfigEntry, _Mapping]]] = ..., dial_candidate_count: _Optional[int] = ..., relay_last_attempt: _Optional[int] = ..., last_seq: _Optional[int] = ..., gossip_last_sync: _Optional[int] = ..., unreachable_peers: _Optional[_Iterable[_Union[UnreachablePeer, _Mapping]]] = ...) -> None: ...
+    datachannel_enabled: bool
+    datachannel_peers: _containers.RepeatedCompositeFieldContainer[DataChannelPeer]
+    datachannel_failed: int
+    def __init__(self, node_id: _Optional[str] = ..., display_name: _Optional[str] = ..., listen_addr: _Optional[str] = ..., advertise_addr: _Optional[str] = ..., version: _Optional[str] = ..., uptime_s: _Optional[int] = ..., circle_count: _Optional[int] = ..., message_count: _Optional[int] = ..., peer_count: _Optional[int] = ..., state_dir: _Optional[str] = ..., socket_path: _Optional[str] = ..., relay_url: _Optional[str] = ..., anchor: _Optional[bool] = ..., subscriber_count: _Optional[int] = ..., gossip_sessions_ok: _Optional[int] = ..., gossip_sessions_failed: _Optional[int] = ..., gossip_bytes_in: _Optional[int] = ..., gossip_bytes_out: _Optional[int] = ..., live_links: _Optional[int] = ..., relay_ok: _Optional[bool] = ..., relay_last_success: _Optional[int] = ..., relay_last_error: _Optional[str] = ..., relay_push_connected: _Optional[bool] = ..., config: _Optional[_Iterable[_Union[ConfigEntry, _Mapping]]] = ..., dial_candidate_count: _Optional[int] = ..., relay_last_attempt: _Optional[int] = ..., last_seq: _Optional[int] = ..., gossip_last_sync: _Optional[int] = ..., unreachable_peers: _Optional[_Iterable[_Union[UnreachablePeer, _Mapping]]] = ..., datachannel_enabled: _Optional[bool] = ..., datachannel_peers: _Optional[_Iterable[_Union[DataChannelPeer, _Mapping]]] = ..., datachannel_failed: _Optional[int] = ...) -> None: ...
+
+class DataChannelPeer(_message.Message):
+    __slots__ = ("node_id", "circle_id", "relay_url", "remote_addr", "since", "messages_in", "messages_out", "display_name")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    CIRCLE_ID_FIELD_NUMBER: _ClassVar[int]
+    RELAY_URL_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_ADDR_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_IN_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_OUT_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    circle_id: str
+    relay_url: str
+    remote_addr: str
+    since: int
+    messages_in: int
+    messages_out: int
+    display_name: str
+    def __init__(self, node_id: _Optional[str] = ..., circle_id: _Optional[str] = ..., relay_url: _Optional[str] = ..., remote_addr: _Optional[str] = ..., since: _Optional[int] = ..., messages_in: _Optional[int] = ..., messages_out: _Optional[int] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class UnreachablePeer(_message.Message):
     __slots__ = ("addr", "node_id", "display_name", "error", "since")
@@ -401,18 +427,20 @@ class ListMessagesResponse(_message.Message):
     def __init__(self, messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., next_before: _Optional[str] = ..., next_after: _Optional[str] = ...) -> None: ...
 
 class Peer(_message.Message):
-    __slots__ = ("node_id", "circle_id", "addr", "last_seen", "display_name")
+    __slots__ = ("node_id", "circle_id", "addr", "last_seen", "display_name", "transport")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     CIRCLE_ID_FIELD_NUMBER: _ClassVar[int]
     ADDR_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     circle_id: str
     addr: str
     last_seen: int
     display_name: str
-    def __init__(self, node_id: _Optional[str] = ..., circle_id: _Optional[str] = ..., addr: _Optional[str] = ..., last_seen: _Optional[int] = ..., display_name: _Optional[str] = ...) -> None: ...
+    transport: str
+    def __init__(self, node_id: _Optional[str] = ..., circle_id: _Optional[str] = ..., addr: _Optional[str] = ..., last_seen: _Optional[int] = ..., display_name: _Optional[str] = ..., transport: _Optional[str] = ...) -> None: ...
 
 class ListPeersRequest(_message.Message):
     __slots__ = ("circle",)

@@ -1,0 +1,274 @@
+//! The relay's `/v1/signal` mailbox as a client: post one signal, poll what is addressed to
+//! us. Neither request is signed (no relay checks signals, and the web client signs none).
+//!
+//! Everything read is bounded: an answer is read only up to
+//! [`DC_MAX_SIGNAL_ANSWER_BYTES`], at most [`DC_SIGNALS_PER_POLL`] signals are taken from it,
+//! and each field is checked for type and length before the link acts on it. A relay without
+//! `/v1/signal` (the reference PHP relay answers 404) is told apart from one that fails, so the
+//! transport can stay quiet there; a 429 carries the relay's `Retry-After`.
+
+use std::time::Duration;
+
+use felund_wire::datachannel::signal::SignalKind;
+use felund_wire::limits::{MAX_ID_BYTES, MAX_SIGNAL_PAYLOAD_CHARS};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use crate::limits::{DC_MAX_SIGNAL_ANSWER_BYTES, DC_SIGNALS_PER_POLL};
+use crate::relay::answer::{self, RawList};
+use crate::relay::client::{api_root, RelayError};
+
+/// Longest `Retry-After` we honour; a relay asking for more is waited on this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Wait after a 429 without a usable `Retry-After` (the relays' window).
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Longest session id we act on (the relays refuse longer ones).
+const MAX_SESSION_ID: usize = 2 * MAX_ID_BYTES + 1;
+
+/// Why a signal request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    /// The relay has no `/v1/signal` (404): it serves no DataChannel signalling.
+    #[error("the relay does not serve /v1/signal")]
+    NotServed,
+    /// The relay's rate limit: wait this long before posting again.
+    #[error("the relay rate-limits signals; retrying after {0:?}")]
+    RateLimited(Duration),
+    /// Anything else (unreachable, bad answer, other status).
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+}
+
+/// One signal addressed to us, fields checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signal {
+    /// The relay's increasing id (the poll cursor).
+    pub id: i64,
+    /// The pair's session id.
+    pub session_id: String,
+    /// Who sent it.
+    pub from_node: String,
+    /// What it is.
+    pub kind: SignalKind,
+    /// The JSON text it carries (at most [`MAX_SIGNAL_PAYLOAD_CHARS`]).
+    pub payload: String,
+    /// The relay's clock when it was stored.
+    pub created_at: i64,
+}
+
+/// One poll's result.
+#[derive(Debug, Default)]
+pub struct Polled {
+    /// Signals of the kinds this transport reads, in id order.
+    pub signals: Vec<Signal>,
+    /// The largest id seen, whatever its kind (the next cursor).
+    pub last_id: Option<i64>,
+    /// The relay's clock.
+    pub server_time: i64,
+}
+
+/// Signalling client of one relay, as one node.
+#[derive(Clone)]
+pub struct SignalClient {
+    http: reqwest::Client,
+    root: String,
+    node_id: String,
+}
+
+impl SignalClient {
+    /// A client of the relay at `base` for node `node_id`.
+    pub fn new(http: reqwest::Client, base: &str, node_id: &str) -> Self {
+        Self {
+            http,
+            root: api_root(base),
+            node_id: node_id.to_string(),
+        }
+    }
+
+    /// Posts one signal to `to`; returns the relay's clock when it stored it.
+    pub async fn post(
+        &self,
+        to: &str,
+        session_id: &str,
+        circle_hint: &str,
+        kind: SignalKind,
+        payload: &str,
+    ) -> Result<i64, SignalError> {
+        let body = json!({
+            "session_id": session_id,
+            "from_node_id": self.node_id,
+            "to_node_id": to,
+            "circle_hint": circle_hint,
+            "type": kind.as_str(),
+            "payload": payload,
+            "ttl_s": kind.ttl_s(),
+        });
+        let resp = self
+            .http
+            .post(format!("{}/signal", self.root))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(answer::transport)?;
+        let body = read(resp).await?;
+        #[derive(Deserialize)]
+        struct Posted<'a> {
+            #[serde(default)]
+            ok: bool,
+            #[serde(borrow)]
+            server_time: Option<&'a RawValue>,
+        }
+        let posted: Posted = serde_json::from_slice(&body)
+            .map_err(|e| RelayError::BadAnswer(format!("signal post answer: {e}")))?;
+        if !posted.ok {
+            return Err(RelayError::BadAnswer("no \"ok\":true".into()).into());
+        }
+        Ok(answer::int(posted.server_time).unwrap_or(0))
+    }
+
+    /// Signals addressed to us with an id above `since_id`.
+    pub async fn poll(&self, since_id: i64) -> Result<Polled, SignalError> {
+        let resp = self
+            .http
+            .get(format!("{}/signal", self.root))
+            .query(&[
+                ("to_node_id", self.node_id.clone()),
+                ("since_id", since_id.to_string()),
+            ])
+            .send()
+            .await
+            .map_err(answer::transport)?;
+        let body = read(resp).await?;
+        parse_poll(&body, since_id)
+    }
+}
+
+/// The answer body of a successful request, or the error its status means.
+async fn read(resp: reqwest::Response) -> Result<Vec<u8>, SignalError> {
+    let status = resp.status().as_u16();
+    match status {
+        200..=299 => Ok(answer::read_capped_to(resp, DC_MAX_SIGNAL_ANSWER_BYTES).await?),
+        404 => Err(SignalError::NotServed),
+        429 => {
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(DEFAULT_RETRY_AFTER, Duration::from_secs)
+                .clamp(Duration::from_secs(1), MAX_RETRY_AFTER);
+            Err(SignalError::RateLimited(wait))
+        }
+        _ => Err(RelayError::Status {
+            status,
+            body: answer::read_quoted(resp).await,
+        }
+        .into()),
+    }
+}
+
+/// Reads a poll answer; signals of other kinds and malformed ones are skipped but still
+/// move the cursor, so a bad signal is read once, not every poll.
+fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
+    #[derive(Deserialize)]
+    struct Answer<'a> {
+        #[serde(default)]
+        ok: bool,
+        #[serde(borrow)]
+        signals: RawList<'a, { DC_SIGNALS_PER_POLL }>,
+        #[serde(borrow)]
+        server_time: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Raw {
+        id: i64,
+        #[serde(default)]
+        session_id: String,
+        #[serde(default)]
+        from_node: String,
+        #[serde(default, rename = "type")]
+        kind: String,
+        #[serde(default)]
+        payload: String,
+        #[serde(default)]
+        created_at: i64,
+    }
+    let answer: Answer = serde_json::from_slice(body)
+        .map_err(|e| RelayError::BadAnswer(format!("signal poll answer: {e}")))?;
+    if !answer.ok {
+        return Err(RelayError::BadAnswer("no \"ok\":true".into()).into());
+    }
+    let mut out = Polled {
+        server_time: answer::int(answer.server_time).unwrap_or(0),
+        ..Polled::default()
+    };
+    for raw in answer.signals.0 {
+        // An id we cannot read cannot move the cursor either: skip the signal.
+        let Ok(s) = serde_json::from_str::<Raw>(raw.get()) else {
+            continue;
+        };
+        if s.id <= since_id {
+            continue;
+        }
+        out.last_id = Some(out.last_id.map_or(s.id, |l: i64| l.max(s.id)));
+        let Some(kind) = SignalKind::parse(&s.kind) else {
+            continue;
+        };
+        let fits = !s.from_node.is_empty()
+            && s.from_node.len() <= MAX_ID_BYTES
+            && !s.session_id.is_empty()
+            && s.session_id.len() <= MAX_SESSION_ID
+            && s.payload.chars().count() <= MAX_SIGNAL_PAYLOAD_CHARS;
+        if fits {
+            out.signals.push(Signal {
+                id: s.id,
+                session_id: s.session_id,
+                from_node: s.from_node,
+                kind,
+                payload: s.payload,
+                created_at: s.created_at,
+            });
+        }
+    }
+    out.signals.sort_by_key(|s| s.id);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poll_keeps_our_kinds_in_id_order_and_moves_past_everything_else() {
+        let body = br#"{"ok":true,"server_time":100,"signals":[
+            {"id":7,"session_id":"a:b","from_node":"aaaaaaaa","to_node":"b","type":"candidate","payload":"{}","created_at":99},
+            {"id":5,"session_id":"a:b","from_node":"aaaaaaaa","to_node":"b","type":"offer","payload":"{}","created_at":98},
+            {"id":8,"session_id":"a:b","from_node":"aaaaaaaa","to_node":"b","type":"media-offer","payload":"{}","created_at":99},
+            {"id":9,"session_id":"","from_node":"aaaaaaaa","to_node":"b","type":"offer","payload":"{}","created_at":99},
+            {"id":"x"},
+            {"id":3,"session_id":"a:b","from_node":"aaaaaaaa","to_node":"b","type":"offer","payload":"{}","created_at":90}
+        ]}"#;
+        let p = parse_poll(body, 4).expect("parses");
+        assert_eq!(p.server_time, 100);
+        assert_eq!(p.last_id, Some(9));
+        let ids: Vec<i64> = p.signals.iter().map(|s| s.id).collect();
+        assert_eq!(
+            ids,
+            [5, 7],
+            "old, foreign-kind and malformed signals are left out"
+        );
+    }
+
+    #[test]
+    fn a_poll_answer_with_too_many_signals_or_no_ok_is_refused() {
+        let many = format!(
+            r#"{{"ok":true,"signals":[{}]}}"#,
+            vec![r#"{"id":1}"#; DC_SIGNALS_PER_POLL + 1].join(",")
+        );
+        assert!(parse_poll(many.as_bytes(), 0).is_err());
+        assert!(parse_poll(br#"{"signals":[]}"#, 0).is_err());
+        assert!(parse_poll(b"<html>", 0).is_err());
+    }
+}
