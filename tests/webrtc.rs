@@ -9,9 +9,8 @@
 use std::time::Duration;
 
 use felund_tests::browser_peer::{BrowserOptions, BrowserPeer, HIGH_ID, LOW_ID};
-use felund_tests::chat::{
-    create_circle, eventually, log_tail, node_id, send, send_many, texts, Circle,
-};
+use felund_tests::chat::{create_circle, log_tail, node_id, send, send_many, texts, Circle};
+use felund_tests::eventually;
 use felund_tests::reference::{ref_has, ref_messages, RefRun, Reference};
 use felund_tests::relays::{daemon_behind_relay, http_request, RelayKind, RelayProcess};
 use felund_tests::{free_port, wait_until, Daemon, DEADLINE};
