@@ -1,5 +1,5 @@
-//! The relay's bounds: the contract's numbers (PROTOCOL.md §8 and §9, as the reference relays
-//! apply them; from `felund_wire::relay_api::limits`) and the server's own defaults.
+//! The relay's bounds: the contract's numbers (as the reference relays apply them; from
+//! `felund_wire::relay_api::limits`) and the server's own defaults.
 
 // The relay contract's numbers (what clients may send and what answers hold) are defined
 // once, in felund-wire, and used here under the same names.

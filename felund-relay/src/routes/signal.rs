@@ -54,7 +54,7 @@ pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         StatusCode::OK,
         &SignalPostAnswer {
             ok: true,
-            server_time: now,
+            server_time: Some(now),
         },
     ))
 }
@@ -105,7 +105,7 @@ pub(super) async fn poll(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         &SignalPollAnswer {
             ok: true,
             signals,
-            server_time: now,
+            server_time: Some(now),
         },
     ))
 }

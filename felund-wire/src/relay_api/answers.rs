@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::bounded::{lenient, RawList};
-use super::limits::{MAX_ENDPOINTS, PEERS_LIMIT_MAX, PULL_LIMIT_MAX};
-use super::requests::Family;
+use super::limits::{MAX_CAPABILITY_TRANSPORTS, MAX_ENDPOINTS, PEERS_LIMIT_MAX, PULL_LIMIT_MAX};
+use super::requests::{Endpoint, Family, Transport};
 
 /// An answer of which only `ok` matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,4 +182,37 @@ pub struct PeerRecord<'a> {
     /// When the record expires.
     #[serde(default, deserialize_with = "lenient::int")]
     pub expires_at: Option<i64>,
+}
+
+impl PeerRecord<'_> {
+    /// Its endpoints that can be read as [`Endpoint`]s, in order; the others are skipped.
+    pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> + '_ {
+        self.endpoints
+            .0
+            .iter()
+            .filter_map(|raw| serde_json::from_str(raw.get()).ok())
+    }
+
+    /// The known transports its capabilities name (web clients register `ws`, nodes `tcp`),
+    /// read leniently: capabilities that are not an object with a list of at most
+    /// [`MAX_CAPABILITY_TRANSPORTS`] items name none, and unknown names are skipped.
+    pub fn transports(&self) -> Vec<Transport> {
+        #[derive(Deserialize)]
+        struct Listed<'a> {
+            #[serde(default, borrow)]
+            transport: RawList<'a, MAX_CAPABILITY_TRANSPORTS>,
+        }
+        self.capabilities
+            .and_then(|raw| serde_json::from_str::<Listed>(raw.get()).ok())
+            .map(|listed| {
+                listed
+                    .transport
+                    .0
+                    .iter()
+                    .filter_map(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok())
+                    .filter_map(|t| Transport::parse(&t))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }

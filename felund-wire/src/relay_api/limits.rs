@@ -1,4 +1,4 @@
-//! The numbers of the relay contract (PROTOCOL.md §8–9, as the reference relays apply them):
+//! The numbers of the relay contract, as the reference relays apply them:
 //! what a relay accepts and how much it answers. A client stays within them; a relay refuses
 //! what exceeds them.
 
@@ -24,6 +24,9 @@ pub const TTL_DEFAULT_S: i64 = 120;
 pub const MAX_ENDPOINTS: usize = 16;
 /// Endpoint host length bound (bytes).
 pub const MAX_HOST_LEN: usize = 255;
+/// Most transports a reader takes from one peer record's capabilities (relays keep only
+/// `tcp` and `ws`; a longer list was not written by an honest client).
+pub const MAX_CAPABILITY_TRANSPORTS: usize = 16;
 
 /// `GET /v1/peers` limit: default and largest value (smaller than 1 is raised to 1).
 pub const PEERS_LIMIT_DEFAULT: i64 = 50;

@@ -1,7 +1,8 @@
-//! The relay HTTP API as one typed contract (PROTOCOL.md §8–9, plus felund-relay's
-//! extensions): paths, header names, limits, every request and answer body and the
-//! WebSocket push frame. felund-relay writes the answers and frames and reads the requests
-//! with these types; felundd writes the requests and reads the answers and frames.
+//! The relay HTTP API as one typed contract (the rendezvous, store-and-forward and
+//! signalling API the reference relays serve, plus felund-relay's extensions): paths, header
+//! names, limits, every request and answer body and the WebSocket push frame. felund-relay
+//! writes the answers and frames and reads the requests with these types; felundd writes the
+//! requests and reads the answers and frames.
 //!
 //! # Reading what a relay sends
 //!
@@ -9,10 +10,12 @@
 //! reader picks the bounded, borrowed form ([`RawList`]: at most `MAX` items, each the raw
 //! JSON text borrowed from the answer, a longer list an error rather than a truncation) and
 //! never builds a `serde_json::Value` of a whole answer; the aliases [`PullPage`],
-//! [`PeersPage`] and [`PushedFrame`] are those readers. Scalars that only inform (`stored`,
-//! `server_time`, `cursor`, `more`) are read leniently: a value of the wrong type reads as
-//! absent, as the reference clients read it. Message objects stay unparsed: the reader
-//! screens them by size ([`limits::MAX_OBJECT_BYTES`]) and verifies them one at a time.
+//! [`PeersPage`], [`SignalPollPage`] and [`PushedFrame`] are those readers, and a reader parses
+//! each item on its own ([`PeerRecord`], [`SignalRecord`]), skipping one it cannot read.
+//! Scalars that only inform (`stored`, `server_time`, `cursor`, `more`) are read leniently: a
+//! value of the wrong type reads as absent, as the reference clients read it. Message objects
+//! stay unparsed: the reader screens them by size ([`limits::MAX_OBJECT_BYTES`]) and verifies
+//! them one at a time.
 //!
 //! # felund-relay's extensions
 //!
@@ -37,7 +40,10 @@ pub use requests::{
     Capabilities, Endpoint, Family, Nat, PeersQuery, PullQuery, PushRequest, RegisterRequest,
     Transport, UnregisterRequest, WsQuery,
 };
-pub use signal::{SignalKind, SignalPollAnswer, SignalPost, SignalPostAnswer, SignalRecord};
+pub use signal::{
+    SignalKind, SignalPollAnswer, SignalPollPage, SignalPollQuery, SignalPost, SignalPostAnswer,
+    SignalRecord,
+};
 
 /// Paths after the API root (`…/v1`), which is also what a request signature covers.
 pub mod paths {

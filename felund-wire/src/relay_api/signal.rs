@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bounded::{lenient, RawList};
+use super::limits::SIGNAL_POLL_LIMIT;
+
 /// The type of a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -81,39 +84,74 @@ pub struct SignalPostAnswer {
     /// `true`.
     #[serde(default)]
     pub ok: bool,
-    /// The relay's clock.
-    pub server_time: i64,
+    /// The relay's clock (read leniently).
+    #[serde(
+        default,
+        deserialize_with = "lenient::int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub server_time: Option<i64>,
 }
 
-/// `GET /v1/signal?to_node_id=&since_id=&session_id=`: unexpired signals for a node after
-/// `since_id`, by id. `S` is the list, as in [`PullAnswer`](super::PullAnswer).
+/// `GET /v1/signal?…`: what is addressed to a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalPollQuery {
+    /// The recipient (the poller itself: signals are not signed, anyone may poll).
+    pub to_node_id: String,
+    /// Signals with a larger id than this (the largest id seen so far; 0 at first).
+    pub since_id: i64,
+    /// Only this session's signals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// `GET /v1/signal`'s answer: unexpired signals for a node after `since_id`, by id, at most
+/// [`SIGNAL_POLL_LIMIT`]. `S` is the list, as in [`PullAnswer`](super::PullAnswer): a relay
+/// writes [`SignalRecord`]s, a reader holds a [`SignalPollPage`] and reads each record on its
+/// own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignalPollAnswer<S> {
     /// `true`.
     #[serde(default)]
     pub ok: bool,
-    /// The signals ([`SignalRecord`]s).
+    /// The signals.
     pub signals: S,
-    /// The relay's clock.
-    pub server_time: i64,
+    /// The relay's clock (read leniently).
+    #[serde(
+        default,
+        deserialize_with = "lenient::int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub server_time: Option<i64>,
 }
 
-/// One signal of a poll answer.
+/// A poll answer as a client reads it: at most [`SIGNAL_POLL_LIMIT`] signals, unparsed.
+pub type SignalPollPage<'a> = SignalPollAnswer<RawList<'a, { SIGNAL_POLL_LIMIT as usize }>>;
+
+/// One signal of a poll answer. Only `id` is required of a record a client reads, so that a
+/// signal it cannot use (an unknown `type`, a field missing) still moves its `since_id` on;
+/// the other fields read as empty when absent, and the client checks them before using them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignalRecord {
     /// Per-relay increasing id: the next poll's `since_id`.
     pub id: i64,
     /// The session.
+    #[serde(default)]
     pub session_id: String,
     /// The sender.
+    #[serde(default)]
     pub from_node: String,
     /// The recipient.
+    #[serde(default)]
     pub to_node: String,
-    /// The type, as posted.
-    #[serde(rename = "type")]
+    /// The type, as posted: [`SignalKind::parse`] tells a known one (relays store only
+    /// those, but a client must not count on it).
+    #[serde(default, rename = "type")]
     pub kind: String,
     /// The payload, as posted.
+    #[serde(default)]
     pub payload: String,
     /// When it was stored.
+    #[serde(default)]
     pub created_at: i64,
 }

@@ -168,15 +168,82 @@ fn a_peer_record_yields_its_usable_tcp_endpoints_only() {
         {"transport":"tcp","host":"h","port":70000},
         {"transport":"tcp","host":"::1","port":9}],"capabilities":{"relay":false},"observed_at":"x"}"#;
     let r: PeerRecord = serde_json::from_str(record).expect("record");
-    let addrs: Vec<String> = r
-        .endpoints
-        .0
-        .iter()
-        .filter_map(|e| serde_json::from_str::<Endpoint>(e.get()).ok())
-        .filter_map(|e| e.tcp_addr())
-        .collect();
+    let addrs: Vec<String> = r.endpoints().filter_map(|e| e.tcp_addr()).collect();
     assert_eq!(addrs, ["[::1]:9"]);
     assert_eq!(r.observed_at, None);
+    assert_eq!(r.transports(), [], "capabilities without a transport list");
+}
+
+#[test]
+fn a_peer_record_names_its_known_transports_and_a_hostile_list_names_none() {
+    let transports = |caps: &str| {
+        let text = format!(r#"{{"node_id":"n1","capabilities":{caps}}}"#);
+        serde_json::from_str::<PeerRecord>(&text)
+            .expect("record")
+            .transports()
+    };
+    assert_eq!(
+        transports(r#"{"relay":false,"transport":["tcp","webrtc","ws",1]}"#),
+        [Transport::Tcp, Transport::Ws]
+    );
+    // The PHP relay writes an empty capabilities object as `[]`.
+    assert_eq!(transports("[]"), []);
+    assert_eq!(transports(r#"{"transport":"ws"}"#), []);
+    let many = vec![r#""ws""#; limits::MAX_CAPABILITY_TRANSPORTS + 1].join(",");
+    assert_eq!(transports(&format!(r#"{{"transport":[{many}]}}"#)), []);
+}
+
+#[test]
+fn a_signal_poll_page_is_bounded_and_its_records_need_only_an_id() {
+    let page: SignalPollPage = serde_json::from_str(
+        r#"{"ok":true,"signals":[{"id":3,"type":"media-offer"},{"id":"x"},{"id":4,"session_id":"s-000001","from_node":"aaaaaaaa","to_node":"bbbbbbbb","type":"offer","payload":"{}","created_at":9}],"server_time":"late"}"#,
+    )
+    .expect("page");
+    assert_eq!(page.server_time, None);
+    let records: Vec<Option<SignalRecord>> = page
+        .signals
+        .0
+        .iter()
+        .map(|raw| serde_json::from_str(raw.get()).ok())
+        .collect();
+    assert_eq!(records[0].as_ref().map(|r| r.id), Some(3));
+    assert!(
+        records[1].is_none(),
+        "a record without an integer id is unreadable"
+    );
+    let offer = records[2].as_ref().expect("offer");
+    assert_eq!(SignalKind::parse(&offer.kind), Some(SignalKind::Offer));
+    assert_eq!((offer.payload.as_str(), offer.created_at), ("{}", 9));
+
+    let too_many = vec![r#"{"id":1}"#; limits::SIGNAL_POLL_LIMIT as usize + 1].join(",");
+    let text = format!(r#"{{"ok":true,"signals":[{too_many}]}}"#);
+    assert!(serde_json::from_str::<SignalPollPage>(&text).is_err());
+}
+
+#[test]
+fn a_signal_post_and_poll_query_have_the_web_clients_shape() {
+    let post = SignalPost {
+        session_id: "aaaaaaaa:bbbbbbbb".into(),
+        from_node_id: "aaaaaaaa".into(),
+        to_node_id: "bbbbbbbb".into(),
+        circle_hint: "cccccccc".into(),
+        kind: SignalKind::MediaCandidate,
+        payload: "{}".into(),
+        ttl_s: Some(60),
+    };
+    assert_eq!(
+        serde_json::to_string(&post).expect("post"),
+        r#"{"session_id":"aaaaaaaa:bbbbbbbb","from_node_id":"aaaaaaaa","to_node_id":"bbbbbbbb","circle_hint":"cccccccc","type":"media-candidate","payload":"{}","ttl_s":60}"#
+    );
+    let query = SignalPollQuery {
+        to_node_id: "bbbbbbbb".into(),
+        since_id: 7,
+        session_id: None,
+    };
+    assert_eq!(
+        serde_json::to_string(&query).expect("query"),
+        r#"{"to_node_id":"bbbbbbbb","since_id":7}"#
+    );
 }
 
 #[test]

@@ -8,9 +8,7 @@
 //! times their size.
 
 use felund_wire::limits::{MAX_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
-use felund_wire::relay_api::{
-    Ack, Endpoint, PeerRecord, PeersPage, PullPage, PushAnswer, PushedFrame,
-};
+use felund_wire::relay_api::{Ack, PeerRecord, PeersPage, PullPage, PushAnswer, PushedFrame};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -133,11 +131,7 @@ pub(super) fn tcp_peers(records: &[&RawValue], own_node_id: &str) -> Vec<RelayPe
             p.node_id != own_node_id && !p.node_id.is_empty() && p.node_id.len() <= MAX_ID_BYTES
         })
         .filter_map(|p| {
-            let addr = p.endpoints.0.iter().find_map(|e| {
-                serde_json::from_str::<Endpoint>(e.get())
-                    .ok()
-                    .and_then(|e| e.tcp_addr())
-            })?;
+            let addr = p.endpoints().find_map(|e| e.tcp_addr())?;
             Some(RelayPeer {
                 node_id: p.node_id,
                 addr,
