@@ -216,10 +216,10 @@ pub struct PushRequest<M> {
 pub struct PullQuery {
     /// The circle's hint.
     pub circle_hint: String,
-    /// The reference cursor: messages stored after this (ignored with `after_seq`).
-    pub since: i64,
     /// At most this many objects (1–[`PULL_LIMIT_MAX`](super::limits::PULL_LIMIT_MAX)).
     pub limit: i64,
+    /// The reference cursor: messages stored after this (ignored with `after_seq`).
+    pub since: i64,
     /// felund-relay's lossless cursor: messages after this seq.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_seq: Option<i64>,
