@@ -327,15 +327,9 @@ impl RelayClient {
             circle_hint: self.hint.clone(),
             node_id: self.node_id.clone(),
         };
-        let mut url = format!("{root}{}", paths::WS);
-        if let Ok(mut parsed) = reqwest::Url::parse(&url) {
-            parsed
-                .query_pairs_mut()
-                .append_pair("circle_hint", &query.circle_hint)
-                .append_pair("node_id", &query.node_id);
-            url = parsed.into();
-        }
-        url
+        // Two strings into a query string: encoding them cannot fail.
+        let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+        format!("{root}{}?{query}", paths::WS)
     }
 }
 
