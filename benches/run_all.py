@@ -5,11 +5,13 @@
     benches/run_all.py gossip api   # only these benches (their tables are rewritten)
     benches/run_all.py --smoke      # tiny sizes on the dev build, nothing written (CI)
 
-Each bench of the root package prints one `BENCH {json}` line per figure (see
-benches/support/mod.rs): table, id, what, target, measured, met. felund-relay's bench
-prints a Markdown table, whose rows are taken as they are. A bench that fails, or
-prints no figure, fails the run. The tables live between `<!-- bench:NAME -->` and
-`<!-- /bench:NAME -->` in BENCHMARKS.md; everything else there is left alone.
+Each bench of the root package, and felund-relay's ws_scale, prints one `BENCH {json}` line
+per figure (see benches/support/mod.rs): table, id, what, target, measured, met.
+felund-relay's relay bench prints a Markdown table, whose rows are taken as they are. A bench
+that fails, or prints no figure, fails the run, unless it said why it skipped itself (a
+`SKIPPED <name>` line: ws_scale without a Python with aiohttp). The tables live between
+`<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in BENCHMARKS.md; everything else there is
+left alone.
 """
 
 import argparse
@@ -33,6 +35,7 @@ BENCHES = {
     "relay_delivery": ["--bench", "relay_delivery"],
     "datachannel": ["--bench", "datachannel"],
     "relay": ["-p", "felund-relay", "--bench", "relay"],
+    "ws_scale": ["-p", "felund-relay", "--bench", "ws_scale"],
 }
 
 RELAY_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*([^|]+?)\s*\|\s*$")
@@ -44,7 +47,7 @@ def run(cmd, env=None):
 
 
 def bench(name, smoke):
-    """Runs one bench; returns its figures (dicts) or raises."""
+    """Runs one bench; returns its figures (dicts), None when it skipped itself, or raises."""
     env = dict(os.environ)
     cmd = ["cargo", "bench"]
     if smoke:
@@ -54,12 +57,14 @@ def bench(name, smoke):
     cmd += BENCHES[name]
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    figures = []
+    figures, skipped = [], False
     for line in proc.stdout:
         sys.stdout.write(line)
         sys.stdout.flush()
         if line.startswith("BENCH "):
             figures.append(json.loads(line[len("BENCH "):]))
+        elif line.startswith(f"SKIPPED {name}:"):
+            skipped = True
         elif name == "relay":
             m = RELAY_ROW.match(line.strip())
             if m and m.group(1) != "setup":
@@ -76,6 +81,8 @@ def bench(name, smoke):
     if proc.wait() != 0:
         raise RuntimeError(f"bench {name} failed (exit {proc.returncode})")
     if not figures:
+        if skipped:
+            return None
         raise RuntimeError(f"bench {name} printed no figure")
     return figures
 
@@ -128,7 +135,11 @@ def main():
     for name in names:
         load = os.getloadavg()[0]
         try:
-            results[name] = (bench(name, args.smoke), load)
+            figures = bench(name, args.smoke)
+            if figures is None:
+                print(f"skipped {name} (see its SKIPPED line)", file=sys.stderr)
+                continue
+            results[name] = (figures, load)
         except RuntimeError as e:
             print(f"FAILED: {e}", file=sys.stderr)
             failed.append(name)

@@ -428,7 +428,7 @@ pub mod ctl;
 pub mod fake_peer;
 pub mod hostile_relay;
 pub mod other_user;
-pub mod postgres;
+
 pub mod reference;
 pub mod refstate;
 pub mod relays;

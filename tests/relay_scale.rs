@@ -9,7 +9,6 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use felund_tests::postgres::PgCluster;
 use felund_tests::relays::{daemon_behind_relay, http_get};
 use felund_tests::{bin, free_port, wait_for, wait_until, Daemon};
 use tempfile::TempDir;
@@ -84,10 +83,10 @@ fn deliver(from: &Daemon, to: &Daemon, circle: &str, text: &str) -> Duration {
 #[test]
 fn daemons_on_two_relay_instances_sharing_postgres_chat_both_ways_with_push() {
     let test = "daemons_on_two_relay_instances_sharing_postgres_chat_both_ways_with_push";
-    let Some(cluster) = PgCluster::start_or_skip(test) else {
+    let Some(cluster) = felund_pgtest::private(test) else {
         return;
     };
-    let url = cluster.create_database("relay_scale");
+    let url = cluster.create_database();
     let one = Instance::start(&url);
     let two = Instance::start(&url);
     let alice = daemon_behind_relay(&one.url(), "alice");

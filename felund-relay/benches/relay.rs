@@ -5,27 +5,65 @@
 //! - WebSocket delivery latency: post one message, time until a subscriber's frame arrives
 //!   (same instance, and — on PostgreSQL — from instance A to a subscriber on instance B).
 //!
-//! `cargo bench -p felund-relay --bench relay` (needs PostgreSQL binaries, see
-//! `tests/common/pg.rs`; without them only SQLite is measured). Relays run in this process on
+//! `cargo bench -p felund-relay --bench relay` (needs PostgreSQL binaries, see the
+//! `felund-pgtest` crate; without them only SQLite is measured). Relays run in this process on
 //! loopback; PostgreSQL is a throw-away cluster with `fsync=off` (commits are still
-//! acknowledged only after the WAL write), so numbers compare the relay's own cost.
-
-#[path = "../tests/common/pg.rs"]
-mod pg;
+//! acknowledged only after the WAL write), so numbers compare the relay's own cost. With
+//! `FELUND_BENCH_SMOKE=1` (CI) every step runs with tiny sizes ([`SMOKE`]): the figures mean
+//! nothing, the run only shows that the bench still works.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use felund_pgtest as pg;
 use felund_relay::store::{PgHub, PgOptions, PgStore};
 use felund_relay::{spawn, RelayConfig, RelayDeps, RelayHandle, SqliteStore};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-const CLIENTS: usize = 8;
-const BATCHES_PER_CLIENT: usize = 40;
-const BATCH: usize = 50;
-const LATENCY_SAMPLES: usize = 300;
+/// How much work one run does.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    /// Concurrent clients.
+    clients: usize,
+    /// Batches each client posts.
+    batches_per_client: usize,
+    /// Messages per batch.
+    batch: usize,
+    /// Posts timed for the WebSocket delivery latency.
+    latency_samples: usize,
+}
+
+/// The measured run.
+const FULL: Sizes = Sizes {
+    clients: 8,
+    batches_per_client: 40,
+    batch: 50,
+    latency_samples: 300,
+};
+
+/// `FELUND_BENCH_SMOKE=1` (CI): every step with tiny sizes, only to show it still works.
+const SMOKE: Sizes = Sizes {
+    clients: 2,
+    batches_per_client: 2,
+    batch: 10,
+    latency_samples: 10,
+};
+
+impl Sizes {
+    fn from_env() -> Self {
+        if std::env::var("FELUND_BENCH_SMOKE").is_ok_and(|v| v == "1") {
+            SMOKE
+        } else {
+            FULL
+        }
+    }
+
+    fn messages(self) -> usize {
+        self.clients * self.batches_per_client * self.batch
+    }
+}
 const HINT: &str = "bench-circle-0001";
 
 async fn relay_on(deps: RelayDeps) -> RelayHandle {
@@ -62,17 +100,17 @@ fn message(id: &str) -> Value {
     })
 }
 
-/// `CLIENTS` clients post `BATCHES_PER_CLIENT` batches of `BATCH`, client `c` to
+/// `clients` clients post `batches_per_client` batches of `batch`, client `c` to
 /// `bases[c % len]`; returns messages per second.
-async fn ingest(bases: &[String], tag: &str) -> f64 {
+async fn ingest(z: Sizes, bases: &[String], tag: &str) -> f64 {
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let tasks: Vec<_> = (0..CLIENTS)
+    let tasks: Vec<_> = (0..z.clients)
         .map(|c| {
             let (http, base, tag) = (http.clone(), bases[c % bases.len()].clone(), tag.to_owned());
             tokio::spawn(async move {
-                for b in 0..BATCHES_PER_CLIENT {
-                    let msgs: Vec<Value> = (0..BATCH)
+                for b in 0..z.batches_per_client {
+                    let msgs: Vec<Value> = (0..z.batch)
                         .map(|i| message(&format!("{tag}-{c}-{b}-{i}")))
                         .collect();
                     let reply: Value = http
@@ -84,7 +122,7 @@ async fn ingest(bases: &[String], tag: &str) -> f64 {
                         .json()
                         .await
                         .expect("json");
-                    assert_eq!(reply["stored"], json!(BATCH), "{reply}");
+                    assert_eq!(reply["stored"], json!(z.batch), "{reply}");
                 }
             })
         })
@@ -92,14 +130,14 @@ async fn ingest(bases: &[String], tag: &str) -> f64 {
     for t in tasks {
         t.await.expect("client");
     }
-    (CLIENTS * BATCHES_PER_CLIENT * BATCH) as f64 / started.elapsed().as_secs_f64()
+    z.messages() as f64 / started.elapsed().as_secs_f64()
 }
 
-/// `CLIENTS` clients each page the whole circle; returns messages read per second.
-async fn pull(bases: &[String]) -> f64 {
+/// `clients` clients each page the whole circle; returns messages read per second.
+async fn pull(z: Sizes, bases: &[String]) -> f64 {
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let tasks: Vec<_> = (0..CLIENTS)
+    let tasks: Vec<_> = (0..z.clients)
         .map(|c| {
             let (http, base) = (http.clone(), bases[c % bases.len()].clone());
             tokio::spawn(async move {
@@ -131,17 +169,17 @@ async fn pull(bases: &[String]) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Posts one message to `post_base`, `LATENCY_SAMPLES` times, and times its arrival on a
+/// Posts one message to `post_base`, `latency_samples` times, and times its arrival on a
 /// subscriber of `ws_base`; returns (p50, p99) in milliseconds.
-async fn ws_latency(post_base: &str, ws_base: &str, tag: &str) -> (f64, f64) {
+async fn ws_latency(z: Sizes, post_base: &str, ws_base: &str, tag: &str) -> (f64, f64) {
     let hint = format!("{tag}-latency-hint");
     let url = format!("{ws_base}/v1/relay/ws?circle_hint={hint}&node_id=bench-reader");
     let (mut socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("ws connect");
     let http = reqwest::Client::new();
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES + 5 {
+    let mut samples = Vec::with_capacity(z.latency_samples);
+    for i in 0..z.latency_samples + 5 {
         let sent = Instant::now();
         let body = json!({"circle_hint": hint, "messages": [message(&format!("{tag}-lat-{i}"))]});
         let post = http
@@ -182,11 +220,14 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let z = Sizes::from_env();
     runtime.block_on(async {
         println!(
-            "{CLIENTS} clients, batches of {BATCH}, {} messages per ingest run; \
-             WS latency over {LATENCY_SAMPLES} posts\n",
-            CLIENTS * BATCHES_PER_CLIENT * BATCH
+            "{} clients, batches of {}, {} messages per ingest run; WS latency over {} posts\n",
+            z.clients,
+            z.batch,
+            z.messages(),
+            z.latency_samples
         );
         println!("| setup | ingest msg/s | pull msg/s | WS delivery p50 / p99 ms |");
         println!("|---|---:|---:|---|");
@@ -196,9 +237,9 @@ fn main() {
         let sqlite = relay_on(RelayDeps::new(Arc::new(store))).await;
         let base = format!("http://{}", sqlite.local_addr());
         let ws = format!("ws://{}", sqlite.local_addr());
-        let i = ingest(std::slice::from_ref(&base), "sq").await;
-        let p = pull(std::slice::from_ref(&base)).await;
-        let l = ws_latency(&base, &ws, "sq").await;
+        let i = ingest(z, std::slice::from_ref(&base), "sq").await;
+        let p = pull(z, std::slice::from_ref(&base)).await;
+        let l = ws_latency(z, &base, &ws, "sq").await;
         row("SQLite, 1 instance", i, p, Some(l));
         sqlite.shutdown().await.expect("shutdown");
 
@@ -208,9 +249,9 @@ fn main() {
         let one = pg_relay(&cluster.create_database()).await;
         let base = format!("http://{}", one.local_addr());
         let ws = format!("ws://{}", one.local_addr());
-        let i = ingest(std::slice::from_ref(&base), "pg1").await;
-        let p = pull(std::slice::from_ref(&base)).await;
-        let l = ws_latency(&base, &ws, "pg1").await;
+        let i = ingest(z, std::slice::from_ref(&base), "pg1").await;
+        let p = pull(z, std::slice::from_ref(&base)).await;
+        let l = ws_latency(z, &base, &ws, "pg1").await;
         row("PostgreSQL, 1 instance", i, p, Some(l));
         one.shutdown().await.expect("shutdown");
 
@@ -220,9 +261,9 @@ fn main() {
             format!("http://{}", a.local_addr()),
             format!("http://{}", b.local_addr()),
         ];
-        let i = ingest(&bases, "pg2").await;
-        let p = pull(&bases).await;
-        let l = ws_latency(&bases[0], &format!("ws://{}", b.local_addr()), "pg2").await;
+        let i = ingest(z, &bases, "pg2").await;
+        let p = pull(z, &bases).await;
+        let l = ws_latency(z, &bases[0], &format!("ws://{}", b.local_addr()), "pg2").await;
         row(
             "PostgreSQL, 2 instances (WS: post to A, subscriber on B)",
             i,

@@ -12,8 +12,9 @@
 //! - relay CPU per post: user + system time of the relay process over the posting phase,
 //!   divided by the posts — the cost that must not grow with subscribers of *other* hints.
 //!
-//! Every figure is printed as one line `BENCH <name> <value> <unit>`, e.g.
-//! `BENCH relay_ws_felund_1000x1_p50_ms 1.21 ms`, then a Markdown table.
+//! Every (relay, scenario) is printed as one line `BENCH {json}` (table `ws_scale`; the fields
+//! of the root package's benches, which `benches/run_all.py` turns into a BENCHMARKS.md table),
+//! with issue #14's targets where they apply; then all of them as a Markdown table.
 //!
 //! Both relays keep their database on tmpfs (`/dev/shm`, when there is one): the reference
 //! commits every post with an fsync, felund-relay (WAL) does not, and the disk is not what is
@@ -40,6 +41,16 @@ use serde_json::Value;
 /// Below this many subscribers, RSS per subscriber is mostly page and allocator granularity:
 /// it is not reported.
 const RSS_MIN_SUBSCRIBERS: usize = 1000;
+
+/// Issue #14's targets for felund-relay, reported (never asserted): an idle subscriber costs
+/// at most this much RSS...
+const TARGET_RSS_PER_SUB_KIB: f64 = 16.0;
+/// ...and with this many subscribers a post reaches them within these latencies.
+const TARGET_LATENCY_SUBSCRIBERS: usize = 1000;
+/// Median delivery latency target, ms.
+const TARGET_P50_MS: f64 = 2.0;
+/// 99th percentile delivery latency target, ms.
+const TARGET_P99_MS: f64 = 8.0;
 
 /// One workload: `hints` × `per_hint` subscribers, `posts` one-message posts; with a
 /// `backlog`, each hint first holds that many messages of about 5 KB, which every socket gets
@@ -76,6 +87,28 @@ impl Scenario {
             n => format!("{}x{}_replay{n}", self.hints, self.per_hint),
         }
     }
+
+    /// The scenario in words, for BENCHMARKS.md: `1,000 × 1`.
+    fn title(self) -> String {
+        let base = format!("{} × {}", thousands(self.hints), thousands(self.per_hint));
+        match self.backlog {
+            0 => base,
+            n => format!("{base} after a replay of {n} messages of 5 KB to each socket"),
+        }
+    }
+}
+
+/// `n` with a comma between thousands.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 const FULL: &[Scenario] = &[
@@ -115,6 +148,13 @@ impl Kind {
         match self {
             Kind::Felund => "felund",
             Kind::AioHttp => "aiohttp",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Felund => "felund-relay",
+            Kind::AioHttp => "reference aiohttp relay",
         }
     }
 }
@@ -368,21 +408,61 @@ impl Figures {
         }
     }
 
-    fn print(&self, kind: Kind, s: Scenario) {
-        let prefix = format!("relay_ws_{}_{}", kind.label(), s.name());
-        println!("BENCH {prefix}_p50_ms {:.2} ms", self.p50);
-        println!("BENCH {prefix}_p99_ms {:.2} ms", self.p99);
-        if let Some(rss) = self.rss_per_sub_kib {
-            println!("BENCH {prefix}_rss_per_sub_kib {rss:.1} KiB");
+    /// The figure as shown in BENCHMARKS.md.
+    fn measured(&self) -> String {
+        let rss = self
+            .rss_per_sub_kib
+            .map(|kib| format!(", {kib:.1} KiB per subscriber"))
+            .unwrap_or_default();
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms{rss}, {:.0} µs CPU per post",
+            self.p50, self.p99, self.cpu_us_per_post
+        )
+    }
+
+    /// Issue #14's targets where they apply (felund-relay; RSS from [`RSS_MIN_SUBSCRIBERS`]
+    /// idle subscribers, latency at [`TARGET_LATENCY_SUBSCRIBERS`]) and whether they are met.
+    fn target(&self, kind: Kind, s: Scenario) -> (String, Option<bool>) {
+        if kind != Kind::Felund || s.backlog > 0 {
+            return ("—".into(), None);
         }
-        println!(
-            "BENCH {prefix}_cpu_us_per_post {:.0} us",
-            self.cpu_us_per_post
-        );
+        let mut targets = Vec::new();
+        let mut met = true;
+        if s.subscribers() == TARGET_LATENCY_SUBSCRIBERS {
+            targets.push(format!(
+                "p50 ≤ {TARGET_P50_MS} ms, p99 ≤ {TARGET_P99_MS} ms"
+            ));
+            met &= self.p50 <= TARGET_P50_MS && self.p99 <= TARGET_P99_MS;
+        }
+        if let Some(kib) = self.rss_per_sub_kib {
+            targets.push(format!("≤ {TARGET_RSS_PER_SUB_KIB} KiB per subscriber"));
+            met &= kib <= TARGET_RSS_PER_SUB_KIB;
+        }
+        if targets.is_empty() {
+            ("—".into(), None)
+        } else {
+            (targets.join(", "), Some(met))
+        }
+    }
+
+    /// Prints the figure as one `BENCH {json}` line, the format `benches/run_all.py` reads
+    /// (the same fields as the root package's benches).
+    fn print(&self, kind: Kind, s: Scenario, smoke: bool) {
+        let (target, met) = self.target(kind, s);
+        let line = serde_json::json!({
+            "table": "ws_scale",
+            "id": format!("{}_{}", kind.label(), s.name()),
+            "what": format!("{}, {}", kind.title(), s.title()),
+            "target": target,
+            "measured": self.measured(),
+            "met": met,
+            "smoke": smoke,
+        });
+        println!("BENCH {line}");
     }
 }
 
-fn measure(env: &Env, kind: Kind, s: Scenario) -> Figures {
+fn measure(env: &Env, kind: Kind, s: Scenario, smoke: bool) -> Figures {
     let relay = match kind {
         Kind::Felund => start_felund(env),
         Kind::AioHttp => start_aiohttp(env, env.reference.as_deref().expect("reference")),
@@ -396,7 +476,7 @@ fn measure(env: &Env, kind: Kind, s: Scenario) -> Figures {
         load_1m()
     );
     let figures = Figures::from_report(&report, s);
-    figures.print(kind, s);
+    figures.print(kind, s, smoke);
     figures
 }
 
@@ -425,7 +505,7 @@ fn main() {
             continue;
         }
         for &kind in &kinds {
-            rows.push((kind, s, measure(&env, kind, s)));
+            rows.push((kind, s, measure(&env, kind, s, smoke)));
         }
     }
     println!("# load average (1 min) at end: {}", load_1m());

@@ -28,13 +28,13 @@ use crate::limits::{
 use crate::state::AppState;
 
 /// The node header.
-pub const HDR_NODE: &str = "x-felund-node";
-/// The timestamp header.
-pub const HDR_TS: &str = "x-felund-ts";
+pub use felund_wire::relay_api::headers::NODE as HDR_NODE;
 /// The nonce header.
-pub const HDR_NONCE: &str = "x-felund-nonce";
+pub use felund_wire::relay_api::headers::NONCE as HDR_NONCE;
 /// The signature header.
-pub const HDR_SIGNATURE: &str = "x-felund-signature";
+pub use felund_wire::relay_api::headers::SIGNATURE as HDR_SIGNATURE;
+/// The timestamp header.
+pub use felund_wire::relay_api::headers::TS as HDR_TS;
 
 /// Where the key that must have signed a request comes from.
 #[derive(Debug, Clone, Copy)]

@@ -4,6 +4,7 @@
 use axum::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use felund_wire::relay_api::ErrorAnswer;
 use serde::Serialize;
 
 use crate::store::StoreError;
@@ -117,18 +118,6 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct CodeBody {
-    ok: bool,
-    code: &'static str,
-}
-
-#[derive(Serialize)]
-struct DetailBody<'a> {
-    ok: bool,
-    detail: &'a str,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -139,7 +128,12 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         if let Some(code) = code {
-            return json_response(status, &CodeBody { ok: false, code });
+            let body = ErrorAnswer {
+                ok: false,
+                code: Some(code.into()),
+                detail: None,
+            };
+            return json_response(status, &body);
         }
         let detail = match &self {
             Self::Internal(msg) => {
@@ -152,13 +146,12 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response = json_response(
-            status,
-            &DetailBody {
-                ok: false,
-                detail: &detail,
-            },
-        );
+        let body = ErrorAnswer {
+            ok: false,
+            code: None,
+            detail: Some(detail.into()),
+        };
+        let mut response = json_response(status, &body);
         if let Self::RateLimited { retry_after_s, .. } = self {
             if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
                 response.headers_mut().insert(RETRY_AFTER, value);

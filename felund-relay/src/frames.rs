@@ -1,5 +1,6 @@
-//! The WebSocket push frame, `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}`,
-//! and how a run of messages is cut into frames.
+//! The WebSocket push frame (the relay contract's [`MessagesFrame`],
+//! `{"t":"MESSAGES","messages":[...],"server_time":ts,"cursor":seq}`) and how a run of
+//! messages is cut into frames.
 //!
 //! A frame carries at most [`WS_FRAME_MAX_BYTES`] of message objects (a larger object goes
 //! alone). The bound is for the sockets' sake: the WebSocket library copies each frame into
@@ -11,18 +12,10 @@
 //! message.
 
 use axum::extract::ws::Utf8Bytes;
-use serde::Serialize;
+use felund_wire::relay_api::{MessagesFrame, MessagesTag};
 use serde_json::value::RawValue;
 
 use crate::limits::WS_FRAME_MAX_BYTES;
-
-#[derive(Serialize)]
-struct MessagesFrame<'a> {
-    t: &'static str,
-    messages: &'a [&'a RawValue],
-    server_time: i64,
-    cursor: i64,
-}
 
 /// One serialised frame and the seqs it carries.
 #[derive(Debug, Clone)]
@@ -66,10 +59,10 @@ pub fn frames<'a>(
 
 fn frame(run: &[&RawValue], first_seq: i64, last_seq: i64, server_time: i64) -> Option<Frame> {
     let text = serde_json::to_string(&MessagesFrame {
-        t: "MESSAGES",
+        t: MessagesTag,
         messages: run,
-        server_time,
-        cursor: last_seq,
+        server_time: Some(server_time),
+        cursor: Some(last_seq),
     })
     .ok()?;
     Some(Frame {

@@ -1,6 +1,7 @@
 //! WebRTC signalling rules (PROTOCOL.md §9, as the reference aiohttp relay applies them):
 //! body validation, the signal types and the TTL rule. Lengths here count characters.
 
+use felund_wire::relay_api::{SignalKind, SignalPost};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -8,35 +9,6 @@ use crate::limits::{
     SIGNAL_ID_MAX, SIGNAL_ID_MIN, SIGNAL_PAYLOAD_MAX, SIGNAL_SESSION_MAX, SIGNAL_SESSION_MIN,
     SIGNAL_TTL_CANDIDATE_S, SIGNAL_TTL_MIN_S, SIGNAL_TTL_OTHER_S,
 };
-
-/// The accepted signal types.
-pub const SIGNAL_TYPES: [&str; 6] = [
-    "offer",
-    "answer",
-    "candidate",
-    "media-offer",
-    "media-answer",
-    "media-candidate",
-];
-
-/// A validated `POST /v1/signal` body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignalPost {
-    /// Call session id (8–256 characters).
-    pub session_id: String,
-    /// Sender (8–128 characters).
-    pub from_node: String,
-    /// Recipient (8–128 characters).
-    pub to_node: String,
-    /// Circle hint (8–128 characters).
-    pub circle_hint: String,
-    /// One of [`SIGNAL_TYPES`].
-    pub kind: String,
-    /// Opaque payload (at most 65,536 characters).
-    pub payload: String,
-    /// Effective TTL, seconds.
-    pub ttl_s: i64,
-}
 
 fn chars(s: &str) -> usize {
     s.chars().count()
@@ -65,8 +37,8 @@ fn id_field(data: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
 }
 
 /// The longest TTL of a signal type: 60 s for candidates, 120 s for the others.
-pub fn max_ttl(kind: &str) -> i64 {
-    if kind == "candidate" || kind == "media-candidate" {
+pub fn max_ttl(kind: SignalKind) -> i64 {
+    if kind.is_candidate() {
         SIGNAL_TTL_CANDIDATE_S
     } else {
         SIGNAL_TTL_OTHER_S
@@ -75,7 +47,7 @@ pub fn max_ttl(kind: &str) -> i64 {
 
 /// The reference TTL rule: a numeric `ttl_s` is truncated and clamped to `10..=max_ttl`;
 /// anything else (absent, text, null) means `max_ttl`.
-pub fn effective_ttl(kind: &str, raw: Option<&Value>) -> i64 {
+pub fn effective_ttl(kind: SignalKind, raw: Option<&Value>) -> i64 {
     let max = max_ttl(kind);
     let requested = match raw {
         Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)),
@@ -86,33 +58,37 @@ pub fn effective_ttl(kind: &str, raw: Option<&Value>) -> i64 {
     requested.map_or(max, |t| t.clamp(SIGNAL_TTL_MIN_S, max))
 }
 
-/// Validates a `POST /v1/signal` body in the reference's order.
+/// Validates a `POST /v1/signal` body in the reference's order; the contract's request, with
+/// the effective TTL.
 pub fn parse_post(body: &[u8]) -> Result<SignalPost, ApiError> {
     let Ok(Value::Object(data)) = serde_json::from_slice::<Value>(body) else {
         return Err(ApiError::bad("Invalid JSON body"));
     };
     let session_id = text_field(&data, "session_id", SIGNAL_SESSION_MIN, SIGNAL_SESSION_MAX)
         .ok_or_else(|| ApiError::bad("session_id must be a string (8–256 chars)"))?;
-    let from_node = id_field(&data, "from_node_id")?;
-    let to_node = id_field(&data, "to_node_id")?;
+    let from_node_id = id_field(&data, "from_node_id")?;
+    let to_node_id = id_field(&data, "to_node_id")?;
     let circle_hint = id_field(&data, "circle_hint")?;
     let kind = match data.get("type") {
-        Some(Value::String(t)) if SIGNAL_TYPES.contains(&t.as_str()) => t.clone(),
-        _ => return Err(ApiError::bad(
+        Some(Value::String(t)) if SignalKind::parse(t).is_some() => SignalKind::parse(t),
+        _ => None,
+    };
+    let Some(kind) = kind else {
+        return Err(ApiError::bad(
             "type must be offer, answer, candidate, media-offer, media-answer, or media-candidate",
-        )),
+        ));
     };
     let payload = text_field(&data, "payload", 0, SIGNAL_PAYLOAD_MAX)
         .ok_or_else(|| ApiError::bad("payload must be a string (max 64 KB)"))?;
-    let ttl_s = effective_ttl(&kind, data.get("ttl_s"));
+    let ttl_s = effective_ttl(kind, data.get("ttl_s"));
     Ok(SignalPost {
         session_id,
-        from_node,
-        to_node,
+        from_node_id,
+        to_node_id,
         circle_hint,
         kind,
         payload,
-        ttl_s,
+        ttl_s: Some(ttl_s),
     })
 }
 
@@ -137,20 +113,21 @@ mod tests {
 
     #[test]
     fn ttl_rule() {
-        assert_eq!(effective_ttl("offer", None), 120);
-        assert_eq!(effective_ttl("candidate", None), 60);
-        assert_eq!(effective_ttl("media-candidate", Some(&json!(1000))), 60);
-        assert_eq!(effective_ttl("answer", Some(&json!(1))), 10);
-        assert_eq!(effective_ttl("answer", Some(&json!(30.9))), 30);
-        assert_eq!(effective_ttl("answer", Some(&json!("30"))), 120);
-        assert_eq!(effective_ttl("answer", Some(&json!(true))), 10);
+        use SignalKind::*;
+        assert_eq!(effective_ttl(Offer, None), 120);
+        assert_eq!(effective_ttl(Candidate, None), 60);
+        assert_eq!(effective_ttl(MediaCandidate, Some(&json!(1000))), 60);
+        assert_eq!(effective_ttl(Answer, Some(&json!(1))), 10);
+        assert_eq!(effective_ttl(Answer, Some(&json!(30.9))), 30);
+        assert_eq!(effective_ttl(Answer, Some(&json!("30"))), 120);
+        assert_eq!(effective_ttl(Answer, Some(&json!(true))), 10);
     }
 
     #[test]
     fn post_rules() {
         let ok = br#"{"session_id":"sess-0001","from_node_id":"aaaaaaaa","to_node_id":"bbbbbbbb","circle_hint":"cccccccc","type":"offer","payload":"x"}"#;
         let post = parse_post(ok).expect("ok");
-        assert_eq!(post.ttl_s, 120);
+        assert_eq!(post.ttl_s, Some(120));
         assert_eq!(
             parse_post(b"nope").expect_err("json").to_string(),
             "Invalid JSON body"

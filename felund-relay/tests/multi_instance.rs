@@ -428,18 +428,21 @@ async fn instances_starting_at_once_apply_each_migration_once_and_refuse_a_newer
         PgStore::connect(&url, Backend::pg_options()),
     );
     let (a, _b) = (a.expect("first"), b.expect("second"));
-    let versions: Vec<i32> =
-        sqlx::query_scalar("SELECT version FROM felund_relay_migrations ORDER BY version")
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
             .fetch_all(a.pool())
             .await
             .expect("versions");
-    let known: Vec<i32> = migrate::MIGRATIONS.iter().map(|m| m.version).collect();
+    let known: Vec<i64> = migrate::migrations().iter().map(|m| m.version).collect();
     assert_eq!(versions, known);
     // A database migrated by a newer felund-relay is refused, not half-used.
-    sqlx::query("INSERT INTO felund_relay_migrations (version, name) VALUES (9999, 'future')")
-        .execute(a.pool())
-        .await
-        .expect("insert");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (9999, 'future', TRUE, '\\x00', 0)",
+    )
+    .execute(a.pool())
+    .await
+    .expect("insert");
     let err = PgStore::connect(&url, Backend::pg_options())
         .await
         .expect_err("newer schema");

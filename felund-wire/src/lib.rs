@@ -2,7 +2,7 @@
 //!
 //! Everything a node needs to speak to the felund network — identifiers, invite codes, the
 //! message object and its MAC and envelope, gossip frames, the handshake, session encryption,
-//! relay request signatures and control events — with no I/O, no clock and no randomness:
+//! relay request signatures, the relay API's types and control events — with no I/O, no clock and no randomness:
 //! every nonce and random value is a parameter. The contract is `PROTOCOL.md`; section
 //! numbers in the docs refer to it.
 //!
@@ -27,6 +27,7 @@ pub mod invite;
 pub mod json;
 pub mod limits;
 pub mod message;
+pub mod relay_api;
 pub mod session;
 
 pub use control::ControlEvent;

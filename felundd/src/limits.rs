@@ -5,12 +5,14 @@
 //! stay next to it.
 
 use felund_wire::limits::MAX_RELAY_OBJECT_BYTES;
+use felund_wire::relay_api::limits::{MAX_MESSAGES_PER_POST, PEERS_LIMIT_MAX, PULL_LIMIT_MAX};
 
-/// Largest pull page felundd asks a relay for (the reference relays' maximum).
-pub const RELAY_PULL_LIMIT: u32 = 500;
+/// Largest pull page felundd asks a relay for: the relays' maximum (which is also how many
+/// objects the relay contract's readers take from one answer).
+pub const RELAY_PULL_LIMIT: u32 = PULL_LIMIT_MAX as u32;
 
-/// Most messages per push request (the relays refuse more).
-pub const RELAY_PUSH_BATCH: usize = 50;
+/// Most messages per push request: what the relays accept.
+pub const RELAY_PUSH_BATCH: usize = MAX_MESSAGES_PER_POST;
 
 /// Largest answer read from a relay, as an HTTP body or as one WebSocket message: a full pull
 /// page of [`RELAY_PULL_LIMIT`] objects of [`MAX_RELAY_OBJECT_BYTES`] each, plus an eighth
@@ -20,15 +22,9 @@ pub const RELAY_PUSH_BATCH: usize = 50;
 pub const MAX_RELAY_ANSWER_BYTES: usize =
     RELAY_PULL_LIMIT as usize * MAX_RELAY_OBJECT_BYTES * 9 / 8;
 
-/// Most message objects accepted in one relay answer (a pull page or a pushed frame): never
-/// more than felundd asks for. A relay that sends more is answering something else.
-pub const MAX_RELAY_OBJECTS_PER_ANSWER: usize = RELAY_PULL_LIMIT as usize;
-
-/// Peers felundd asks for, and takes from, one `/peers` answer (the relays' maximum).
-pub const RELAY_PEERS_LIMIT: usize = 200;
-
-/// Endpoints taken from one peer record (the relays refuse more at registration).
-pub const RELAY_ENDPOINTS_PER_PEER: usize = 16;
+/// Peers felundd asks for in one `/peers` request: the relays' maximum, which is also how
+/// many records the relay contract's reader takes from one answer.
+pub const RELAY_PEERS_LIMIT: i64 = PEERS_LIMIT_MAX;
 
 /// How much of a relay's error answer is read, to quote it in the error.
 pub const RELAY_ERROR_QUOTED_BYTES: usize = 200;
@@ -106,9 +102,6 @@ pub const DC_HISTORY_MESSAGES: usize = 1_000;
 /// so); a flood of huge signals makes polls fail instead of filling memory.
 pub const DC_MAX_SIGNAL_ANSWER_BYTES: usize =
     17 * felund_wire::limits::MAX_SIGNAL_PAYLOAD_CHARS * 2;
-
-/// Most signals taken from one poll answer (the relays' own maximum).
-pub const DC_SIGNALS_PER_POLL: usize = 200;
 
 /// Remote ICE candidates accepted per session; a browser trickles one per interface
 /// address, so a few is honest and hundreds is an attack on our check list.

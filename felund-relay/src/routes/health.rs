@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
+use felund_wire::relay_api::{ErrorAnswer, HealthAnswer, ReadyAnswer};
 
 use crate::error::json_response;
 use crate::limits::API_VERSION;
@@ -14,7 +14,11 @@ use crate::state::AppState;
 pub(super) async fn health(State(state): State<AppState>) -> Response {
     json_response(
         StatusCode::OK,
-        &json!({"ok": true, "version": API_VERSION, "time": state.now()}),
+        &HealthAnswer {
+            ok: true,
+            version: API_VERSION.into(),
+            time: state.now(),
+        },
     )
 }
 
@@ -26,11 +30,19 @@ pub(super) async fn ready(State(state): State<AppState>) -> Response {
     match state.ready.check(|| probe(store, hub)).await {
         Readiness::Ready => json_response(
             StatusCode::OK,
-            &json!({"ok": true, "ready": true, "time": state.now()}),
+            &ReadyAnswer {
+                ok: true,
+                ready: true,
+                time: state.now(),
+            },
         ),
         Readiness::NotReady(why) => json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"ok": false, "detail": why}),
+            &ErrorAnswer {
+                ok: false,
+                code: None,
+                detail: Some(why.into()),
+            },
         ),
     }
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Serialize;
+use felund_wire::relay_api::{PullAnswer, PushAnswer};
 use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::auth::{self, Signed};
 use crate::error::{json_response, ApiError};
@@ -95,7 +95,11 @@ pub(super) async fn push(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     }
     Ok(json_response(
         StatusCode::OK,
-        &json!({"ok": true, "stored": count, "server_time": now}),
+        &PushAnswer {
+            ok: true,
+            stored: i64::try_from(count).ok(),
+            server_time: Some(now),
+        },
     ))
 }
 
@@ -153,15 +157,6 @@ fn created_ts(msg: &Map<String, Value>) -> Option<i64> {
     }
 }
 
-#[derive(Serialize)]
-struct PullBody {
-    ok: bool,
-    messages: Vec<Box<RawValue>>,
-    server_time: i64,
-    cursor: i64,
-    more: bool,
-}
-
 /// Messages of a circle after `since` (reference) or `after_seq` (extension), oldest first;
 /// at most `limit` of them and the configured number of bytes (`more` says there are more).
 /// A `since` pull's `server_time` is the position its clients resume from, so that their own
@@ -204,19 +199,19 @@ pub(super) async fn pull(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         MessageCursor::Since(_) => page.since_server_time(),
         _ => now,
     };
-    let messages = page
+    let messages: Vec<Box<RawValue>> = page
         .messages
         .into_iter()
         .filter_map(|m| RawValue::from_string(m.payload).ok())
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &PullBody {
+        &PullAnswer {
             ok: true,
             messages,
-            server_time,
-            cursor: next_cursor,
-            more: page.more,
+            server_time: Some(server_time),
+            cursor: Some(next_cursor),
+            more: Some(page.more),
         },
     ))
 }

@@ -14,6 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::routing::get;
 use axum::Router;
+use felund_wire::relay_api::paths;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -23,16 +24,16 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let metrics = Arc::clone(&state.metrics);
     let api = Router::new()
-        .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
+        .route(paths::HEALTH, get(health::health))
+        .route(paths::READY, get(health::ready))
         .route(
-            "/register",
+            paths::REGISTER,
             axum::routing::post(presence::register).delete(presence::unregister),
         )
-        .route("/peers", get(presence::peers))
-        .route("/messages", get(messages::pull).post(messages::push))
-        .route("/signal", get(signal::poll).post(signal::post))
-        .route("/relay/ws", get(crate::ws::subscribe))
+        .route(paths::PEERS, get(presence::peers))
+        .route(paths::MESSAGES, get(messages::pull).post(messages::push))
+        .route(paths::SIGNAL, get(signal::poll).post(signal::post))
+        .route(paths::WS, get(crate::ws::subscribe))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))

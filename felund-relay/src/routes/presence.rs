@@ -3,18 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{json, Value};
+use felund_wire::relay_api::{PeerRecord, PeersAnswer, RawList, RegisterAnswer, UnregisterAnswer};
+use serde_json::value::RawValue;
 
 use crate::auth::{self, KeySource, Signed};
 use crate::error::{json_response, ApiError};
-use crate::input::{
-    clamped_query_int, json_object, optional_int, require_query_id, require_str, Ctx,
-};
-use crate::limits::{
-    ID_MAX_LEN, ID_MIN_LEN, PEERS_LIMIT_DEFAULT, PEERS_LIMIT_MAX, TTL_DEFAULT_S, TTL_MAX_S,
-    TTL_MIN_S,
-};
-use crate::presence::{is_hex_key, normalize_capabilities, observed_host, validate_endpoints};
+use crate::input::{clamped_query_int, require_query_id, Ctx};
+use crate::limits::{ID_MAX_LEN, ID_MIN_LEN, PEERS_LIMIT_DEFAULT, PEERS_LIMIT_MAX};
+use crate::presence::{observed_host, parse_register, parse_unregister};
 use crate::state::AppState;
 use crate::store::{PresenceOutcome, PresenceRecord};
 
@@ -35,35 +31,21 @@ pub(super) async fn register(
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
     state.limits.write(ctx.client, ctx.body.len())?;
-    let data = json_object(&ctx.body)?;
-    let node_id = require_str(&data, "node_id", ID_MIN_LEN, ID_MAX_LEN)?;
-    let circle_hint = require_str(&data, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
-    let ttl_s = optional_int(&data, "ttl_s", TTL_MIN_S, TTL_MAX_S, TTL_DEFAULT_S)?;
-    let endpoints = validate_endpoints(&data)?;
-    let capabilities = normalize_capabilities(&data)?;
-    let signing_key = match data.get("signing_key") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(key)) if is_hex_key(key) => key.to_ascii_lowercase(),
-        Some(_) => {
-            return Err(ApiError::bad(
-                "Field 'signing_key' must be a 64-char hex string",
-            ))
-        }
-    };
-    if !signing_key.is_empty() {
-        auth::enforce(&state, signed(&ctx), KeySource::Given(&signing_key)).await?;
+    let req = parse_register(&ctx.body)?;
+    if let Some(key) = &req.signing_key {
+        auth::enforce(&state, signed(&ctx), KeySource::Given(key)).await?;
     }
 
     let now = state.now();
-    let expires_at = now + ttl_s;
+    let expires_at = now + req.ttl_s;
     let record = PresenceRecord {
-        circle_hint,
-        node_id,
-        endpoints: endpoints.to_string(),
-        capabilities: capabilities.to_string(),
+        endpoints: to_json(&req.endpoints)?,
+        capabilities: to_json(&req.capabilities)?,
+        circle_hint: req.circle_hint,
+        node_id: req.node_id,
         observed_at: now,
         expires_at,
-        signing_key,
+        signing_key: req.signing_key.unwrap_or_default(),
         client_addr: ctx.client.map(|ip| ip.to_string()).unwrap_or_default(),
     };
     let limits = state.config.presence;
@@ -83,12 +65,12 @@ pub(super) async fn register(
     }
     Ok(json_response(
         StatusCode::OK,
-        &json!({
-            "ok": true,
-            "server_time": now,
-            "expires_at": expires_at,
-            "observed_host": observed_host(&ctx.headers, ctx.remote_ip),
-        }),
+        &RegisterAnswer {
+            ok: true,
+            server_time: now,
+            expires_at,
+            observed_host: observed_host(&ctx.headers, ctx.remote_ip),
+        },
     ))
 }
 
@@ -99,21 +81,19 @@ pub(super) async fn unregister(
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
     state.limits.write(ctx.client, ctx.body.len())?;
-    let data = json_object(&ctx.body)?;
-    let node_id = require_str(&data, "node_id", ID_MIN_LEN, ID_MAX_LEN)?;
-    let circle_hint = require_str(&data, "circle_hint", ID_MIN_LEN, ID_MAX_LEN)?;
+    let req = parse_unregister(&ctx.body)?;
     let key = KeySource::Stored {
-        circle_hint: &circle_hint,
-        node_id: Some(&node_id),
+        circle_hint: &req.circle_hint,
+        node_id: Some(&req.node_id),
     };
     let verified = auth::enforce(&state, signed(&ctx), key).await?;
     let removed = state
         .store
-        .remove_presence(&circle_hint, &node_id, &verified)
+        .remove_presence(&req.circle_hint, &req.node_id, &verified)
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"ok": true, "removed": removed}),
+        &UnregisterAnswer { ok: true, removed },
     ))
 }
 
@@ -136,21 +116,26 @@ pub(super) async fn peers(State(state): State<AppState>, ctx: Ctx) -> Result<Res
         .store
         .live_peers(&circle_hint, &verified, exclude.as_deref(), now, limit)
         .await?;
-    let peers: Vec<Value> = records
-        .into_iter()
-        .map(|r| {
-            json!({
-                "node_id": r.node_id,
-                "circle_hint": r.circle_hint,
-                "endpoints": serde_json::from_str::<Value>(&r.endpoints).unwrap_or(Value::Null),
-                "capabilities": serde_json::from_str::<Value>(&r.capabilities).unwrap_or(Value::Null),
-                "observed_at": r.observed_at,
-                "expires_at": r.expires_at,
-            })
+    let peers: Vec<PeerRecord> = records
+        .iter()
+        .map(|r| PeerRecord {
+            node_id: r.node_id.clone(),
+            circle_hint: Some(r.circle_hint.clone()),
+            // Both were written by this relay from the contract's types.
+            endpoints: serde_json::from_str(&r.endpoints).unwrap_or(RawList(Vec::new())),
+            capabilities: serde_json::from_str::<&RawValue>(&r.capabilities).ok(),
+            observed_at: Some(r.observed_at),
+            expires_at: Some(r.expires_at),
         })
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({"ok": true, "peers": peers}),
+        &PeersAnswer { ok: true, peers },
     ))
+}
+
+/// A part of a request as the JSON text the store keeps.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|err| ApiError::Internal(format!("could not encode a record: {err}")))
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{json, Value};
+use felund_wire::relay_api::{SignalPollAnswer, SignalPostAnswer, SignalRecord};
 
 use crate::error::{json_response, ApiError};
 use crate::input::Ctx;
@@ -27,10 +27,10 @@ pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
     };
     if !state
         .store
-        .hit_signal_rate(&post.from_node, now, limit)
+        .hit_signal_rate(&post.from_node_id, now, limit)
         .await?
     {
-        tracing::info!(from = %post.from_node, session = %post.session_id, "signal rate limited");
+        tracing::info!(from = %post.from_node_id, session = %post.session_id, "signal rate limited");
         return Err(ApiError::RateLimited {
             detail: format!("Rate limit exceeded — retry after {}s", limit.window_s),
             retry_after_s: limit.window_s,
@@ -40,18 +40,22 @@ pub(super) async fn post(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         .store
         .insert_signal(NewSignal {
             session_id: post.session_id,
-            from_node: post.from_node,
-            to_node: post.to_node,
+            from_node: post.from_node_id,
+            to_node: post.to_node_id,
             circle_hint: post.circle_hint,
-            kind: post.kind,
+            kind: post.kind.as_str().to_owned(),
             payload: post.payload,
             created_at: now,
-            expires_at: now + post.ttl_s,
+            // `parse_post` always sets the effective TTL.
+            expires_at: now + post.ttl_s.unwrap_or_default(),
         })
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"ok": true, "server_time": now}),
+        &SignalPostAnswer {
+            ok: true,
+            server_time: Some(now),
+        },
     ))
 }
 
@@ -84,22 +88,24 @@ pub(super) async fn poll(State(state): State<AppState>, ctx: Ctx) -> Result<Resp
         .store
         .pending_signals(&to_node, since_id, session_id, now, limit)
         .await?;
-    let signals: Vec<Value> = records
+    let signals: Vec<SignalRecord> = records
         .into_iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "session_id": s.session_id,
-                "from_node": s.from_node,
-                "to_node": s.to_node,
-                "type": s.kind,
-                "payload": s.payload,
-                "created_at": s.created_at,
-            })
+        .map(|s| SignalRecord {
+            id: s.id,
+            session_id: s.session_id,
+            from_node: s.from_node,
+            to_node: s.to_node,
+            kind: s.kind,
+            payload: s.payload,
+            created_at: s.created_at,
         })
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({"ok": true, "signals": signals, "server_time": now}),
+        &SignalPollAnswer {
+            ok: true,
+            signals,
+            server_time: Some(now),
+        },
     ))
 }

@@ -3,8 +3,10 @@
 //! felund-wire's helpers.
 #![allow(dead_code)]
 
-pub mod pg;
 pub mod since;
+
+/// The throw-away PostgreSQL cluster (shared with the workspace tests).
+pub use felund_pgtest as pg;
 
 use std::sync::Arc;
 use std::time::Duration;

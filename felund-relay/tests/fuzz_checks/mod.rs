@@ -45,11 +45,12 @@ use felund_relay::input::{json_object, php_int, query_map, route_path};
 use felund_relay::presence::{
     is_hex_key, normalize_capabilities, observed_host, validate_endpoints,
 };
-use felund_relay::signal::{effective_ttl, parse_post, parse_since_id, SIGNAL_TYPES};
+use felund_relay::signal::{effective_ttl, parse_post, parse_since_id};
 use felund_relay::state::AppState;
 use felund_relay::{ManualClock, RelayConfig, SqliteStore};
 use felund_wire::api_sign::{api_signing_key, sign_request};
 use felund_wire::ids::circle_hint;
+use felund_wire::relay_api::SignalKind;
 use felund_wire::CircleSecret;
 use serde_json::Value;
 
@@ -273,13 +274,14 @@ fn pure_checks(req: &Request<Vec<u8>>) {
         if let Some(Value::String(key)) = data.get("signing_key") {
             let _ = is_hex_key(key);
         }
-        for kind in SIGNAL_TYPES {
+        for kind in SignalKind::ALL {
             let ttl = effective_ttl(kind, data.get("ttl_s"));
-            assert!((10..=120).contains(&ttl), "ttl {ttl} for {kind}");
+            assert!((10..=120).contains(&ttl), "ttl {ttl} for {}", kind.as_str());
         }
     }
     if let Ok(post) = parse_post(body) {
-        assert!(SIGNAL_TYPES.contains(&post.kind.as_str()));
+        let ttl = post.ttl_s.expect("the effective TTL");
+        assert!((10..=120).contains(&ttl), "ttl {ttl}");
     }
     let _ = observed_host(req.headers(), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     let _ = observed_host(req.headers(), None);

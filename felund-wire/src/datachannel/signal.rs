@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use thiserror::Error;
 
 use crate::limits::MAX_SIGNAL_PAYLOAD_CHARS;
+pub use crate::relay_api::SignalKind;
 
 /// The session id every attempt between `a` and `b` uses, in any circle: the two node ids
 /// in byte order (JavaScript's order for the ASCII ids nodes use), joined by `:`.
@@ -28,43 +29,21 @@ pub fn we_offer(own: &str, peer: &str) -> bool {
     own < peer
 }
 
-/// The kinds of signal this transport sends and reads (calls use others; we ignore them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignalKind {
-    /// An SDP offer.
-    Offer,
-    /// An SDP answer.
-    Answer,
-    /// One trickled ICE candidate.
-    Candidate,
+/// Whether this transport reads signals of `kind` (calls use the `media-*` kinds; we ignore
+/// them).
+pub fn is_datachannel_kind(kind: SignalKind) -> bool {
+    matches!(
+        kind,
+        SignalKind::Offer | SignalKind::Answer | SignalKind::Candidate
+    )
 }
 
-impl SignalKind {
-    /// The `type` text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignalKind::Offer => "offer",
-            SignalKind::Answer => "answer",
-            SignalKind::Candidate => "candidate",
-        }
-    }
-
-    /// Reads a `type`; `None` for the kinds this transport ignores (`media-*`, unknown).
-    pub fn parse(s: &str) -> Option<SignalKind> {
-        match s {
-            "offer" => Some(SignalKind::Offer),
-            "answer" => Some(SignalKind::Answer),
-            "candidate" => Some(SignalKind::Candidate),
-            _ => None,
-        }
-    }
-
-    /// The TTL to ask for: candidates are useless sooner than descriptions.
-    pub fn ttl_s(self) -> u32 {
-        match self {
-            SignalKind::Candidate => 60,
-            SignalKind::Offer | SignalKind::Answer => 120,
-        }
+/// The TTL to ask for, seconds: candidates are useless sooner than descriptions.
+pub fn ttl_s(kind: SignalKind) -> i64 {
+    if kind.is_candidate() {
+        60
+    } else {
+        120
     }
 }
 
@@ -250,6 +229,8 @@ mod tests {
         assert_eq!(back.line(), "1 1 udp 2130706431 127.0.0.1 5000 typ host");
         assert_eq!(back.sdp_mid.as_deref(), Some("0"));
         assert!(CandidatePayload::parse("[]").is_err());
-        assert_eq!(SignalKind::parse("media-offer"), None);
+        assert!(!is_datachannel_kind(
+            SignalKind::parse("media-offer").unwrap()
+        ));
     }
 }

@@ -1,57 +1,21 @@
 //! Reading what a relay sends without trusting its size or shape.
 //!
 //! An answer is read into memory only up to [`MAX_RELAY_ANSWER_BYTES`] ([`read_capped`]) and
-//! then read in place: lists are [`RawList`]s of borrowed JSON slices, bounded in count, and
-//! message objects are [`screen`]ed by their size as sent before anything parses them. A
+//! then read in place as the relay contract's types (`felund_wire::relay_api`) in their
+//! reader form: lists are `RawList`s of borrowed JSON slices, bounded in count, and message
+//! objects are [`screen`]ed by their size as sent before anything parses them. A
 //! `serde_json::Value` of a whole answer is never built: for small JSON items it takes many
 //! times their size.
 
-use std::fmt;
-use std::marker::PhantomData;
-
 use felund_wire::limits::{MAX_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
-use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
+use felund_wire::relay_api::{
+    Ack, PeerRecord, PeersPage, PullPage, PushAnswer, PushedFrame, Transport,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::client::{RelayError, RelayPeer};
-use crate::limits::{
-    MAX_RELAY_ANSWER_BYTES, MAX_RELAY_OBJECTS_PER_ANSWER, RELAY_ENDPOINTS_PER_PEER,
-    RELAY_ERROR_QUOTED_BYTES, RELAY_PEERS_LIMIT,
-};
-
-/// A JSON list of at most `MAX` items, each kept as its raw text (borrowed from the answer).
-/// A longer list is an error, not a truncation: a relay that sends more than was asked for is
-/// not answering the question.
-#[derive(Debug, Default)]
-pub struct RawList<'a, const MAX: usize>(pub Vec<&'a RawValue>);
-
-impl<'de: 'a, 'a, const MAX: usize> Deserialize<'de> for RawList<'a, MAX> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ListVisitor<'a, const MAX: usize>(PhantomData<&'a ()>);
-
-        impl<'de: 'a, 'a, const MAX: usize> Visitor<'de> for ListVisitor<'a, MAX> {
-            type Value = RawList<'a, MAX>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a list of at most {MAX} items")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<&'a RawValue>()? {
-                    if items.len() == MAX {
-                        return Err(A::Error::custom(format!("more than {MAX} items")));
-                    }
-                    items.push(item);
-                }
-                Ok(RawList(items))
-            }
-        }
-
-        d.deserialize_seq(ListVisitor(PhantomData))
-    }
-}
+use crate::limits::{MAX_RELAY_ANSWER_BYTES, RELAY_ERROR_QUOTED_BYTES};
 
 /// Message objects from one relay answer (a pull page or a pushed frame), screened by size.
 #[derive(Debug, Default)]
@@ -81,60 +45,9 @@ pub fn screen(items: &[&RawValue]) -> Objects {
     out
 }
 
-/// An optional integer field read leniently: anything else reads as absent, as the relays'
-/// own clients do.
-pub fn int(raw: Option<&RawValue>) -> Option<i64> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-}
-
-/// An optional boolean field read leniently.
-pub fn flag(raw: Option<&RawValue>) -> Option<bool> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-}
-
 /// An answer that says whether it succeeded (`"ok": true`).
 pub(super) trait Acknowledged {
     fn ok(&self) -> bool;
-}
-
-/// An answer of which only `ok` matters.
-#[derive(Deserialize)]
-pub(super) struct Ack {
-    #[serde(default)]
-    pub(super) ok: bool,
-}
-
-/// `POST /messages`.
-#[derive(Deserialize)]
-pub(super) struct PushAnswer<'a> {
-    #[serde(default)]
-    pub(super) ok: bool,
-    #[serde(borrow)]
-    pub(super) stored: Option<&'a RawValue>,
-}
-
-/// `GET /peers`.
-#[derive(Deserialize)]
-pub(super) struct PeersAnswer<'a> {
-    #[serde(default)]
-    pub(super) ok: bool,
-    #[serde(borrow)]
-    pub(super) peers: RawList<'a, RELAY_PEERS_LIMIT>,
-}
-
-/// `GET /messages`.
-#[derive(Deserialize)]
-pub(super) struct PullAnswer<'a> {
-    #[serde(default)]
-    pub(super) ok: bool,
-    #[serde(borrow)]
-    pub(super) messages: RawList<'a, MAX_RELAY_OBJECTS_PER_ANSWER>,
-    #[serde(borrow)]
-    pub(super) server_time: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(super) cursor: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub(super) more: Option<&'a RawValue>,
 }
 
 macro_rules! acknowledged {
@@ -146,7 +59,7 @@ macro_rules! acknowledged {
         }
     )*};
 }
-acknowledged!(Ack, PushAnswer<'_>, PeersAnswer<'_>, PullAnswer<'_>);
+acknowledged!(Ack, PushAnswer, PeersPage<'_>, PullPage<'_>);
 
 /// Reads an answer in place; it must be the expected shape and say `"ok": true`.
 pub(super) fn parse<'a, T: Deserialize<'a> + Acknowledged>(
@@ -172,7 +85,7 @@ pub(super) async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, Rela
     read_capped_to(resp, MAX_RELAY_ANSWER_BYTES).await
 }
 
-/// [`read_capped`] with another cap (signalling answers are far smaller than pages).
+/// [`read_capped`] with another cap (signalling answers have their own).
 pub(crate) async fn read_capped_to(
     mut resp: reqwest::Response,
     cap: usize,
@@ -215,27 +128,8 @@ pub(crate) fn transport(e: reqwest::Error) -> RelayError {
     RelayError::Transport(e.without_url().to_string())
 }
 
-/// One record of a `/peers` answer; other fields are ignored.
-#[derive(Deserialize)]
-struct PeerRecord<'a> {
-    node_id: String,
-    #[serde(default, borrow)]
-    endpoints: RawList<'a, RELAY_ENDPOINTS_PER_PEER>,
-}
-
-/// One endpoint of a peer record, every field read leniently.
-#[derive(Deserialize)]
-struct Endpoint<'a> {
-    #[serde(borrow)]
-    transport: Option<&'a RawValue>,
-    #[serde(borrow)]
-    host: Option<&'a RawValue>,
-    #[serde(borrow)]
-    port: Option<&'a RawValue>,
-}
-
 /// The peers of a `/peers` answer other than `own_node_id` that have a usable TCP endpoint (the
-/// first one), as `host:port`. Malformed records are skipped, as before any of this was bounded.
+/// first one), as `host:port`. Records and endpoints that cannot be read are skipped.
 pub(super) fn tcp_peers(records: &[&RawValue], own_node_id: &str) -> Vec<RelayPeer> {
     records
         .iter()
@@ -244,7 +138,7 @@ pub(super) fn tcp_peers(records: &[&RawValue], own_node_id: &str) -> Vec<RelayPe
             p.node_id != own_node_id && !p.node_id.is_empty() && p.node_id.len() <= MAX_ID_BYTES
         })
         .filter_map(|p| {
-            let addr = p.endpoints.0.iter().find_map(|e| tcp_addr(e))?;
+            let addr = p.endpoints().find_map(|e| e.tcp_addr())?;
             Some(RelayPeer {
                 node_id: p.node_id,
                 addr,
@@ -254,72 +148,29 @@ pub(super) fn tcp_peers(records: &[&RawValue], own_node_id: &str) -> Vec<RelayPe
 }
 
 /// The node ids of a `/peers` answer other than `own_node_id` that registered as browsers
-/// (`capabilities.transport` names `"ws"`; web clients register so, nodes say `"tcp"`).
+/// (their capabilities name the `ws` transport; nodes name `tcp`).
 pub(crate) fn browser_peers(records: &[&RawValue], own_node_id: &str) -> Vec<String> {
-    #[derive(Deserialize)]
-    struct Record<'a> {
-        node_id: String,
-        #[serde(default, borrow)]
-        capabilities: Option<&'a RawValue>,
-    }
-    #[derive(Deserialize)]
-    struct Capabilities<'a> {
-        #[serde(default, borrow)]
-        transport: RawList<'a, RELAY_ENDPOINTS_PER_PEER>,
-    }
     records
         .iter()
-        .filter_map(|raw| serde_json::from_str::<Record>(raw.get()).ok())
+        .filter_map(|raw| serde_json::from_str::<PeerRecord>(raw.get()).ok())
         .filter(|p| {
             p.node_id != own_node_id && !p.node_id.is_empty() && p.node_id.len() <= MAX_ID_BYTES
         })
-        .filter(|p| {
-            p.capabilities
-                .and_then(|c| serde_json::from_str::<Capabilities>(c.get()).ok())
-                .is_some_and(|c| c.transport.0.iter().any(|t| t.get() == r#""ws""#))
-        })
+        .filter(|p| p.transports().contains(&Transport::Ws))
         .map(|p| p.node_id)
         .collect()
 }
 
-/// `host:port` (`[host]:port` for IPv6) of a TCP endpoint with a plausible host and port.
-fn tcp_addr(raw: &RawValue) -> Option<String> {
-    let e: Endpoint = serde_json::from_str(raw.get()).ok()?;
-    let text = |r: Option<&RawValue>| r.and_then(|r| serde_json::from_str::<String>(r.get()).ok());
-    if text(e.transport).as_deref() != Some("tcp") {
-        return None;
-    }
-    let host = text(e.host).filter(|h| !h.is_empty() && h.len() <= 255)?;
-    let port = int(e.port).filter(|p| (1..=65535).contains(p))?;
-    Some(if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    })
+/// The message objects of a WebSocket message if it is a push frame (`MESSAGES`), screened by
+/// size; anything else is not a push and is ignored.
+pub(super) fn pushed_objects(text: &str) -> Option<Objects> {
+    let frame: PushedFrame = serde_json::from_str(text).ok()?;
+    Some(screen(&frame.messages.0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, Deserialize)]
-    struct Holder<'a> {
-        #[serde(borrow)]
-        list: RawList<'a, 3>,
-    }
-
-    #[test]
-    fn a_raw_list_keeps_items_verbatim_up_to_its_bound() {
-        let h: Holder = serde_json::from_str(r#"{"list":[1, {"a" : [2]}, "x"]}"#).unwrap();
-        let raw: Vec<&str> = h.list.0.iter().map(|r| r.get()).collect();
-        assert_eq!(raw, ["1", r#"{"a" : [2]}"#, r#""x""#]);
-        let too_many = serde_json::from_str::<Holder>(r#"{"list":[1,2,3,4]}"#);
-        assert!(too_many
-            .unwrap_err()
-            .to_string()
-            .contains("more than 3 items"));
-        assert!(serde_json::from_str::<Holder>(r#"{"list":{}}"#).is_err());
-    }
 
     #[test]
     fn screening_skips_objects_larger_than_any_real_message_and_counts_them() {
@@ -343,16 +194,5 @@ mod tests {
         assert_eq!(objects.kept[1].get().len(), MAX_RELAY_OBJECT_BYTES);
         assert_eq!(objects.skipped, 2);
         assert_eq!(objects.skipped_bytes, 2 * big.len());
-    }
-
-    #[test]
-    fn scalar_fields_are_read_leniently() {
-        let raw = |s: &str| RawValue::from_string(s.to_string()).unwrap();
-        assert_eq!(int(Some(&raw("42"))), Some(42));
-        assert_eq!(int(Some(&raw("4.2"))), None);
-        assert_eq!(int(Some(&raw("\"42\""))), None);
-        assert_eq!(int(None), None);
-        assert_eq!(flag(Some(&raw("true"))), Some(true));
-        assert_eq!(flag(Some(&raw("1"))), None);
     }
 }

@@ -1,5 +1,7 @@
 //! `RelayClient`: the relay/rendezvous HTTP API (PROTOCOL.md §8) as a client, one
-//! circle at a time, every request signed with the circle's API signing key.
+//! circle at a time, every request signed with the circle's API signing key. Requests and
+//! answers are the relay contract's types (`felund_wire::relay_api`), which felund-relay
+//! writes and reads too.
 //! Everything a relay answers is treated as untrusted input: answers are read only
 //! up to [`MAX_RELAY_ANSWER_BYTES`](crate::limits::MAX_RELAY_ANSWER_BYTES) and then in place (see [`answer`]), shapes are
 //! checked, and a relay that lies gets a [`RelayError`], never a panic.
@@ -8,12 +10,17 @@ use std::time::Duration;
 
 use felund_wire::api_sign::{api_signing_key, sign_request};
 use felund_wire::ids::circle_hint;
+use felund_wire::relay_api::{
+    headers, paths, Ack, Capabilities, Endpoint, PeersPage, PeersQuery, PullPage as PullAnswer,
+    PullQuery, PushAnswer, PushRequest, RegisterRequest, UnregisterRequest, WsQuery,
+};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
 
-use super::answer::{self, Ack, Objects, PeersAnswer, PullAnswer, PushAnswer};
+use super::answer::{self, Objects};
 use crate::limits::RELAY_PEERS_LIMIT;
 use crate::model::Circle;
 use crate::node::{now_ts, random_hex};
@@ -159,18 +166,24 @@ impl RelayClient {
 
     /// Sends one signed request; returns the answer's body, at most
     /// [`MAX_RELAY_ANSWER_BYTES`](crate::limits::MAX_RELAY_ANSWER_BYTES) of it.
-    async fn request(
+    async fn request<Q: Serialize, B: Serialize>(
         &self,
         method: Method,
         path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
+        query: Option<&Q>,
+        body: Option<&B>,
     ) -> Result<Vec<u8>, RelayError> {
-        let body_bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let body_bytes = match body {
+            Some(b) => serde_json::to_vec(b)
+                .map_err(|e| RelayError::BadAnswer(format!("cannot encode the request: {e}")))?,
+            None => Vec::new(),
+        };
         let mut req = self
             .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .query(query);
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(q) = query {
+            req = req.query(q);
+        }
         for (name, value) in self.signature(method.as_str(), path, &body_bytes) {
             req = req.header(name, value);
         }
@@ -197,124 +210,110 @@ impl RelayClient {
         can_anchor: bool,
         ttl_s: u32,
     ) -> Result<(), RelayError> {
-        let endpoints = match felund_wire::frame::parse_host_port(advertise) {
-            Some((host, port)) => {
-                let host = host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_string();
-                let family = if host.contains(':') { "ipv6" } else { "ipv4" };
-                vec![
-                    json!({"transport": "tcp", "host": host, "port": port, "family": family, "nat": "unknown"}),
-                ]
-            }
-            None => Vec::new(),
+        let body = RegisterRequest {
+            node_id: self.node_id.clone(),
+            circle_hint: self.hint.clone(),
+            endpoints: Endpoint::tcp(advertise).into_iter().collect(),
+            capabilities: Capabilities {
+                can_anchor: Some(can_anchor),
+                ..Capabilities::default()
+            },
+            ttl_s: i64::from(ttl_s),
+            signing_key: Some(hex::encode(self.key)),
         };
-        let body = json!({
-            "node_id": self.node_id,
-            "circle_hint": self.hint,
-            "endpoints": endpoints,
-            "capabilities": {"relay": false, "transport": ["tcp"], "can_anchor": can_anchor},
-            "ttl_s": ttl_s,
-            "signing_key": hex::encode(self.key),
-        });
         let body = self
-            .request(Method::POST, "/register", &[], Some(&body))
+            .request(Method::POST, paths::REGISTER, None::<&()>, Some(&body))
             .await?;
         answer::parse::<Ack>(&body).map(|_| ())
     }
 
     /// Removes our presence record.
     pub async fn unregister(&self) -> Result<(), RelayError> {
-        let body = json!({"node_id": self.node_id, "circle_hint": self.hint});
+        let body = UnregisterRequest {
+            node_id: self.node_id.clone(),
+            circle_hint: self.hint.clone(),
+        };
         let body = self
-            .request(Method::DELETE, "/register", &[], Some(&body))
+            .request(Method::DELETE, paths::REGISTER, None::<&()>, Some(&body))
             .await?;
         answer::parse::<Ack>(&body).map(|_| ())
     }
 
     /// Other live nodes of the circle with a TCP endpoint.
     pub async fn peers(&self) -> Result<Vec<RelayPeer>, RelayError> {
-        let body = self
-            .request(
-                Method::GET,
-                "/peers",
-                &[
-                    ("circle_hint", self.hint.clone()),
-                    ("limit", RELAY_PEERS_LIMIT.to_string()),
-                ],
-                None,
-            )
-            .await?;
-        let answer: PeersAnswer = answer::parse(&body)?;
+        let body = self.peers_answer().await?;
+        let answer: PeersPage = answer::parse(&body)?;
         Ok(answer::tcp_peers(&answer.peers.0, &self.node_id))
     }
 
     /// Other live nodes of the circle that registered as browsers (web clients), for the
     /// DataChannel transport.
     pub async fn browser_peers(&self) -> Result<Vec<String>, RelayError> {
-        let body = self
-            .request(
-                Method::GET,
-                "/peers",
-                &[
-                    ("circle_hint", self.hint.clone()),
-                    ("limit", RELAY_PEERS_LIMIT.to_string()),
-                ],
-                None,
-            )
-            .await?;
-        let answer: PeersAnswer = answer::parse(&body)?;
+        let body = self.peers_answer().await?;
+        let answer: PeersPage = answer::parse(&body)?;
         Ok(answer::browser_peers(&answer.peers.0, &self.node_id))
+    }
+
+    /// The body of a `/peers` answer for our circle.
+    async fn peers_answer(&self) -> Result<Vec<u8>, RelayError> {
+        let query = PeersQuery {
+            circle_hint: self.hint.clone(),
+            limit: RELAY_PEERS_LIMIT,
+        };
+        self.request(Method::GET, paths::PEERS, Some(&query), None::<&()>)
+            .await
     }
 
     /// Pushes envelopes (at most [`RELAY_PUSH_BATCH`](crate::limits::RELAY_PUSH_BATCH)).
     /// Returns how many the relay stored.
     pub async fn push(&self, envelopes: Vec<Value>) -> Result<u64, RelayError> {
-        let body = json!({"circle_hint": self.hint, "messages": envelopes});
+        let body = PushRequest {
+            circle_hint: self.hint.clone(),
+            messages: envelopes,
+        };
         let body = self
-            .request(Method::POST, "/messages", &[], Some(&body))
+            .request(Method::POST, paths::MESSAGES, None::<&()>, Some(&body))
             .await?;
         let answer: PushAnswer = answer::parse(&body)?;
-        Ok(answer::int(answer.stored).map_or(0, |n| n.max(0) as u64))
+        Ok(answer.stored.map_or(0, |n| n.max(0) as u64))
     }
 
     /// Pulls one page of at most `limit` objects after `cursor`. Objects larger than any real
     /// message are counted and dropped unread (see [`answer::screen`]).
     pub async fn pull(&self, cursor: PullCursor, limit: u32) -> Result<PullPage, RelayError> {
-        let mut query = vec![
-            ("circle_hint", self.hint.clone()),
-            ("limit", limit.to_string()),
-        ];
-        match cursor {
-            PullCursor::Since(s) => query.push(("since", s.to_string())),
-            PullCursor::AfterSeq(n) => {
-                query.push(("since", "0".into()));
-                query.push(("after_seq", n.to_string()));
-            }
-        }
-        let body = self.request(Method::GET, "/messages", &query, None).await?;
+        let (since, after_seq) = match cursor {
+            PullCursor::Since(s) => (s, None),
+            PullCursor::AfterSeq(n) => (0, Some(n)),
+        };
+        let query = PullQuery {
+            circle_hint: self.hint.clone(),
+            since,
+            limit: i64::from(limit),
+            after_seq,
+        };
+        let body = self
+            .request(Method::GET, paths::MESSAGES, Some(&query), None::<&()>)
+            .await?;
         let answer: PullAnswer = answer::parse(&body)?;
         Ok(PullPage {
             objects: answer::screen(&answer.messages.0),
-            server_time: answer::int(answer.server_time).unwrap_or(0),
-            cursor: answer::int(answer.cursor),
-            more: answer::flag(answer.more).unwrap_or(false),
+            server_time: answer.server_time.unwrap_or(0),
+            cursor: answer.cursor,
+            more: answer.more.unwrap_or(false),
             bytes: body.len(),
         })
     }
 
-    /// The WebSocket push URL for this circle.
     /// The request-signing headers for `method` on `path` (after `/v1`) with `body`.
     fn signature(&self, method: &str, path: &str, body: &[u8]) -> [(&'static str, String); 4] {
         let ts = now_ts();
         let nonce = random_hex(16);
         let sig = sign_request(&self.key, method, path, body, ts, &nonce);
         [
-            ("X-Felund-Node", self.node_id.clone()),
-            ("X-Felund-Ts", ts.to_string()),
-            ("X-Felund-Nonce", nonce),
-            ("X-Felund-Signature", sig),
+            (headers::NODE, self.node_id.clone()),
+            (headers::TS, ts.to_string()),
+            (headers::NONCE, nonce),
+            (headers::SIGNATURE, sig),
         ]
     }
 
@@ -326,7 +325,7 @@ impl RelayClient {
             .ws_url()
             .into_client_request()
             .map_err(|e| RelayError::Transport(format!("bad push URL: {e}")))?;
-        for (name, value) in self.signature("GET", "/relay/ws", b"") {
+        for (name, value) in self.signature("GET", paths::WS, b"") {
             let value = value
                 .parse()
                 .map_err(|_| RelayError::Transport("bad signature header".into()))?;
@@ -341,10 +340,13 @@ impl RelayClient {
             .base
             .replacen("https://", "wss://", 1)
             .replacen("http://", "ws://", 1);
-        format!(
-            "{root}/relay/ws?circle_hint={}&node_id={}",
-            self.hint, self.node_id
-        )
+        let query = WsQuery {
+            circle_hint: self.hint.clone(),
+            node_id: self.node_id.clone(),
+        };
+        // Two strings into a query string: encoding them cannot fail.
+        let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+        format!("{root}{}?{query}", paths::WS)
     }
 }
 

@@ -14,16 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::answer::{self, Objects, RawList};
+use super::answer::{pushed_objects, Objects};
 use super::client::RelayClient;
 use crate::counters::Counters;
-use crate::limits::{MAX_RELAY_ANSWER_BYTES, MAX_RELAY_OBJECTS_PER_ANSWER};
+use crate::limits::MAX_RELAY_ANSWER_BYTES;
 
 /// Retry delay after a dropped connection.
 const RETRY: Duration = Duration::from_secs(5);
@@ -118,7 +116,7 @@ where
     while let Some(frame) = stream.next().await {
         match frame {
             Ok(Message::Text(text)) => {
-                if let Some(messages) = parse_messages(text.as_str()) {
+                if let Some(messages) = pushed_objects(text.as_str()) {
                     if out.send(messages).await.is_err() {
                         return Ended::Stopped;
                     }
@@ -136,24 +134,6 @@ where
     Ended::Dropped
 }
 
-/// A pushed frame; other fields are ignored.
-#[derive(Deserialize)]
-struct PushFrame<'a> {
-    #[serde(borrow)]
-    t: Option<&'a RawValue>,
-    #[serde(borrow)]
-    messages: Option<RawList<'a, MAX_RELAY_OBJECTS_PER_ANSWER>>,
-}
-
-/// The message objects of a `MESSAGES` frame, screened by size; anything else is ignored.
-fn parse_messages(text: &str) -> Option<Objects> {
-    let frame: PushFrame = serde_json::from_str(text).ok()?;
-    if frame.t?.get() != r#""MESSAGES""# {
-        return None;
-    }
-    Some(answer::screen(&frame.messages?.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,13 +141,13 @@ mod tests {
     #[test]
     fn only_messages_frames_are_taken() {
         assert_eq!(
-            parse_messages(r#"{"t":"MESSAGES","messages":[{"a":1}],"server_time":1}"#)
+            pushed_objects(r#"{"t":"MESSAGES","messages":[{"a":1}],"server_time":1}"#)
                 .map(|m| m.kept.len()),
             Some(1)
         );
-        assert!(parse_messages(r#"{"t":"PING"}"#).is_none());
-        assert!(parse_messages("not json").is_none());
-        assert!(parse_messages(r#"{"t":"MESSAGES","messages":"x"}"#).is_none());
+        assert!(pushed_objects(r#"{"t":"PING"}"#).is_none());
+        assert!(pushed_objects("not json").is_none());
+        assert!(pushed_objects(r#"{"t":"MESSAGES","messages":"x"}"#).is_none());
     }
 
     #[test]
@@ -177,14 +157,14 @@ mod tests {
             "x".repeat(felund_wire::limits::MAX_RELAY_OBJECT_BYTES)
         );
         let frame = format!(r#"{{"t":"MESSAGES","messages":[{big},{{"a":1}},{big}]}}"#);
-        let objects = parse_messages(&frame).expect("a MESSAGES frame");
+        let objects = pushed_objects(&frame).expect("a MESSAGES frame");
         assert_eq!(objects.kept.len(), 1);
         assert_eq!((objects.skipped, objects.skipped_bytes), (2, 2 * big.len()));
     }
 
     #[test]
     fn a_frame_with_more_objects_than_a_page_is_ignored() {
-        let many = vec!["{}"; MAX_RELAY_OBJECTS_PER_ANSWER + 1].join(",");
-        assert!(parse_messages(&format!(r#"{{"t":"MESSAGES","messages":[{many}]}}"#)).is_none());
+        let many = vec!["{}"; crate::limits::RELAY_PULL_LIMIT as usize + 1].join(",");
+        assert!(pushed_objects(&format!(r#"{{"t":"MESSAGES","messages":[{many}]}}"#)).is_none());
     }
 }

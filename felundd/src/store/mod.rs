@@ -79,8 +79,8 @@ impl StateStore {
     pub fn open(state_dir: &Path) -> StoreResult<Self> {
         create_private_dir(state_dir)?;
         let path = state_dir.join(DB_FILE);
-        let write_conn = open_connection(&path, true)?;
-        schema::migrate(&write_conn)?;
+        let mut write_conn = open_connection(&path, true)?;
+        schema::migrate(&mut write_conn)?;
         restrict_file(&path)?;
         let read_conn = open_connection(&path, false)?;
         Ok(Self {

@@ -66,8 +66,8 @@ mod tests {
     use super::*;
 
     fn db() -> Connection {
-        let conn = Connection::open_in_memory().expect("db");
-        super::super::schema::migrate(&conn).expect("schema");
+        let mut conn = Connection::open_in_memory().expect("db");
+        super::super::schema::migrate(&mut conn).expect("schema");
         conn.execute_batch("INSERT INTO meta VALUES ('node_id', 'me'), ('display_name', 'Zoe');")
             .expect("meta");
         for (seq, author, text) in [

@@ -1,7 +1,10 @@
-//! Schema and migrations. `PRAGMA user_version` records how far a file has been
-//! migrated; each step runs in its own transaction.
+//! Schema and migrations, run by `rusqlite_migration`: `PRAGMA user_version` records how far
+//! a file has been migrated (step `i` brings it to version `i + 1`), and the missing steps run
+//! in one transaction, so a crash leaves the file at its old version. The runner before it
+//! kept the same record, so a file it left at version N continues from N.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
 
 use super::{StoreError, StoreResult};
 
@@ -181,8 +184,9 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Brings the database up to the newest schema.
-pub(super) fn migrate(conn: &Connection) -> StoreResult<()> {
+/// Brings the database up to the newest schema; a file written by a newer felundd is
+/// refused untouched.
+pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let supported = MIGRATIONS.len() as i64;
     if current > supported {
@@ -191,12 +195,17 @@ pub(super) fn migrate(conn: &Connection) -> StoreResult<()> {
             supported,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = i as i64 + 1;
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"
-        ))?;
-        tracing::info!(version, "state database migrated");
+    let steps = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+    // Take the write lock at the start, not at the first write of a deferred transaction.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    let result = steps.to_latest(conn);
+    conn.set_transaction_behavior(TransactionBehavior::Deferred);
+    result.map_err(|err| match err {
+        rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sqlite(err),
+        other => StoreError::Corrupt(format!("schema migration: {other}")),
+    })?;
+    if current < supported {
+        tracing::info!(from = current, to = supported, "state database migrated");
     }
     Ok(())
 }
@@ -205,12 +214,98 @@ pub(super) fn migrate(conn: &Connection) -> StoreResult<()> {
 mod tests {
     use super::*;
 
+    /// What the runner before `rusqlite_migration` did to bring a file to version `upto`: each
+    /// step in its own transaction, then the version.
+    fn old_runner(conn: &Connection, upto: usize) {
+        for (i, sql) in MIGRATIONS[..upto].iter().enumerate() {
+            let version = i + 1;
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"
+            ))
+            .expect("old runner");
+        }
+    }
+
+    /// Every table, index, trigger and view with its SQL, by name.
+    fn schema_of(conn: &Connection) -> Vec<(String, String)> {
+        conn.prepare("SELECT name, COALESCE(sql, '') FROM sqlite_master ORDER BY name")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("schema")
+    }
+
+    fn user_version(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("user_version")
+    }
+
+    /// A file the old runner left at any version N (with data in it) continues from N: the
+    /// steps after N run once, the ones before are not run again (they would fail: their
+    /// tables exist), nothing stored is lost, and the result is the schema of a new file.
+    #[test]
+    fn a_file_the_old_runner_left_at_any_version_continues_from_there() {
+        let mut fresh = Connection::open_in_memory().expect("db");
+        migrate(&mut fresh).expect("fresh");
+        let newest = schema_of(&fresh);
+        for upto in 0..=MIGRATIONS.len() {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("felund.sqlite");
+            let old = Connection::open(&path).expect("open");
+            old_runner(&old, upto);
+            if upto >= 1 {
+                old.execute_batch(
+                    "INSERT INTO meta VALUES ('node_id', 'me');
+                     INSERT INTO messages (msg_id, circle_id, channel_id, author_node_id,
+                                           display_name, created_ts, text, mac,
+                                           schema_version, received_ts)
+                         VALUES ('m', 'c', 'general', 'me', '', 7, 'kept', '', 1, 7);",
+                )
+                .expect("old rows");
+            }
+            drop(old);
+            let mut conn = Connection::open(&path).expect("reopen");
+            migrate(&mut conn).unwrap_or_else(|e| panic!("upgrade from v{upto}: {e}"));
+            assert_eq!(user_version(&conn), MIGRATIONS.len() as i64, "from v{upto}");
+            assert_eq!(schema_of(&conn), newest, "from v{upto}");
+            if upto >= 1 {
+                let (text, order_ms): (String, i64) = conn
+                    .query_row("SELECT text, order_ms FROM messages", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .expect("the old message");
+                // v7 gives old messages the start of their second; a v7 row keeps its own.
+                let expected = if upto < MIGRATIONS.len() { 7000 } else { 0 };
+                assert_eq!(
+                    (text.as_str(), order_ms),
+                    ("kept", expected),
+                    "from v{upto}"
+                );
+            }
+            // Opening it again runs nothing.
+            migrate(&mut conn).expect("again");
+            assert_eq!(schema_of(&conn), newest);
+        }
+    }
+
+    #[test]
+    fn a_file_of_a_newer_felundd_is_refused_untouched() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+            .expect("future file");
+        let err = migrate(&mut conn).expect_err("too new");
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found: 99, supported } if supported == MIGRATIONS.len() as i64),
+            "{err}"
+        );
+        assert_eq!(user_version(&conn), 99);
+        assert_eq!(schema_of(&conn).len(), 1);
+    }
+
     /// A v2 file whose members and peers came partly from hearsay: after v3 only the node
     /// itself and authors of stored messages are members, and every recorded address is a
     /// dial candidate instead of a peer.
     #[test]
     fn v3_turns_recorded_peers_into_candidates_and_keeps_only_proven_members() {
-        let conn = Connection::open_in_memory().expect("db");
+        let mut conn = Connection::open_in_memory().expect("db");
         for sql in &MIGRATIONS[..2] {
             conn.execute_batch(sql).expect("v1..v2");
         }
@@ -224,7 +319,7 @@ mod tests {
                  VALUES ('m', 'c', 'general', 'author', '', 1, 't', '', 1, 1);",
         )
         .expect("v2 rows");
-        migrate(&conn).expect("migrate");
+        migrate(&mut conn).expect("migrate");
         let members: Vec<String> = conn
             .prepare("SELECT node_id FROM circle_members ORDER BY node_id")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())

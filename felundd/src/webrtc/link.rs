@@ -231,6 +231,8 @@ impl Link {
                 SignalKind::Offer => {}
                 SignalKind::Answer => self.on_answer(s).await,
                 SignalKind::Candidate => self.on_candidate(s).await,
+                // Calls' signals: polling keeps them out (`signal::parse_poll`).
+                SignalKind::MediaOffer | SignalKind::MediaAnswer | SignalKind::MediaCandidate => {}
             }
         }
     }

@@ -2,21 +2,21 @@
 //! us. Neither request is signed (no relay checks signals, and the web client signs none).
 //!
 //! Everything read is bounded: an answer is read only up to
-//! [`DC_MAX_SIGNAL_ANSWER_BYTES`], at most [`DC_SIGNALS_PER_POLL`] signals are taken from it,
+//! [`DC_MAX_SIGNAL_ANSWER_BYTES`], at most the relays' page of signals is taken from it,
 //! and each field is checked for type and length before the link acts on it. A relay without
 //! `/v1/signal` (the reference PHP relay answers 404) is told apart from one that fails, so the
 //! transport can stay quiet there; a 429 carries the relay's `Retry-After`.
 
 use std::time::Duration;
 
-use felund_wire::datachannel::signal::SignalKind;
+use felund_wire::datachannel::signal::{is_datachannel_kind, ttl_s};
 use felund_wire::limits::{MAX_ID_BYTES, MAX_SIGNAL_PAYLOAD_CHARS};
-use serde::Deserialize;
-use serde_json::json;
-use serde_json::value::RawValue;
+use felund_wire::relay_api::{
+    SignalKind, SignalPollPage, SignalPollQuery, SignalPost, SignalPostAnswer, SignalRecord,
+};
 
-use crate::limits::{DC_MAX_SIGNAL_ANSWER_BYTES, DC_SIGNALS_PER_POLL};
-use crate::relay::answer::{self, RawList};
+use crate::limits::DC_MAX_SIGNAL_ANSWER_BYTES;
+use crate::relay::answer;
 use crate::relay::client::{api_root, RelayError};
 
 /// Longest `Retry-After` we honour; a relay asking for more is waited on this long.
@@ -95,37 +95,29 @@ impl SignalClient {
         kind: SignalKind,
         payload: &str,
     ) -> Result<i64, SignalError> {
-        let body = json!({
-            "session_id": session_id,
-            "from_node_id": self.node_id,
-            "to_node_id": to,
-            "circle_hint": circle_hint,
-            "type": kind.as_str(),
-            "payload": payload,
-            "ttl_s": kind.ttl_s(),
-        });
+        let body = SignalPost {
+            session_id: session_id.to_string(),
+            from_node_id: self.node_id.clone(),
+            to_node_id: to.to_string(),
+            circle_hint: circle_hint.to_string(),
+            kind,
+            payload: payload.to_string(),
+            ttl_s: Some(ttl_s(kind)),
+        };
         let resp = self
             .http
             .post(format!("{}/signal", self.root))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
+            .json(&body)
             .send()
             .await
             .map_err(answer::transport)?;
         let body = read(resp).await?;
-        #[derive(Deserialize)]
-        struct Posted<'a> {
-            #[serde(default)]
-            ok: bool,
-            #[serde(borrow)]
-            server_time: Option<&'a RawValue>,
-        }
-        let posted: Posted = serde_json::from_slice(&body)
+        let posted: SignalPostAnswer = serde_json::from_slice(&body)
             .map_err(|e| RelayError::BadAnswer(format!("signal post answer: {e}")))?;
         if !posted.ok {
             return Err(RelayError::BadAnswer("no \"ok\":true".into()).into());
         }
-        Ok(answer::int(posted.server_time).unwrap_or(0))
+        Ok(posted.server_time.unwrap_or(0))
     }
 
     /// Signals addressed to us with an id above `since_id`.
@@ -133,10 +125,11 @@ impl SignalClient {
         let resp = self
             .http
             .get(format!("{}/signal", self.root))
-            .query(&[
-                ("to_node_id", self.node_id.clone()),
-                ("since_id", since_id.to_string()),
-            ])
+            .query(&SignalPollQuery {
+                to_node_id: self.node_id.clone(),
+                since_id,
+                session_id: None,
+            })
             .send()
             .await
             .map_err(answer::transport)?;
@@ -172,48 +165,25 @@ async fn read(resp: reqwest::Response) -> Result<Vec<u8>, SignalError> {
 /// Reads a poll answer; signals of other kinds and malformed ones are skipped but still
 /// move the cursor, so a bad signal is read once, not every poll.
 fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
-    #[derive(Deserialize)]
-    struct Answer<'a> {
-        #[serde(default)]
-        ok: bool,
-        #[serde(borrow)]
-        signals: RawList<'a, { DC_SIGNALS_PER_POLL }>,
-        #[serde(borrow)]
-        server_time: Option<&'a RawValue>,
-    }
-    #[derive(Deserialize)]
-    struct Raw {
-        id: i64,
-        #[serde(default)]
-        session_id: String,
-        #[serde(default)]
-        from_node: String,
-        #[serde(default, rename = "type")]
-        kind: String,
-        #[serde(default)]
-        payload: String,
-        #[serde(default)]
-        created_at: i64,
-    }
-    let answer: Answer = serde_json::from_slice(body)
+    let answer: SignalPollPage = serde_json::from_slice(body)
         .map_err(|e| RelayError::BadAnswer(format!("signal poll answer: {e}")))?;
     if !answer.ok {
         return Err(RelayError::BadAnswer("no \"ok\":true".into()).into());
     }
     let mut out = Polled {
-        server_time: answer::int(answer.server_time).unwrap_or(0),
+        server_time: answer.server_time.unwrap_or(0),
         ..Polled::default()
     };
     for raw in answer.signals.0 {
         // An id we cannot read cannot move the cursor either: skip the signal.
-        let Ok(s) = serde_json::from_str::<Raw>(raw.get()) else {
+        let Ok(s) = serde_json::from_str::<SignalRecord>(raw.get()) else {
             continue;
         };
         if s.id <= since_id {
             continue;
         }
         out.last_id = Some(out.last_id.map_or(s.id, |l: i64| l.max(s.id)));
-        let Some(kind) = SignalKind::parse(&s.kind) else {
+        let Some(kind) = SignalKind::parse(&s.kind).filter(|k| is_datachannel_kind(*k)) else {
             continue;
         };
         let fits = !s.from_node.is_empty()
@@ -239,6 +209,7 @@ fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use felund_wire::relay_api::limits::SIGNAL_POLL_LIMIT;
 
     #[test]
     fn a_poll_keeps_our_kinds_in_id_order_and_moves_past_everything_else() {
@@ -265,7 +236,7 @@ mod tests {
     fn a_poll_answer_with_too_many_signals_or_no_ok_is_refused() {
         let many = format!(
             r#"{{"ok":true,"signals":[{}]}}"#,
-            vec![r#"{"id":1}"#; DC_SIGNALS_PER_POLL + 1].join(",")
+            vec![r#"{"id":1}"#; SIGNAL_POLL_LIMIT as usize + 1].join(",")
         );
         assert!(parse_poll(many.as_bytes(), 0).is_err());
         assert!(parse_poll(br#"{"signals":[]}"#, 0).is_err());

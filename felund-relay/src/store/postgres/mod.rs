@@ -137,10 +137,7 @@ impl PgStore {
             .map_err(|err| StoreError::Config(format!("invalid database URL: {err}")))?
             .application_name("felund-relay");
         let pool = pool_with(&connect, options.max_connections, options.acquire_timeout);
-        let applied = migrate::run(&pool).await?;
-        if !applied.is_empty() {
-            tracing::info!(versions = ?applied, "applied database migrations");
-        }
+        migrate::run(&pool).await?;
         Ok(Self {
             pool,
             connect: Arc::new(connect),

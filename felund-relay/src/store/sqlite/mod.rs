@@ -40,6 +40,21 @@ fn map_err(err: rusqlite::Error) -> StoreError {
     }
 }
 
+fn migration_err(err: rusqlite_migration::Error) -> StoreError {
+    use rusqlite_migration::{Error, MigrationDefinitionError};
+    match err {
+        Error::RusqliteError { err, .. } => map_err(err),
+        Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
+            StoreError::Config(format!(
+                "the database has a schema newer than this felund-relay knows (version {}); \
+                 upgrade felund-relay",
+                schema::STEPS.len()
+            ))
+        }
+        other => StoreError::Backend(format!("schema migration: {other}")),
+    }
+}
+
 /// Creates `path` with mode 0600 if it does not exist, and makes an existing file 0600.
 fn create_private_file(path: &Path) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
@@ -66,8 +81,8 @@ impl SqliteStore {
     /// file is made mode 0600, WAL mode is switched on and the schema is created.
     pub fn open(path: &Path) -> StoreResult<Self> {
         create_private_file(path)?;
-        let conn = Connection::open(path).map_err(map_err)?;
-        schema::prepare(&conn).map_err(map_err)?;
+        let mut conn = Connection::open(path).map_err(map_err)?;
+        schema::prepare(&mut conn).map_err(migration_err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -259,6 +274,78 @@ mod tests {
         conn.execute_batch(&format!("PRAGMA user_version={version}"))
             .expect("version");
         conn
+    }
+
+    /// Every table, index and trigger with its SQL, by name.
+    fn schema_of(path: &Path) -> Vec<(String, String)> {
+        let conn = Connection::open(path).expect("open");
+        conn.prepare("SELECT name, COALESCE(sql, '') FROM sqlite_master ORDER BY name")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("schema")
+    }
+
+    fn user_version(path: &Path) -> i64 {
+        Connection::open(path)
+            .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .expect("user_version")
+    }
+
+    /// A file that any earlier felund-relay left (schema version 0 to the newest, the old
+    /// runner's record) continues from its version: the later steps run once, the earlier
+    /// ones are not run again, its messages stay, and the schema is a new file's.
+    #[tokio::test]
+    async fn a_file_an_older_relay_left_at_any_version_continues_from_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fresh = dir.path().join("fresh.sqlite");
+        drop(SqliteStore::open(&fresh).expect("fresh"));
+        let newest = schema_of(&fresh);
+        for version in 0..=schema::STEPS.len() as i64 {
+            let path = dir.path().join(format!("v{version}.sqlite"));
+            let old = database_at_version(&path, version);
+            if version >= 1 {
+                old.execute_batch(
+                    "INSERT INTO relay_messages (msg_id, circle_hint, payload, created_ts,
+                                                 stored_at, expires_at)
+                     VALUES ('aaaaaaaa', 'hinthint', '{}', 1, 10, 100)",
+                )
+                .expect("old row");
+            }
+            drop(old);
+            let store =
+                SqliteStore::open(&path).unwrap_or_else(|e| panic!("upgrade from v{version}: {e}"));
+            assert_eq!(user_version(&path), schema::STEPS.len() as i64);
+            assert_eq!(schema_of(&path), newest, "from v{version}");
+            let page = store
+                .pull_messages(
+                    "hinthint",
+                    MessageCursor::AfterSeq(0),
+                    30,
+                    PageLimit::rows(10),
+                )
+                .await
+                .expect("pull");
+            assert_eq!(
+                page.messages.len(),
+                usize::from(version >= 1),
+                "from v{version}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_of_a_newer_relay_is_refused_untouched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.sqlite");
+        let future = schema::STEPS.len() as i64 + 1;
+        database_at_version(&path, future - 1)
+            .execute_batch(&format!("PRAGMA user_version={future}"))
+            .expect("future");
+        let Err(err) = SqliteStore::open(&path) else {
+            panic!("a newer schema was opened");
+        };
+        assert!(matches!(err, StoreError::Config(_)), "{err}");
+        assert!(err.to_string().contains("newer"), "{err}");
+        assert_eq!(user_version(&path), future);
     }
 
     #[tokio::test]

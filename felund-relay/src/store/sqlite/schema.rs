@@ -1,9 +1,10 @@
-//! The SQLite schema (felund-relay's own format; not the reference relays' files).
+//! The SQLite schema (felund-relay's own format; not the reference relays' files), migrated by
+//! `rusqlite_migration`: `PRAGMA user_version` is the number of steps applied, and the missing
+//! steps run in one transaction, so a crash leaves the old version. The runner before it kept
+//! the same record, so a file it left at version N continues from N.
 
-use rusqlite::Connection;
-
-/// Current schema version, kept in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 4;
+use rusqlite::{Connection, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS presence (
@@ -120,7 +121,8 @@ INSERT INTO circle_clock (circle_hint, next_pos)
     SELECT circle_hint, MAX(pos) + 2 FROM relay_messages GROUP BY circle_hint;
 ";
 
-/// Every schema step, oldest first: version N is reached by applying step N.
+/// Every schema step, oldest first: version N is reached by applying step N (the numbers are
+/// for the reader; the position is what counts).
 pub(super) const STEPS: [(i64, &str); 4] = [
     (1, SCHEMA_V1),
     (2, SCHEMA_V2),
@@ -128,23 +130,17 @@ pub(super) const STEPS: [(i64, &str); 4] = [
     (4, SCHEMA_V4),
 ];
 
-/// Sets the connection up (WAL, busy timeout) and creates or upgrades the schema.
-pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+/// Sets the connection up (WAL, busy timeout) and creates or upgrades the schema. A file of a
+/// newer felund-relay (a version beyond [`STEPS`]) is refused untouched.
+pub(super) fn prepare(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     // journal_mode answers with a row, so it is read rather than executed.
     let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
     conn.busy_timeout(std::time::Duration::from_secs(8))?;
     conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version < SCHEMA_VERSION {
-        let missing: String = STEPS
-            .iter()
-            .filter(|(step, _)| *step > version)
-            .map(|(_, sql)| *sql)
-            .collect();
-        // One transaction, so a crash leaves the old version.
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {missing} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-        ))?;
-    }
-    Ok(())
+    let steps = Migrations::new(STEPS.iter().map(|(_, sql)| M::up(sql)).collect());
+    // Take the write lock at the start: another process may be opening the same file.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    let result = steps.to_latest(conn);
+    conn.set_transaction_behavior(TransactionBehavior::Deferred);
+    result
 }

@@ -1,6 +1,6 @@
 //! A throw-away PostgreSQL cluster for tests: `initdb` in a temp dir, `postgres` on a free
-//! loopback port, a fresh database per test. (The workspace harness `src/postgres.rs` holds a
-//! copy of this small logic for the workspace-level tests.)
+//! loopback port, a fresh database per test. The one copy of this logic: felund-relay's tests
+//! and benches and the workspace tests (`felund-tests`) all use it as a dev-dependency.
 //!
 //! `initdb` and `postgres` refuse to run as root, so as root they run as the `postgres` user
 //! (`runuser`), in a directory it owns. The server runs under a small `sh` wrapper that reads
@@ -10,7 +10,8 @@
 //! Binaries: `$FELUND_PG_BIN_DIR`, else the newest `/usr/lib/postgresql/*/bin`. Without them
 //! the tests that need PostgreSQL print `SKIPPED ...`, unless `FELUND_RELAY_PG_REQUIRED=1`
 //! (CI), which makes them fail instead.
-#![allow(dead_code)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::io::Write;
 use std::net::TcpListener;
