@@ -14,7 +14,7 @@ use felund_wire::relay_api::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::client::{RelayError, RelayPeer};
+use super::client::{RelayClientError, RelayPeer};
 use crate::limits::{MAX_RELAY_ANSWER_BYTES, RELAY_ERROR_QUOTED_BYTES};
 
 /// Message objects from one relay answer (a pull page or a pushed frame), screened by size.
@@ -64,24 +64,24 @@ acknowledged!(Ack, PushAnswer, PeersPage<'_>, PullPage<'_>);
 /// Reads an answer in place; it must be the expected shape and say `"ok": true`.
 pub(super) fn parse<'a, T: Deserialize<'a> + Acknowledged>(
     body: &'a [u8],
-) -> Result<T, RelayError> {
+) -> Result<T, RelayClientError> {
     let answer: T = serde_json::from_slice(body).map_err(|e| {
         let what = if e.is_syntax() || e.is_eof() {
             "not JSON"
         } else {
             "not the expected JSON"
         };
-        RelayError::BadAnswer(format!("{what} ({e})"))
+        RelayClientError::BadAnswer(format!("{what} ({e})"))
     })?;
     if !answer.ok() {
-        return Err(RelayError::BadAnswer("no \"ok\":true".into()));
+        return Err(RelayClientError::BadAnswer("no \"ok\":true".into()));
     }
     Ok(answer)
 }
 
 /// Reads a successful answer's body, refusing (without reading on) one over
 /// [`MAX_RELAY_ANSWER_BYTES`], whether it announced its size or not.
-pub(super) async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, RelayError> {
+pub(super) async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, RelayClientError> {
     read_capped_to(resp, MAX_RELAY_ANSWER_BYTES).await
 }
 
@@ -89,9 +89,9 @@ pub(super) async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>, Rela
 pub(crate) async fn read_capped_to(
     mut resp: reqwest::Response,
     cap: usize,
-) -> Result<Vec<u8>, RelayError> {
+) -> Result<Vec<u8>, RelayClientError> {
     let declared = resp.content_length();
-    let too_large = RelayError::TooLarge { cap, declared };
+    let too_large = RelayClientError::TooLarge { cap, declared };
     let expected = match declared {
         Some(len) if len > cap as u64 => return Err(too_large),
         Some(len) => len as usize,
@@ -124,8 +124,8 @@ pub(crate) async fn read_quoted(mut resp: reqwest::Response) -> String {
         .collect()
 }
 
-pub(crate) fn transport(e: reqwest::Error) -> RelayError {
-    RelayError::Transport(e.without_url().to_string())
+pub(crate) fn transport(e: reqwest::Error) -> RelayClientError {
+    RelayClientError::Transport(e.without_url().to_string())
 }
 
 /// The peers of a `/peers` answer other than `own_node_id` that have a usable TCP endpoint (the

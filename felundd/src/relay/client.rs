@@ -4,7 +4,7 @@
 //! writes and reads too.
 //! Everything a relay answers is treated as untrusted input: answers are read only
 //! up to [`MAX_RELAY_ANSWER_BYTES`](crate::limits::MAX_RELAY_ANSWER_BYTES) and then in place (see [`answer`]), shapes are
-//! checked, and a relay that lies gets a [`RelayError`], never a panic.
+//! checked, and a relay that lies gets a [`RelayClientError`], never a panic.
 
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Why a relay request failed.
 #[derive(Debug, thiserror::Error)]
-pub enum RelayError {
+pub enum RelayClientError {
     /// The relay could not be reached or the request timed out.
     #[error("relay unreachable: {0}")]
     Transport(String),
@@ -172,10 +172,11 @@ impl RelayClient {
         path: &str,
         query: Option<&Q>,
         body: Option<&B>,
-    ) -> Result<Vec<u8>, RelayError> {
+    ) -> Result<Vec<u8>, RelayClientError> {
         let body_bytes = match body {
-            Some(b) => serde_json::to_vec(b)
-                .map_err(|e| RelayError::BadAnswer(format!("cannot encode the request: {e}")))?,
+            Some(b) => serde_json::to_vec(b).map_err(|e| {
+                RelayClientError::BadAnswer(format!("cannot encode the request: {e}"))
+            })?,
             None => Vec::new(),
         };
         let mut req = self
@@ -195,7 +196,7 @@ impl RelayClient {
         let resp = req.send().await.map_err(answer::transport)?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(RelayError::Status {
+            return Err(RelayClientError::Status {
                 status: status.as_u16(),
                 body: answer::read_quoted(resp).await,
             });
@@ -209,7 +210,7 @@ impl RelayClient {
         advertise: &str,
         can_anchor: bool,
         ttl_s: u32,
-    ) -> Result<(), RelayError> {
+    ) -> Result<(), RelayClientError> {
         let body = RegisterRequest {
             node_id: self.node_id.clone(),
             circle_hint: self.hint.clone(),
@@ -228,7 +229,7 @@ impl RelayClient {
     }
 
     /// Removes our presence record.
-    pub async fn unregister(&self) -> Result<(), RelayError> {
+    pub async fn unregister(&self) -> Result<(), RelayClientError> {
         let body = UnregisterRequest {
             node_id: self.node_id.clone(),
             circle_hint: self.hint.clone(),
@@ -240,7 +241,7 @@ impl RelayClient {
     }
 
     /// Other live nodes of the circle with a TCP endpoint.
-    pub async fn peers(&self) -> Result<Vec<RelayPeer>, RelayError> {
+    pub async fn peers(&self) -> Result<Vec<RelayPeer>, RelayClientError> {
         let body = self.peers_answer().await?;
         let answer: PeersPage = answer::parse(&body)?;
         Ok(answer::tcp_peers(&answer.peers.0, &self.node_id))
@@ -248,14 +249,14 @@ impl RelayClient {
 
     /// Other live nodes of the circle that registered as browsers (web clients), for the
     /// DataChannel transport.
-    pub async fn browser_peers(&self) -> Result<Vec<String>, RelayError> {
+    pub async fn browser_peers(&self) -> Result<Vec<String>, RelayClientError> {
         let body = self.peers_answer().await?;
         let answer: PeersPage = answer::parse(&body)?;
         Ok(answer::browser_peers(&answer.peers.0, &self.node_id))
     }
 
     /// The body of a `/peers` answer for our circle.
-    async fn peers_answer(&self) -> Result<Vec<u8>, RelayError> {
+    async fn peers_answer(&self) -> Result<Vec<u8>, RelayClientError> {
         let query = PeersQuery {
             circle_hint: self.hint.clone(),
             limit: RELAY_PEERS_LIMIT,
@@ -266,7 +267,7 @@ impl RelayClient {
 
     /// Pushes envelopes (at most [`RELAY_PUSH_BATCH`](crate::limits::RELAY_PUSH_BATCH)).
     /// Returns how many the relay stored.
-    pub async fn push(&self, envelopes: Vec<Value>) -> Result<u64, RelayError> {
+    pub async fn push(&self, envelopes: Vec<Value>) -> Result<u64, RelayClientError> {
         let body = PushRequest {
             circle_hint: self.hint.clone(),
             messages: envelopes,
@@ -280,7 +281,7 @@ impl RelayClient {
 
     /// Pulls one page of at most `limit` objects after `cursor`. Objects larger than any real
     /// message are counted and dropped unread (see [`answer::screen`]).
-    pub async fn pull(&self, cursor: PullCursor, limit: u32) -> Result<PullPage, RelayError> {
+    pub async fn pull(&self, cursor: PullCursor, limit: u32) -> Result<PullPage, RelayClientError> {
         let (since, after_seq) = match cursor {
             PullCursor::Since(s) => (s, None),
             PullCursor::AfterSeq(n) => (0, Some(n)),
@@ -320,15 +321,15 @@ impl RelayClient {
     /// The signed WebSocket upgrade request of the push feed: signed like every other
     /// request, so a relay that requires signatures serves it and counts it among the
     /// members' subscribers, not the unsigned ones.
-    pub fn ws_request(&self) -> Result<WsRequest, RelayError> {
+    pub fn ws_request(&self) -> Result<WsRequest, RelayClientError> {
         let mut req = self
             .ws_url()
             .into_client_request()
-            .map_err(|e| RelayError::Transport(format!("bad push URL: {e}")))?;
+            .map_err(|e| RelayClientError::Transport(format!("bad push URL: {e}")))?;
         for (name, value) in self.signature("GET", paths::WS, b"") {
             let value = value
                 .parse()
-                .map_err(|_| RelayError::Transport("bad signature header".into()))?;
+                .map_err(|_| RelayClientError::Transport("bad signature header".into()))?;
             req.headers_mut().insert(name, value);
         }
         Ok(req)

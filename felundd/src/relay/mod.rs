@@ -37,12 +37,12 @@ type Running = Arc<Mutex<HashMap<Pair, (JoinHandle<()>, client::RelayClient)>>>;
 
 /// Handle to the relay tasks, for a clean shutdown.
 #[derive(Clone)]
-pub struct RelayHandle {
+pub struct RelayTasks {
     tasks: Running,
     manager: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
-impl RelayHandle {
+impl RelayTasks {
     /// Stops every relay task and removes our presence records (best effort, a few
     /// seconds at most).
     pub async fn shutdown(&self) {
@@ -76,8 +76,8 @@ pub(crate) fn relays_for(circle: &Circle, node_relay: Option<&str>) -> Vec<Strin
 }
 
 /// Starts relay sync for `node`, advertising `advertise` in presence records.
-pub fn start(node: Node, advertise: String, can_anchor: bool) -> RelayHandle {
-    let handle = RelayHandle {
+pub fn start(node: Node, advertise: String, can_anchor: bool) -> RelayTasks {
+    let handle = RelayTasks {
         tasks: Arc::new(Mutex::new(HashMap::new())),
         manager: Arc::new(Mutex::new(None)),
     };

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use super::answer::Objects;
-use super::client::{PullCursor, RelayClient, RelayError};
+use super::client::{PullCursor, RelayClient, RelayClientError};
 use crate::counters::RelayHealth;
 use crate::limits::{
     MAX_RELAY_ANSWER_BYTES, RELAY_PULL_LIMIT, RELAY_PUSHED_QUEUE, RELAY_PUSH_BATCH,
@@ -199,7 +199,7 @@ impl RelaySync {
         &self,
         advertise: &str,
         can_anchor: bool,
-    ) -> Result<(), RelayError> {
+    ) -> Result<(), RelayClientError> {
         self.client.register(advertise, can_anchor, TTL_S).await?;
         // A relay's list is hearsay: its entries are only dial candidates.
         let named = self
@@ -219,26 +219,26 @@ impl RelaySync {
         Ok(())
     }
 
-    async fn cursor(&self, key: String) -> Result<Option<String>, RelayError> {
+    async fn cursor(&self, key: String) -> Result<Option<String>, RelayClientError> {
         let cid = self.circle.circle_id.clone();
         self.node
             .store()
             .read(move |conn| cursors::get(conn, &cid, &key))
             .await
-            .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))
+            .map_err(|e| RelayClientError::BadAnswer(format!("store: {e}")))
     }
 
-    async fn save_cursor(&self, key: String, value: String) -> Result<(), RelayError> {
+    async fn save_cursor(&self, key: String, value: String) -> Result<(), RelayClientError> {
         let cid = self.circle.circle_id.clone();
         self.node
             .store()
             .write(move |conn| cursors::set(conn, &cid, &key, &value))
             .await
-            .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))
+            .map_err(|e| RelayClientError::BadAnswer(format!("store: {e}")))
     }
 
     /// Pushes everything stored since the last successful push.
-    async fn push(&mut self) -> Result<(), RelayError> {
+    async fn push(&mut self) -> Result<(), RelayClientError> {
         let mut mark: i64 = self
             .cursor(push_key(&self.url))
             .await?
@@ -251,7 +251,7 @@ impl RelaySync {
                 .store()
                 .read(move |conn| message_sql::after_seq(conn, &cid, mark, RELAY_PUSH_BATCH))
                 .await
-                .map_err(|e| RelayError::BadAnswer(format!("store: {e}")))?;
+                .map_err(|e| RelayClientError::BadAnswer(format!("store: {e}")))?;
             let Some(last) = batch.last().map(|m| m.seq) else {
                 return Ok(());
             };
@@ -275,13 +275,13 @@ impl RelaySync {
     }
 
     /// Pulls everything new, page by page.
-    async fn pull(&mut self) -> Result<(), RelayError> {
+    async fn pull(&mut self) -> Result<(), RelayClientError> {
         let saved = self.cursor(pull_key(&self.url)).await?;
         let mut cursor = parse_cursor(saved.as_deref());
         for _ in 0..MAX_PAGES {
             let page = match self.client.pull(cursor, self.pull_limit).await {
                 Ok(page) => page,
-                Err(RelayError::TooLarge { declared, .. }) if self.pull_limit > 1 => {
+                Err(RelayClientError::TooLarge { declared, .. }) if self.pull_limit > 1 => {
                     let smaller = smaller_page(self.pull_limit, declared);
                     tracing::warn!(relay = %self.url, circle = %self.circle.circle_id,
                         from = self.pull_limit, to = smaller,

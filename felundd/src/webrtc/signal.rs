@@ -17,7 +17,7 @@ use felund_wire::relay_api::{
 
 use crate::limits::DC_MAX_SIGNAL_ANSWER_BYTES;
 use crate::relay::answer;
-use crate::relay::client::{api_root, RelayError};
+use crate::relay::client::{api_root, RelayClientError};
 
 /// Longest `Retry-After` we honour; a relay asking for more is waited on this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -37,7 +37,7 @@ pub enum SignalError {
     RateLimited(Duration),
     /// Anything else (unreachable, bad answer, other status).
     #[error(transparent)]
-    Relay(#[from] RelayError),
+    Relay(#[from] RelayClientError),
 }
 
 /// One signal addressed to us, fields checked.
@@ -113,9 +113,9 @@ impl SignalClient {
             .map_err(answer::transport)?;
         let body = read(resp).await?;
         let posted: SignalPostAnswer = serde_json::from_slice(&body)
-            .map_err(|e| RelayError::BadAnswer(format!("signal post answer: {e}")))?;
+            .map_err(|e| RelayClientError::BadAnswer(format!("signal post answer: {e}")))?;
         if !posted.ok {
-            return Err(RelayError::BadAnswer("no \"ok\":true".into()).into());
+            return Err(RelayClientError::BadAnswer("no \"ok\":true".into()).into());
         }
         Ok(posted.server_time.unwrap_or(0))
     }
@@ -154,7 +154,7 @@ async fn read(resp: reqwest::Response) -> Result<Vec<u8>, SignalError> {
                 .clamp(Duration::from_secs(1), MAX_RETRY_AFTER);
             Err(SignalError::RateLimited(wait))
         }
-        _ => Err(RelayError::Status {
+        _ => Err(RelayClientError::Status {
             status,
             body: answer::read_quoted(resp).await,
         }
@@ -166,9 +166,9 @@ async fn read(resp: reqwest::Response) -> Result<Vec<u8>, SignalError> {
 /// move the cursor, so a bad signal is read once, not every poll.
 fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
     let answer: SignalPollPage = serde_json::from_slice(body)
-        .map_err(|e| RelayError::BadAnswer(format!("signal poll answer: {e}")))?;
+        .map_err(|e| RelayClientError::BadAnswer(format!("signal poll answer: {e}")))?;
     if !answer.ok {
-        return Err(RelayError::BadAnswer("no \"ok\":true".into()).into());
+        return Err(RelayClientError::BadAnswer("no \"ok\":true".into()).into());
     }
     let mut out = Polled {
         server_time: answer.server_time.unwrap_or(0),
