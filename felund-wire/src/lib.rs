@@ -27,6 +27,7 @@ pub mod json;
 pub mod limits;
 pub mod message;
 pub mod session;
+pub mod sync;
 
 pub use control::ControlEvent;
 pub use envelope::Envelope;
