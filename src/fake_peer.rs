@@ -2,7 +2,9 @@
 //! blocking `std::net::TcpStream` with read timeouts, one frame at a time, so a test can
 //! check every frame a real `felundd` sends and send exactly what it wants (including
 //! garbage). Frames are handled as raw JSON values so that the test sees what was on the
-//! wire; `felund-wire` provides tokens, the session cipher and message MACs.
+//! wire; `felund-wire` provides tokens, the session cipher and message MACs, and where the
+//! fake plays an honest node in the sync, the sync machine itself ([`sync()`] runs
+//! felund-wire's reference sequence; what a plan scripts beyond it is written raw).
 //!
 //! The fake never sends felundd extension keys in HELLO or WELCOME: to the daemon it looks
 //! like a reference node.
