@@ -1,7 +1,6 @@
 //! The sync half of the scripted peer: one reference sync sequence driven frame by frame,
 //! and helpers that compare frame shapes.
 
-use felund_wire::frame::decode_frame;
 use felund_wire::sync::{RefSync, Step, SyncError, SyncStart};
 use felund_wire::Frame;
 
@@ -106,7 +105,7 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
     let (state, [_, have]) = RefSync::start(start, usize::MAX, mine, |_| false);
     conn.send(&json!({"t": "PEERS", "circle_id": circle_id, "peers": plan.peers}))
         .map_err(|e| format!("send PEERS: {e}"))?;
-    send_frame(conn, &have)?;
+    conn.send_frame(&have)?;
     let peers = conn.recv_type("PEERS")?;
     let their_have = conn.recv_type("MSGS_HAVE")?;
     let opened = match state.on_frame(frame_of(&peers)?).map_err(sync_err)? {
@@ -124,7 +123,7 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
     } else {
         opened.request
     };
-    send_frame(conn, &request)?;
+    conn.send_frame(&request)?;
     let req = conn.recv_type("MSGS_REQ")?;
     let (answering, asked) = opened.next.on_frame(frame_of(&req)?).map_err(sync_err)?;
     if let Some(max) = plan.max_serve {
@@ -145,7 +144,7 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
         conn.send(&json!({"t": "MSGS_SEND", "circle_id": circle_id, "messages": plan.messages}))
             .map_err(|e| format!("send MSGS_SEND: {e}"))?;
     } else {
-        send_frame(conn, &answer)?;
+        conn.send_frame(&answer)?;
     }
     let send = conn.recv_type("MSGS_SEND")?;
     waiting.on_frame(frame_of(&send)?).map_err(sync_err)?;
@@ -155,18 +154,6 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
         req,
         send,
     })
-}
-
-/// The frame a received JSON value is, as the daemon's side decodes it.
-fn frame_of(v: &Value) -> Result<Frame, String> {
-    decode_frame(v.to_string().as_bytes()).map_err(|e| format!("{e}: {v}"))
-}
-
-/// Sends a frame the machine made.
-fn send_frame(conn: &mut FakeConn, frame: &Frame) -> Result<(), String> {
-    let v = serde_json::to_value(frame).map_err(|e| format!("frame to JSON: {e}"))?;
-    conn.send(&v)
-        .map_err(|e| format!("send {}: {e}", frame.type_name()))
 }
 
 fn sync_err(e: SyncError) -> String {
