@@ -2,7 +2,9 @@
 //! blocking `std::net::TcpStream` with read timeouts, one frame at a time, so a test can
 //! check every frame a real `felundd` sends and send exactly what it wants (including
 //! garbage). Frames are handled as raw JSON values so that the test sees what was on the
-//! wire; `felund-wire` provides tokens, the session cipher and message MACs.
+//! wire; `felund-wire` provides tokens, the session cipher and message MACs, and where the
+//! fake plays an honest node in the sync, the sync machine itself ([`sync()`] runs
+//! felund-wire's reference sequence; what a plan scripts beyond it is written raw).
 //!
 //! The fake never sends felundd extension keys in HELLO or WELCOME: to the daemon it looks
 //! like a reference node.
@@ -12,15 +14,18 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use felund_wire::frame::decode_frame;
 use felund_wire::handshake::{hello_auth_token, parse_nonce16, verify_hello_auth};
 use felund_wire::session::{session_key, SessionCipher};
-use felund_wire::{CircleSecret, WireMessage};
+use felund_wire::{CircleSecret, Frame, WireMessage};
 use rand::RngCore;
 use serde_json::{json, Value};
 
 mod background;
+mod ext;
 mod sync;
 pub use background::{BackgroundPeer, PeerStats};
+pub use ext::{ext_sync, initiate_ext, ExtSeen};
 pub use sync::{shape, shape_diff, str_list, sync, SyncPlan, SyncSeen};
 
 /// How long one read may block before the fake gives up on the daemon.
@@ -121,6 +126,11 @@ pub fn check_sent_message(v: &Value, secret: &CircleSecret) -> Result<WireMessag
     Ok(m)
 }
 
+/// The frame a received JSON value is, as the daemon's side decodes it.
+pub fn frame_of(v: &Value) -> Result<Frame, String> {
+    decode_frame(v.to_string().as_bytes()).map_err(|e| format!("{e}: {v}"))
+}
+
 /// How a connection ended when the fake drained it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
@@ -197,7 +207,12 @@ impl FakeConn {
 
     /// From now on every line both ways is encrypted under `key`.
     pub fn enable_encryption(&mut self, key: [u8; 32]) {
-        self.cipher = Some(SessionCipher::new(key));
+        self.set_cipher(SessionCipher::new(key));
+    }
+
+    /// From now on every line both ways is encrypted with `cipher`.
+    pub fn set_cipher(&mut self, cipher: SessionCipher) {
+        self.cipher = Some(cipher);
     }
 
     /// Whether session encryption is on.
@@ -287,6 +302,18 @@ impl FakeConn {
         }
         self.received.push(v.clone());
         Ok(v)
+    }
+
+    /// Sends a frame one of felund-wire's machines made.
+    pub fn send_frame(&mut self, frame: &Frame) -> Result<(), String> {
+        let v = serde_json::to_value(frame).map_err(|e| format!("frame to JSON: {e}"))?;
+        self.send(&v)
+            .map_err(|e| format!("send {}: {e}", frame.type_name()))
+    }
+
+    /// Reads the next frame, decoded as the daemon's side decodes it.
+    pub fn recv_frame(&mut self) -> Result<Frame, String> {
+        frame_of(&self.recv()?)
     }
 
     /// Reads the next frame and insists on its type.

@@ -23,8 +23,14 @@ pub const EXT_VERSION: i64 = 2;
 pub const BUCKETS: usize = 256;
 /// Most ids per `X_IDS` / `X_REQ` frame.
 pub const MAX_IDS_PER_FRAME: usize = 20_000;
-/// Target size of the messages JSON in one `X_SEND` / `X_PUSH` frame.
+/// Target size of the messages JSON in one `X_SEND` frame.
 pub const MAX_SEND_FRAME_BYTES: usize = 512 * 1024;
+/// Most messages in one `X_PUSH` frame; a live link that receives more ends.
+pub const MAX_PUSH_MESSAGES: usize = 256;
+/// Most ids one sync keeps from the peer's `X_IDS` run as wanted. Ids beyond it are read
+/// and dropped: the digests still differ afterwards, so the next session asks for them
+/// (a circle of millions converges over sessions, and a peer cannot make us hold more).
+pub const MAX_WANTED_IDS: usize = 1_000_000;
 /// Longest line accepted from a peer that negotiated the extensions.
 pub const MAX_EXT_LINE: usize = 4 * 1024 * 1024;
 

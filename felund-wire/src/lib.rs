@@ -29,6 +29,7 @@ pub mod limits;
 pub mod message;
 pub mod relay_api;
 pub mod session;
+pub mod sync;
 
 pub use control::ControlEvent;
 pub use envelope::Envelope;

@@ -24,6 +24,13 @@ pub const DEFAULT_PORT: u16 = 9999;
 /// MSGS_SEND would exceed its own line limit; ~50 ids per session works (PROTOCOL.md §7).
 pub const REFERENCE_MAX_REQ_IDS_ENCRYPTED: usize = 50;
 
+/// Most entries a node puts in a PEERS frame, and most it takes from one it receives.
+pub const MAX_PEERS_PER_FRAME: usize = 20;
+
+/// Most ids of one received `MSGS_REQ` that are looked up and answered; the reference sends
+/// far fewer (its lines hold about 1,800), so more only costs the answering side.
+pub const MAX_REQ_IDS_SERVED: usize = 10_000;
+
 /// Cap on `msg_id` in received messages. Gossip accepts any string but the relay allows at most
 /// 64 characters; 128 leaves room while refusing absurd ids before they reach storage.
 pub const MAX_MSG_ID_BYTES: usize = 128;

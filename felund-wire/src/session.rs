@@ -18,6 +18,17 @@ const SESSION_KEY_INFO: &[u8] = b"felund-session-v1";
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 
+/// Length in bytes of the line (newline included) that `plaintext_len` bytes of frame JSON
+/// become when sealed: nonce and tag are added, then base64 and the newline.
+pub fn sealed_line_len(plaintext_len: usize) -> usize {
+    (plaintext_len + NONCE_LEN + TAG_LEN).div_ceil(3) * 4 + 1
+}
+
+/// The most bytes of frame JSON whose sealed line fits in `max_line` bytes (newline included).
+pub fn max_sealed_plaintext(max_line: usize) -> usize {
+    (max_line.saturating_sub(1) / 4 * 3).saturating_sub(NONCE_LEN + TAG_LEN)
+}
+
 /// Why an encrypted line could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SessionError {
@@ -114,6 +125,21 @@ mod tests {
         assert_eq!(c.open_line(line.as_bytes()).unwrap(), b"{\"t\":\"X\"}");
         let crlf = format!("{}\r\n", line.trim_end());
         assert_eq!(c.open_line(crlf.as_bytes()).unwrap(), b"{\"t\":\"X\"}");
+    }
+
+    #[test]
+    fn sealed_line_lengths_are_exact_and_the_largest_plaintext_fits() {
+        let c = SessionCipher::new([3; 32]);
+        for n in [0, 1, 2, 3, 100, 24_545] {
+            let line = c.seal_line(&vec![b'x'; n], [5; 12]);
+            assert_eq!(line.len(), sealed_line_len(n), "{n}");
+        }
+        for max_line in [16_384, 32_768, 65_536] {
+            let most = max_sealed_plaintext(max_line);
+            assert!(sealed_line_len(most) <= max_line);
+            assert!(sealed_line_len(most + 3) > max_line);
+        }
+        assert_eq!(max_sealed_plaintext(0), 0);
     }
 
     #[test]

@@ -95,6 +95,11 @@ fn handshake_corpus() {
 }
 
 #[test]
+fn sync_corpus() {
+    replay("sync");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_test() {
     for target in TARGETS {
         assert!(corpus_dir(target).is_dir(), "no corpus for {target}");
@@ -134,6 +139,97 @@ fn handshake_seeds_reach_their_outcome() {
             "{seed}"
         );
     }
+}
+
+/// The hand-written sync seeds reach what they were written for: the honest ones the end
+/// of their machine, the hostile ones a refusal (or a quiet end).
+#[test]
+fn sync_seeds_reach_their_outcome() {
+    let dir = corpus_dir("sync");
+    for (seed, completed) in [
+        ("seed-ref-honest", true),
+        ("seed-ref-request-everything", true),
+        ("seed-ref-have-200-unknown", true),
+        ("seed-ref-have-first", false),
+        ("seed-ref-error-first", false),
+        ("seed-ref-unexpected-instead-of-req", false),
+        ("seed-ref-unexpected-instead-of-send", false),
+        ("seed-ref-internal-error-instead-of-send", false),
+        ("seed-ref-not-a-frame", false),
+        ("seed-ext-in-sync", true),
+        ("seed-ext-honest", true),
+        ("seed-ext-ids-over-count", false),
+        ("seed-ext-empty-ids-chunk-with-more", false),
+        ("seed-ext-req-over-offered", false),
+        ("seed-ext-send-over-asked", false),
+        ("seed-ext-empty-send-chunk-with-more", false),
+        ("seed-ext-error-mid-run", false),
+        ("seed-ext-digest-first", false),
+        ("seed-ext-reference-frame", false),
+        ("seed-link-i-honest", true),
+        ("seed-link-i-declined", false),
+        ("seed-link-r-honest", true),
+        ("seed-link-r-no-offer", false),
+        ("seed-link-push-flood", false),
+        ("seed-link-unexpected", false),
+        ("seed-anchor-i-honest", true),
+        ("seed-anchor-i-error", false),
+        ("seed-anchor-r-honest", true),
+        ("seed-anchor-r-negative-since", true),
+        ("seed-anchor-r-other", false),
+    ] {
+        let data = fs::read(dir.join(seed)).expect(seed);
+        assert_eq!(
+            fuzz_checks::sync::sync_completed(&data),
+            completed,
+            "{seed}"
+        );
+    }
+}
+
+/// Runs too long to keep as files, through the sync machines: a reference MSGS_REQ of 20,000
+/// ids (answered with what fits one line), a full X_IDS chunk beyond its digest's count, and
+/// a push of 100,000 messages on a live link.
+#[test]
+fn generated_hostile_sync_runs() {
+    let ids = |n: usize| -> Vec<String> { (0..n).map(|i| format!("id{i}")).collect() };
+    let frame = |v: serde_json::Value| v.to_string();
+    let peers = frame(serde_json::json!({"t": "PEERS", "peers": []}));
+    let lines = |mode: &str, frames: &[String]| {
+        [vec![mode.to_string()], frames.to_vec()]
+            .concat()
+            .join("\n")
+            .into_bytes()
+    };
+    let huge_req = lines(
+        "ref",
+        &[
+            peers.clone(),
+            frame(serde_json::json!({"t": "MSGS_HAVE", "msg_ids": []})),
+            frame(serde_json::json!({"t": "MSGS_REQ", "msg_ids": ids(20_000)})),
+            frame(serde_json::json!({"t": "MSGS_SEND", "messages": []})),
+        ],
+    );
+    assert!(fuzz_checks::sync::sync_completed(&huge_req));
+    let over_count = lines(
+        "ext",
+        &[
+            peers,
+            frame(serde_json::json!({"t": "X_DIGEST", "count": 10, "digest": "ff"})),
+            frame(serde_json::json!({"t": "X_BUCKETS", "buckets": []})),
+            frame(serde_json::json!({"t": "X_IDS", "ids": ids(20_000), "more": false})),
+        ],
+    );
+    assert!(!fuzz_checks::sync::sync_completed(&over_count));
+    let push = vec![serde_json::json!({}); 100_000];
+    let flood = lines(
+        "link-r",
+        &[
+            frame(serde_json::json!({"t": "X_LINK"})),
+            frame(serde_json::json!({"t": "X_PUSH", "messages": push})),
+        ],
+    );
+    assert!(!fuzz_checks::sync::sync_completed(&flood));
 }
 
 /// Hostile inputs too big to keep as files, through every target.

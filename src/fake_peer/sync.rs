@@ -1,5 +1,8 @@
-//! The sync half of the scripted peer: one PROTOCOL.md §6 sync sequence driven
-//! frame by frame, and helpers that compare frame shapes.
+//! The sync half of the scripted peer: one reference sync sequence driven frame by frame,
+//! and helpers that compare frame shapes.
+
+use felund_wire::sync::{RefSync, Step, SyncError, SyncStart};
+use felund_wire::Frame;
 
 use super::*;
 
@@ -76,9 +79,14 @@ pub fn str_list(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Runs the sync of PROTOCOL.md §6 after a handshake, in the order the reference does:
+/// Runs the reference sync sequence after a handshake, in the order the reference does:
 /// write PEERS and MSGS_HAVE, read theirs, write MSGS_REQ, read theirs, write MSGS_SEND,
 /// read theirs.
+///
+/// The honest part is felund-wire's machine ([`RefSync`]) with no budgets, as a reference
+/// node runs it: it lists every id it holds and asks for every id it lacks. What the plan
+/// scripts beyond that is written raw: the PEERS entries as given (tests send bad ones on
+/// purpose), an empty MSGS_REQ, unrequested messages, the reference's `Internal error`.
 pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<SyncSeen, String> {
     let mut mine: Vec<String> = plan
         .messages
@@ -87,25 +95,37 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
         .collect();
     mine.sort();
     mine.dedup();
+    let start = SyncStart {
+        circle_id: circle_id.to_string(),
+        local_node_id: String::new(),
+        peer_node_id: String::new(),
+        json_budget: usize::MAX,
+        peers: Vec::new(),
+    };
+    let (state, [_, have]) = RefSync::start(start, usize::MAX, mine, |_| false);
     conn.send(&json!({"t": "PEERS", "circle_id": circle_id, "peers": plan.peers}))
         .map_err(|e| format!("send PEERS: {e}"))?;
-    conn.send(&json!({"t": "MSGS_HAVE", "circle_id": circle_id, "msg_ids": mine}))
-        .map_err(|e| format!("send MSGS_HAVE: {e}"))?;
+    conn.send_frame(&have)?;
     let peers = conn.recv_type("PEERS")?;
-    let have = conn.recv_type("MSGS_HAVE")?;
-    let mut want: Vec<String> = if plan.request_nothing {
-        Vec::new()
-    } else {
-        str_list(&have["msg_ids"])
-            .into_iter()
-            .filter(|id| !mine.contains(id))
-            .collect()
+    let their_have = conn.recv_type("MSGS_HAVE")?;
+    let opened = match state.on_frame(frame_of(&peers)?).map_err(sync_err)? {
+        Step::More(state) => match state.on_frame(frame_of(&their_have)?).map_err(sync_err)? {
+            Step::Done(opened) => opened,
+            Step::More(_) => return Err("MSGS_HAVE did not complete the opening".into()),
+        },
+        Step::Done(_) => return Err("PEERS alone completed the opening".into()),
     };
-    want.sort();
-    conn.send(&json!({"t": "MSGS_REQ", "circle_id": circle_id, "msg_ids": want}))
-        .map_err(|e| format!("send MSGS_REQ: {e}"))?;
+    let request = if plan.request_nothing {
+        Frame::MsgsReq {
+            circle_id: circle_id.to_string(),
+            msg_ids: Vec::new(),
+        }
+    } else {
+        opened.request
+    };
+    conn.send_frame(&request)?;
     let req = conn.recv_type("MSGS_REQ")?;
-    let asked = str_list(&req["msg_ids"]);
+    let (answering, asked) = opened.next.on_frame(frame_of(&req)?).map_err(sync_err)?;
     if let Some(max) = plan.max_serve {
         if asked.len() > max {
             let _ = conn.write_raw(b"{\"t\":\"ERROR\",\"err\":\"Internal error\"}\n");
@@ -115,21 +135,29 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
             ));
         }
     }
-    let out: Vec<Value> = plan
-        .messages
-        .iter()
-        .filter(|m| plan.send_unrequested || asked.iter().any(|id| m["msg_id"] == id.as_str()))
-        .cloned()
-        .collect();
-    conn.send(&json!({"t": "MSGS_SEND", "circle_id": circle_id, "messages": out}))
-        .map_err(|e| format!("send MSGS_SEND: {e}"))?;
+    let held = asked.iter().filter_map(|id| {
+        let m = plan.messages.iter().find(|m| m["msg_id"] == id.as_str())?;
+        Some((m.clone(), m.to_string().len()))
+    });
+    let (waiting, answer) = answering.answer(held);
+    if plan.send_unrequested {
+        conn.send(&json!({"t": "MSGS_SEND", "circle_id": circle_id, "messages": plan.messages}))
+            .map_err(|e| format!("send MSGS_SEND: {e}"))?;
+    } else {
+        conn.send_frame(&answer)?;
+    }
     let send = conn.recv_type("MSGS_SEND")?;
+    waiting.on_frame(frame_of(&send)?).map_err(sync_err)?;
     Ok(SyncSeen {
         peers,
-        have,
+        have: their_have,
         req,
         send,
     })
+}
+
+fn sync_err(e: SyncError) -> String {
+    format!("sync: {e}")
 }
 
 /// A type skeleton of a JSON value: leaves become their type name, arrays the skeleton of

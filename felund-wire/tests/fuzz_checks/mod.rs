@@ -8,10 +8,12 @@
 //!
 //! The fuzz crate includes this file with `#[path = ...]`, so it may only use crates that are
 //! dependencies of both `felund-wire` and `fuzz/` (`felund_wire`, `serde_json`, `base64`,
-//! `hex`).
+//! `hex`). The `sync` target's check is in `sync.rs`.
 
 // Each fuzz target uses one check; the others are dead code there.
 #![allow(dead_code)]
+
+pub mod sync;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -29,12 +31,13 @@ use felund_wire::{CircleSecret, ControlEvent, Frame, WireMessage};
 use serde_json::Value;
 
 /// The fuzz targets, by name (also the corpus directory names).
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "frame_decode",
     "session_line",
     "invite_parse",
     "message_decode",
     "handshake",
+    "sync",
 ];
 
 /// Runs the check of `target` on `data`; `false` for an unknown target name.
@@ -45,6 +48,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "invite_parse" => invite_parse(data),
         "message_decode" => message_decode(data),
         "handshake" => handshake(data),
+        "sync" => sync::sync(data),
         _ => return false,
     }
     true

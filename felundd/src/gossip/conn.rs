@@ -211,13 +211,3 @@ impl FrameWriter {
         let _ = self.inner.shutdown().await;
     }
 }
-
-/// Size in bytes of the line that `json_len` bytes of frame JSON become: plain adds
-/// the newline; encrypted adds nonce and tag, base64 and the newline.
-pub fn line_len(json_len: usize, encrypted: bool) -> usize {
-    if encrypted {
-        (json_len + 28).div_ceil(3) * 4 + 1
-    } else {
-        json_len + 1
-    }
-}

@@ -1,12 +1,14 @@
-//! Live links: after an extension sync, the initiator may ask to keep the
-//! connection open. Both sides then push every message they newly store (authored
-//! here or received from anyone but this peer) as `X_PUSH` the moment it commits,
-//! and ping every [`PING_EVERY`]. A link that lags, idles out or errs just closes:
-//! the next digest sync repairs whatever it missed.
+//! Drives live links ([`felund_wire::sync::link`]): after an extension sync, the
+//! initiator may ask to keep the connection open. Both sides then push every message
+//! they newly store (authored here or received from anyone but this peer) as `X_PUSH`
+//! the moment it commits, and ping every [`PING_EVERY`]. A link that lags, idles out or
+//! errs just closes: the next digest sync repairs whatever it missed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use felund_wire::ext::MAX_PUSH_MESSAGES;
+use felund_wire::sync::link::{AwaitingOffer, Link, LinkOffered};
 use felund_wire::Frame;
 use tokio::sync::{broadcast, mpsc};
 
@@ -23,8 +25,6 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a responder waits for `X_LINK` after the sync.
 const OFFER_WAIT: Duration = Duration::from_secs(5);
-/// Most messages per push frame.
-const MAX_PUSH_BATCH: usize = 256;
 
 /// After an extension sync: the initiator offers a link when it has none to this
 /// peer; the responder accepts one if offered.
@@ -41,10 +41,11 @@ pub async fn after_sync(
                 return Ok(());
             }
             let result = async {
-                s.writer.write_frame(&Frame::XLink {}).await?;
-                match s.reader.read_frame().await? {
-                    Frame::XLinkOk {} => run(g, s, bus).await,
-                    _ => Ok(()),
+                let (offered, x_link) = LinkOffered::offer();
+                s.writer.write_frame(&x_link).await?;
+                match offered.on_frame(s.reader.read_frame().await?) {
+                    Some(link) => run(g, s, link, bus).await,
+                    None => Ok(()),
                 }
             }
             .await;
@@ -53,16 +54,19 @@ pub async fn after_sync(
         }
         Role::Responder => {
             s.reader.set_timeout(OFFER_WAIT);
-            match s.reader.read_frame().await {
-                Ok(Frame::XLink {}) => {}
-                Ok(_) | Err(ConnError::Closed) | Err(ConnError::Timeout(_)) => return Ok(()),
+            let frame = match s.reader.read_frame().await {
+                Ok(f) => f,
+                Err(ConnError::Closed) | Err(ConnError::Timeout(_)) => return Ok(()),
                 Err(e) => return Err(e.into()),
-            }
+            };
+            let Some((link, ok)) = AwaitingOffer::new().on_frame(frame) else {
+                return Ok(());
+            };
             // Accept even if we hold a link to this peer ourselves (both dialled at
             // once): a duplicate link only duplicates pushes, which dedup absorbs.
             let claimed = g.claim_link(&cid, &peer);
-            s.writer.write_frame(&Frame::XLinkOk {}).await?;
-            let result = run(g, s, bus).await;
+            s.writer.write_frame(&ok).await?;
+            let result = run(g, s, link, bus).await;
             if claimed {
                 g.release_link(&cid, &peer);
             }
@@ -74,6 +78,7 @@ pub async fn after_sync(
 async fn run(
     g: &Gossip,
     s: Session,
+    link: Link,
     mut bus: broadcast::Receiver<Arc<NewWire>>,
 ) -> Result<(), GossipError> {
     let Session {
@@ -102,14 +107,14 @@ async fn run(
     ping.tick().await;
     let result = loop {
         tokio::select! {
-            f = frames.recv() => match f {
-                Some(Ok(Frame::XPush { messages })) => {
+            f = frames.recv() => match f.map(|f| f.map(|f| link.on_frame(f))) {
+                Some(Ok(Ok(Some(messages)))) => {
                     if let Err(e) = receive::gossip_messages(g.node(), &circle, &messages, &peer).await {
                         break Err(e.into());
                     }
                 }
-                Some(Ok(Frame::XPing {})) => {}
-                Some(Ok(other)) => break Err(GossipError::Protocol(format!("unexpected {} on a live link", other.type_name()))),
+                Some(Ok(Ok(None))) => {}
+                Some(Ok(Err(e))) => break Err(e.into()),
                 Some(Err(ConnError::Closed)) | None => break Ok(()),
                 Some(Err(e)) => break Err(e.into()),
             },
@@ -121,14 +126,20 @@ async fn run(
                         if nw.wire.circle_id == circle.circle_id && nw.source.as_deref() != Some(peer.as_str()) {
                             batch.push(nw.wire.to_value());
                         }
-                        if batch.len() < MAX_PUSH_BATCH {
+                        if batch.len() < MAX_PUSH_MESSAGES {
                             next = bus.try_recv().ok();
                         }
                     }
-                    if !batch.is_empty() {
-                        if let Err(e) = writer.write_frame(&Frame::XPush { messages: batch }).await {
-                            break Err(e.into());
+                    // At most one frame: the batch stops at what one push carries.
+                    let mut sent = Ok(());
+                    for push in link.push(batch) {
+                        sent = writer.write_frame(&push).await;
+                        if sent.is_err() {
+                            break;
                         }
+                    }
+                    if let Err(e) = sent {
+                        break Err(e.into());
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -138,7 +149,7 @@ async fn run(
                 Err(broadcast::error::RecvError::Closed) => break Ok(()),
             },
             _ = ping.tick() => {
-                if let Err(e) = writer.write_frame(&Frame::XPing {}).await {
+                if let Err(e) = writer.write_frame(&link.ping()).await {
                     break Err(e.into());
                 }
             }

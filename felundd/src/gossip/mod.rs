@@ -1,8 +1,15 @@
-//! Direct TCP gossip (PROTOCOL.md §6): the listener, the handshake, the sync
-//! sessions (reference-compatible, and the felundd extensions when both sides speak
-//! them), live push links and the periodic rounds.
+//! Direct TCP gossip: the listener, the handshake, the sync sessions
+//! (reference-compatible, and the felundd extensions when both sides speak them), live
+//! push links and the periodic rounds.
+//!
+//! The protocol itself — every step of the handshake and of the sync, with its budgets and
+//! bounds — is the sans-I/O state machines of [`felund_wire::handshake`] and
+//! [`felund_wire::sync`]; the modules here drive them over TCP and answer their questions
+//! from the store.
 //!
 //! - [`conn`]: line framing with limits; [`handshake`]: both roles.
+//! - [`exchange`]: writing a step's frames while feeding the peer's to the machine.
+//! - [`peers`]: what the PEERS frame is made from, and what a received one adds.
 //! - [`ref_sync`]: the reference sequence, budgeted to the reference's frame limits.
 //! - [`ext_sync`]: digest + bucket reconciliation with chunked frames.
 //! - [`link`]: a synced felundd connection kept open to push new messages at once.
@@ -11,11 +18,12 @@
 //! - [`server`]: accepting connections.
 
 mod anchor;
-mod common;
 pub mod conn;
+mod exchange;
 mod ext_sync;
 pub mod handshake;
 mod link;
+mod peers;
 mod ref_sync;
 mod rounds;
 mod server;
@@ -24,6 +32,8 @@ mod session;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use felund_wire::sync::SyncError;
 
 use crate::error::NodeError;
 use crate::node::Node;
@@ -76,6 +86,9 @@ pub enum GossipError {
     /// The handshake failed (includes reaching ourselves).
     #[error("handshake: {0}")]
     Handshake(#[from] felund_wire::handshake::HandshakeError),
+    /// The peer broke the sync protocol (an ERROR frame from it is [`GossipError::Refused`]).
+    #[error("sync: {0}")]
+    Sync(SyncError),
     /// The node failed (store).
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -87,7 +100,17 @@ impl GossipError {
         match self {
             GossipError::Protocol(msg) => Some(msg.clone()),
             GossipError::Handshake(e) => e.reply().map(str::to_string),
+            GossipError::Sync(e) => e.reply().map(str::to_string),
             _ => None,
+        }
+    }
+}
+
+impl From<SyncError> for GossipError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Refused(err) => GossipError::Refused(err),
+            e => GossipError::Sync(e),
         }
     }
 }

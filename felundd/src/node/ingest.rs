@@ -14,7 +14,8 @@ use crate::events::{ChannelChange, CircleChange, NodeEvent};
 use crate::limits::INGEST_MEMO;
 use crate::store::channels::{self as channel_sql, NodeSet};
 use crate::store::{
-    circles as circle_sql, messages as message_sql, peers as peer_sql, StoreResult,
+    anchors as anchor_sql, circles as circle_sql, messages as message_sql, peers as peer_sql,
+    StoreResult,
 };
 
 /// What one store write has already recorded about the authors of the messages it
@@ -249,26 +250,7 @@ fn apply_effect(
             }
         }
         Effect::RecordAnchor(a) => {
-            conn.execute(
-                "INSERT INTO anchor_records
-                   (circle_id, node_id, can_anchor, public_reachable, is_mobile, announced_at, last_seen_ts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (circle_id, node_id) DO UPDATE SET
-                   can_anchor = CASE WHEN excluded.announced_at > announced_at THEN excluded.can_anchor ELSE can_anchor END,
-                   public_reachable = CASE WHEN excluded.announced_at > announced_at THEN excluded.public_reachable ELSE public_reachable END,
-                   is_mobile = CASE WHEN excluded.announced_at > announced_at THEN excluded.is_mobile ELSE is_mobile END,
-                   announced_at = MAX(announced_at, excluded.announced_at),
-                   last_seen_ts = excluded.last_seen_ts",
-                rusqlite::params![
-                    circle_id,
-                    a.node_id,
-                    a.can_anchor,
-                    a.public_reachable,
-                    a.is_mobile,
-                    a.announced_at,
-                    crate::node::now_ts()
-                ],
-            )?;
+            anchor_sql::record(conn, circle_id, &a, crate::node::now_ts())?;
         }
     }
     Ok(())

@@ -7,9 +7,10 @@
 //! WAL lets them run while the writer commits.
 //!
 //! The SQL lives in small modules per table group (`circles`, `messages`, `channels`,
-//! `peers`, `meta`); each takes a plain `&Connection` so it runs inside the writer's
+//! `peers`, `anchors`, `meta`, ...); each takes a plain `&Connection` so it runs inside the writer's
 //! transaction or on the read connection alike.
 
+pub mod anchors;
 pub mod candidates;
 pub mod channels;
 pub mod circles;
