@@ -1,4 +1,4 @@
-//! A scripted gossip peer for tests: speaks the direct TCP gossip of PROTOCOL.md §6 over a
+//! A scripted gossip peer for tests: speaks the direct TCP gossip of docs/protocol.md §6 over a
 //! blocking `std::net::TcpStream` with read timeouts, one frame at a time, so a test can
 //! check every frame a real `felundd` sends and send exactly what it wants (including
 //! garbage). Frames are handled as raw JSON values so that the test sees what was on the
@@ -35,7 +35,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// 64 KiB; anything longer from the daemon is a bug the test should see as an error).
 pub const MAX_LINE: usize = 1 << 20;
 
-/// The ten keys of a message object (PROTOCOL.md §3), sorted.
+/// The ten keys of a message object (docs/protocol.md §3), sorted.
 pub const MESSAGE_KEYS: [&str; 10] = [
     "author_node_id",
     "channel_id",
@@ -114,7 +114,7 @@ pub fn check_sent_message(v: &Value, secret: &CircleSecret) -> Result<WireMessag
     let want: BTreeSet<&str> = MESSAGE_KEYS.into_iter().collect();
     if keys != want {
         return Err(format!(
-            "message keys {keys:?} are not exactly the ten of PROTOCOL.md §3: {v}"
+            "message keys {keys:?} are not exactly the ten of docs/protocol.md §3: {v}"
         ));
     }
     let mut m = WireMessage::from_value(v).map_err(|e| format!("from_value: {e}: {v}"))?;

@@ -1,7 +1,7 @@
 //! Replaying the recorded reference session (`tests/data/transcript.json`) by frame shape
 //! against a live node: the frames of the fake's role are rebuilt from the recorded ones with
 //! fresh ids, nonces and tokens; each frame of the other role is read and compared with the
-//! recorded one by shape (PROTOCOL.md §6), with the handshake checked cryptographically.
+//! recorded one by shape (docs/protocol.md §6), with the handshake checked cryptographically.
 
 use felund_wire::handshake::{hello_auth_token, parse_nonce16, verify_hello_auth};
 use felund_wire::session::session_key;
@@ -74,7 +74,7 @@ impl Seen {
 
 /// Replays the transcript: frames of the fake's role are rebuilt from the recorded ones with
 /// fresh values; each frame of the daemon's role is read and compared with the recorded one
-/// by shape (extra keys are allowed only in HELLO and WELCOME, PROTOCOL.md §7).
+/// by shape (extra keys are allowed only in HELLO and WELCOME, docs/protocol.md §6.8).
 pub fn replay(conn: &mut FakeConn, role: DaemonRole, me: &Side) -> Seen {
     let circle_id = me.secret.circle_id();
     let mut seen = Seen::default();

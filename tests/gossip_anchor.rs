@@ -1,4 +1,4 @@
-//! The anchor role (PROTOCOL.md §6, "Anchor exchange"): felundd `--anchor` serving
+//! The anchor role (docs/protocol.md §6, "Anchor exchange"): felundd `--anchor` serving
 //! ANCHOR_PUSH/ANCHOR_PULL to a reference-like initiator frame by frame, and both
 //! roles against real reference nodes (`run --anchor`).
 

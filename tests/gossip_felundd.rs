@@ -1,4 +1,4 @@
-//! Direct TCP gossip between real felundd daemons (PROTOCOL.md §6): join bootstraps,
+//! Direct TCP gossip between real felundd daemons (docs/protocol.md §6): join bootstraps,
 //! messages flow both ways, control events propagate, stopped nodes catch up, chains of
 //! daemons converge and a newcomer gets a large history.
 

@@ -1,4 +1,4 @@
-//! Direct TCP gossip between felundd and the real reference node (PROTOCOL.md §6–§7):
+//! Direct TCP gossip between felundd and the real reference node (docs/protocol.md §6–§6.8):
 //! felundd joining a reference circle, a reference node joining a felundd circle, and a
 //! reference newcomer converging into a circle too large for one reference session.
 //! Skipped (with a message) unless FELUND_REFERENCE_PYTHON and FELUND_REFERENCE_DIR are set.
@@ -251,7 +251,7 @@ fn transcript_replay_used_against_felundd_passes_against_the_reference_itself() 
 #[test]
 fn felundd_newcomer_converges_to_all_150_messages_of_a_reference_circle() {
     // A reference responder answers a MSGS_REQ for ~100 ids with `Internal error`
-    // (PROTOCOL.md §7): felundd must ask for little enough per session.
+    // (docs/protocol.md §6.8): felundd must ask for little enough per session.
     let name = "felundd_newcomer_converges_to_all_150_messages_of_a_reference_circle";
     let Some(r) = Reference::from_env(name) else {
         return;

@@ -211,7 +211,7 @@ fn lines_that_do_not_open_after_an_encrypted_handshake_close_the_connection() {
             log_tail(&d, 40)
         );
     }
-    // The fakes authenticated, so being recorded as circle members is right (§6 step 4);
+    // The fakes authenticated, so being recorded as circle members is right (docs/protocol.md §8.1);
     // nothing else may change.
     let after = snapshot(&d, &c);
     assert_eq!(
@@ -340,7 +340,7 @@ fn silent_connections_do_not_stop_another_daemon_from_syncing() {
 #[test]
 fn addresses_without_a_valid_port_are_never_stored_or_passed_on_in_peers() {
     // A reference node stores such addresses unchecked and its `run` dies on them
-    // (PROTOCOL.md §7): felundd must neither keep nor relay them.
+    // (docs/protocol.md §6.8): felundd must neither keep nor relay them.
     let d = daemon();
     let c = create_circle(&d, "addrs");
     let bad_ids: Vec<String> = (0..4).map(|_| random_node_id()).collect();

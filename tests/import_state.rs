@@ -1,5 +1,5 @@
 //! Migrating from the reference: `felundctl import-state PATH` (the ImportState RPC)
-//! and `felundd --import-state PATH` (PROTOCOL.md §10, felundd/src/node/import.rs).
+//! and `felundd --import-state PATH` (docs/protocol.md §11, felundd/src/node/import.rs).
 //!
 //! Most tests build reference-shaped state files with `felund_wire`, so they always
 //! run. The last two use the real reference CLI and node to write the state file, and

@@ -1,4 +1,4 @@
-//! Request signatures (PROTOCOL.md §8 "Request signing"), checked in the reference's order:
+//! Request signatures (docs/protocol.md §9.2 "Request signing"), checked in the reference's order:
 //!
 //! 1. `X-Felund-Ts`, `X-Felund-Nonce` and `X-Felund-Signature` all present and non-empty,
 //!    else 401 `INVALID_SIGNATURE`;

@@ -1,6 +1,6 @@
 //! `felund-relay`: the felund relay and rendezvous server.
 //!
-//! It speaks the HTTP API of the reference relays (PROTOCOL.md §8 and §9) so that reference
+//! It speaks the HTTP API of the reference relays (docs/protocol.md §9 and §10) so that reference
 //! Python nodes, the reference web client and `felundd` work against it unchanged:
 //!
 //! | endpoint | what | auth |

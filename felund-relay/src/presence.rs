@@ -1,4 +1,4 @@
-//! Registration rules (PROTOCOL.md §8 `POST /v1/register`): the request bodies read into the
+//! Registration rules (docs/protocol.md §9.3 `POST /v1/register`): the request bodies read into the
 //! relay contract's types, endpoint validation, capability normalisation and the observed
 //! host, as the reference PHP relay applies them.
 

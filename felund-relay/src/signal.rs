@@ -1,4 +1,4 @@
-//! WebRTC signalling rules (PROTOCOL.md §9, as the reference aiohttp relay applies them):
+//! WebRTC signalling rules (docs/protocol.md §10, as the reference aiohttp relay applies them):
 //! body validation, the signal types and the TTL rule. Lengths here count characters.
 
 use felund_wire::relay_api::{SignalKind, SignalPost};

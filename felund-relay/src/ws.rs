@@ -1,4 +1,4 @@
-//! `GET /v1/relay/ws?circle_hint=..&node_id=..`: WebSocket push (PROTOCOL.md §9).
+//! `GET /v1/relay/ws?circle_hint=..&node_id=..`: WebSocket push (docs/protocol.md §10).
 //!
 //! On connect the socket gets the messages stored in the last 120 s (at most 200, and at most
 //! the configured replay bytes — a client pages the rest with `after_seq`) as

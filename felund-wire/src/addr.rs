@@ -4,7 +4,7 @@
 ///
 /// Returns `None` unless the host is non-empty and the port is plain decimal digits in
 /// 1..=65535. The reference stores `listen_addr` unchecked and a value without a port crashes
-/// it (PROTOCOL.md §7), so every address received from the network goes through this.
+/// it (docs/protocol.md §6.8), so every address received from the network goes through this.
 pub fn parse_host_port(s: &str) -> Option<(String, u16)> {
     let (host, port) = s.rsplit_once(':')?;
     if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {

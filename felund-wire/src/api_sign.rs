@@ -1,4 +1,4 @@
-//! Relay HTTP API request signing (PROTOCOL.md §8).
+//! Relay HTTP API request signing (docs/protocol.md §9).
 
 use crate::ids::{sha256_hex, CircleSecret};
 use crate::mac::{hex_eq, hmac_hex, hmac_sha256};

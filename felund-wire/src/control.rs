@@ -1,4 +1,4 @@
-//! Control events (PROTOCOL.md §5): JSON objects carried as the text of messages in the
+//! Control events (docs/protocol.md §5): JSON objects carried as the text of messages in the
 //! `__control` channel.
 //!
 //! [`parse_control`] recognises the four kinds the reference knows; anything else is stored

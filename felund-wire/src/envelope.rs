@@ -1,4 +1,4 @@
-//! The v2 message envelope (PROTOCOL.md §4): AES-256-GCM over `{"display_name","text"}`.
+//! The v2 message envelope (docs/protocol.md §4): AES-256-GCM over `{"display_name","text"}`.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -1,7 +1,7 @@
 //! felundd-to-felundd extensions of the gossip protocol.
 //!
 //! Negotiation: a felundd node puts `"felundd": {"v": 2}` ([`EXT_KEY`]) in its HELLO
-//! and WELCOME. Reference nodes ignore unknown keys there (PROTOCOL.md §7), so the
+//! and WELCOME. Reference nodes ignore unknown keys there (docs/protocol.md §6.8), so the
 //! key is safe to send to anyone; the `X_*` frames of [`Frame`](crate::Frame) are sent
 //! only when both sides carried the same version (other versions sync the reference way).
 //! Version 2 starts every session with `X_PROOF` both ways ([`crate::handshake`]).

@@ -1,4 +1,4 @@
-//! Gossip frames (PROTOCOL.md §6): one compact JSON object per line, typed by its `t` key.
+//! Gossip frames (docs/protocol.md §6): one compact JSON object per line, typed by its `t` key.
 //!
 //! Decoding is tolerant where the reference is tolerant (unknown keys are ignored, absent lists
 //! read as empty) and never panics. Messages and envelopes inside frames stay raw JSON values
@@ -70,7 +70,7 @@ pub enum FrameError {
 /// The initiator's first frame.
 ///
 /// Unknown keys land in `extensions`; that is how felund nodes negotiate features, since
-/// reference nodes ignore keys they do not know in HELLO and WELCOME (PROTOCOL.md §7).
+/// reference nodes ignore keys they do not know in HELLO and WELCOME (docs/protocol.md §6.8).
 /// Extensions must not reuse the names of the fields above or `t`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hello {

@@ -1,4 +1,4 @@
-//! Identifiers (PROTOCOL.md §1): circle secrets and ids, node ids, message ids, channel ids
+//! Identifiers (docs/protocol.md §1): circle secrets and ids, node ids, message ids, channel ids
 //! and display names.
 
 use std::fmt;
@@ -9,7 +9,7 @@ use thiserror::Error;
 /// The public channel every circle has.
 pub const GENERAL_CHANNEL: &str = "general";
 
-/// The reserved channel that carries control events (PROTOCOL.md §5); never shown as chat.
+/// The reserved channel that carries control events (docs/protocol.md §5); never shown as chat.
 pub const CONTROL_CHANNEL: &str = "__control";
 
 /// Display names longer than this are truncated when learned from events or messages.

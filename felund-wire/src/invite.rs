@@ -1,4 +1,4 @@
-//! Invite codes (PROTOCOL.md §2): `felund1.` + b64url of `{"v":1,"secret":..,"peer":..}`.
+//! Invite codes (docs/protocol.md §2): `felund1.` + b64url of `{"v":1,"secret":..,"peer":..}`.
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
@@ -144,7 +144,7 @@ pub fn encode_invite(secret: &CircleSecret, peer: &str) -> String {
     format!("{INVITE_PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
 }
 
-/// Parses an invite code following PROTOCOL.md §2.
+/// Parses an invite code following docs/protocol.md §2.
 ///
 /// Differences from the reference, all of them refusing codes the reference would accept only
 /// by accident: the base64 must be clean (the reference silently drops stray characters),

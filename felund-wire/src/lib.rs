@@ -3,7 +3,7 @@
 //! Everything a node needs to speak to the felund network — identifiers, invite codes, the
 //! message object and its MAC and envelope, gossip frames, the handshake, session encryption,
 //! relay request signatures, the relay API's types and control events — with no I/O, no clock and no randomness:
-//! every nonce and random value is a parameter. The contract is `PROTOCOL.md`; section
+//! every nonce and random value is a parameter. The contract is `docs/protocol.md`; section
 //! numbers in the docs refer to it.
 //!
 //! Received data never makes this crate panic: every parser returns a `Result` or `Option`.

@@ -1,27 +1,27 @@
-//! Sizes and counts that matter for interoperating with reference nodes (PROTOCOL.md §6–§7),
+//! Sizes and counts that matter for interoperating with reference nodes (docs/protocol.md §6–§6.8),
 //! plus the caps this crate applies to received messages.
 
 /// Longest plain (unencrypted) frame line, newline included, that a reference node writes or
-/// reads: its `MSG_MAX` of 16 KiB (PROTOCOL.md §6).
+/// reads: its `MSG_MAX` of 16 KiB (docs/protocol.md §6).
 pub const MAX_PLAIN_LINE: usize = 16_384;
 
-/// Longest encrypted frame line a reference node will write (`2 × MSG_MAX`, PROTOCOL.md §6).
+/// Longest encrypted frame line a reference node will write (`2 × MSG_MAX`, docs/protocol.md §6).
 /// Anything we send to a reference peer must fit, or that peer's session fails.
 pub const MAX_ENCRYPTED_LINE: usize = 32_768;
 
 /// The reference reads encrypted lines up to its asyncio stream limit of 64 KiB; a longer line
-/// kills the session (PROTOCOL.md §6).
+/// kills the session (docs/protocol.md §6).
 pub const MAX_REFERENCE_READ_LINE: usize = 65_536;
 
-/// The relay refuses a message whose `text` exceeds 4,096 bytes (PROTOCOL.md §8); keeping
-/// texts within it also keeps every message small enough to travel alone in one frame (§7).
+/// The relay refuses a message whose `text` exceeds 4,096 bytes (docs/protocol.md §9); keeping
+/// texts within it also keeps every message small enough to travel alone in one frame (docs/protocol.md §6.8).
 pub const MAX_TEXT_BYTES: usize = 4_096;
 
-/// The reference's default TCP port (PROTOCOL.md §6).
+/// The reference's default TCP port (docs/protocol.md §6).
 pub const DEFAULT_PORT: u16 = 9999;
 
 /// A reference responder answers a larger encrypted MSGS_REQ with `Internal error` because its
-/// MSGS_SEND would exceed its own line limit; ~50 ids per session works (PROTOCOL.md §7).
+/// MSGS_SEND would exceed its own line limit; ~50 ids per session works (docs/protocol.md §6.8).
 pub const REFERENCE_MAX_REQ_IDS_ENCRYPTED: usize = 50;
 
 /// Most entries a node puts in a PEERS frame, and most it takes from one it receives.
@@ -40,7 +40,7 @@ pub const MAX_MSG_ID_BYTES: usize = 128;
 pub const MAX_ID_BYTES: usize = 128;
 
 /// Cap on a received message's `text`. Larger messages cannot cross a reference frame anyway
-/// (§7); this bounds what a relay or anchor can make us store.
+/// (docs/protocol.md §6.8); this bounds what a relay or anchor can make us store.
 pub const MAX_RECEIVED_TEXT_BYTES: usize = 65_536;
 
 /// Cap on a received `display_name`. Names are shown truncated to 40 characters, but the MAC
@@ -90,7 +90,7 @@ const MAX_ENVELOPE_JSON_BYTES: usize =
 
 /// The largest message object a relay must store: the relay envelope
 /// `{msg_id, circle_id, channel_id, author_node_id, created_ts, enc}` that reference clients
-/// and felundd push (PROTOCOL.md §3–4), as compact JSON, with a [`MAX_TEXT_BYTES`] text and a
+/// and felundd push (docs/protocol.md §3–§4), as compact JSON, with a [`MAX_TEXT_BYTES`] text and a
 /// [`MAX_DISPLAY_NAME_BYTES`] name sealed inside and every id at its cap, all escaped
 /// six-fold. About 44 KB; an ordinary 4,096-byte text of two-byte characters makes ~17 KB.
 /// felund-relay refuses larger objects, so a client must not push them.
@@ -102,7 +102,7 @@ pub const MAX_RELAY_OBJECT_BYTES: usize =
         + MAX_ENVELOPE_JSON_BYTES;
 
 /// The `a=max-message-size` a DataChannel peer advertises in its SDP, and so the largest
-/// DataChannel message it reassembles (PROTOCOL.md §12.3). A browser whose 100 newest messages
+/// DataChannel message it reassembles (docs/protocol.md §13.3). A browser whose 100 newest messages
 /// hold a few 4 KB texts sends a MSGS_SEND far above 64 KiB; advertising this much lets it.
 pub const DC_MAX_MESSAGE_SIZE: usize = 262_144;
 

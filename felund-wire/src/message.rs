@@ -1,4 +1,4 @@
-//! The message object every path carries (PROTOCOL.md §3) and its authentication (§4).
+//! The message object every path carries (docs/protocol.md §3) and its authentication (§4).
 
 mod validate;
 
@@ -44,7 +44,7 @@ pub enum MessageError {
         /// The cap in bytes.
         max: usize,
     },
-    /// The object carries a key outside the ten of PROTOCOL.md §3 (quoted, shortened).
+    /// The object carries a key outside the ten of docs/protocol.md §3 (quoted, shortened).
     #[error("message has the unknown field {0:?}; reference nodes drop such messages")]
     UnknownField(String),
     /// A relay/anchor object has `"enc": null`, which cannot be decrypted.
@@ -120,7 +120,7 @@ impl RelayEnvelope {
 
 impl WireMessage {
     /// Builds a message to send: MAC **and** envelope over the clear fields, schema version 2.
-    /// Every receiving path of the reference accepts this shape (PROTOCOL.md §4).
+    /// Every receiving path of the reference accepts this shape (docs/protocol.md §4).
     ///
     /// `nonce` must be 12 fresh random bytes.
     #[allow(clippy::too_many_arguments)] // mirrors the protocol's fields one to one
@@ -214,7 +214,7 @@ impl WireMessage {
         }
     }
 
-    /// Strictly reads a gossip message object: exactly the keys of PROTOCOL.md §3 with the
+    /// Strictly reads a gossip message object: exactly the keys of docs/protocol.md §3 with the
     /// right types, required ones present and non-empty, within this crate's size caps
     /// (see [`crate::limits`]). Defaults: `channel_id` = `general`, `display_name` and `mac`
     /// empty, `schema_version` 1, `enc` none; an envelope's `alg`/`key_id` default to
@@ -275,7 +275,7 @@ impl WireMessage {
         Ok(open(secret, &self.aad(), env)?)
     }
 
-    /// Authenticates a message received by gossip (PROTOCOL.md §4): with an envelope, it must
+    /// Authenticates a message received by gossip (docs/protocol.md §4): with an envelope, it must
     /// open and its display name and text replace the clear ones; without, the v1 MAC must
     /// verify.
     ///
@@ -297,7 +297,7 @@ impl WireMessage {
         }
     }
 
-    /// Reads and authenticates an object pulled from a relay or anchor (PROTOCOL.md §4).
+    /// Reads and authenticates an object pulled from a relay or anchor (docs/protocol.md §4).
     ///
     /// If the object has an `enc` key it must open: text and display name come from it, the
     /// envelope is kept, `schema_version` becomes 2 and the MAC is recomputed — unlike the

@@ -1,4 +1,4 @@
-//! Session encryption of gossip frames (PROTOCOL.md §6): one AES-256-GCM key per connection,
+//! Session encryption of gossip frames (docs/protocol.md §6): one AES-256-GCM key per connection,
 //! each line `b64(nonce12 || ciphertext || tag)` + `\n`.
 
 use aes_gcm::aead::{Aead, KeyInit};

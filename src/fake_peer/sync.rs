@@ -19,7 +19,7 @@ pub struct SyncPlan {
     pub request_nothing: bool,
     /// Behave like a reference responder whose MSGS_SEND would overflow its line limit:
     /// when asked for more ids than this, answer a plain `Internal error` instead of
-    /// MSGS_SEND and fail the sync (PROTOCOL.md §7).
+    /// MSGS_SEND and fail the sync (docs/protocol.md §6.8).
     pub max_serve: Option<usize>,
 }
 

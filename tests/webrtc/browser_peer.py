@@ -1,5 +1,5 @@
 """A browser-side DataChannel peer for felundd's tests, written from the protocol's
-DataChannel section (PROTOCOL.md §12) with aiortc: it plays the reference web client.
+DataChannel section (docs/protocol.md §13) with aiortc: it plays the reference web client.
 
 It registers in each circle at the relay as a browser does (signed, transport "ws"), looks
 up the peers of the circle "on screen" every few seconds and offers to larger node ids,

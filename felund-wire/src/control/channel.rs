@@ -50,7 +50,7 @@ impl ChannelOp {
     }
 }
 
-/// Who may join a channel. Enforced only by the sending client (PROTOCOL.md §5).
+/// Who may join a channel. Enforced only by the sending client (docs/protocol.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AccessMode {
     /// Anyone may join.

@@ -1,4 +1,4 @@
-//! The state changes a control event asks for, as a pure plan (PROTOCOL.md §5).
+//! The state changes a control event asks for, as a pure plan (docs/protocol.md §5).
 //!
 //! The plan is applied by the caller, always in the circle of the message that carried the
 //! event (never the `circle_id` written inside the event), and only when that message was
@@ -46,7 +46,7 @@ pub enum Effect {
     },
     /// Add a pending join request.
     ///
-    /// PROTOCOL.md §5 describes requests for `invite` channels. The reference applier adds the
+    /// docs/protocol.md §5 describes requests for `invite` channels. The reference applier adds the
     /// request whatever the channel's mode (reference senders only request invite channels), so
     /// applying it unconditionally matches the reference; an applier wanting the stricter
     /// reading checks that the channel's mode is `invite` first.

@@ -1,4 +1,4 @@
-//! The DataChannel transport's pure parts (PROTOCOL.md §12): what browsers (the reference
+//! The DataChannel transport's pure parts (docs/protocol.md §13): what browsers (the reference
 //! web client) and felundd say to each other over one WebRTC DataChannel, and how they find
 //! each other through a relay's `/v1/signal`.
 //!

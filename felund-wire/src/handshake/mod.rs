@@ -1,6 +1,6 @@
 //! The gossip handshake as a sans-I/O state machine, in both roles.
 //!
-//! HELLO → CHALLENGE → HELLO_AUTH → WELCOME, as the reference speaks it (PROTOCOL.md §6),
+//! HELLO → CHALLENGE → HELLO_AUTH → WELCOME, as the reference speaks it (docs/protocol.md §6),
 //! with two rules of our own:
 //!
 //! - **Encryption is not optional.** A session that is not encrypted under the session key

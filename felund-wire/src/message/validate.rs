@@ -1,7 +1,7 @@
 //! Turning a received JSON object into a [`WireMessage`], checking every field.
 //!
 //! Two shapes exist. Gossip messages (MSGS_SEND) must be exactly the ten-key object of
-//! PROTOCOL.md §3: the reference drops anything else, so we refuse to store or forward it.
+//! docs/protocol.md §3: the reference drops anything else, so we refuse to store or forward it.
 //! Relay and anchor objects are rebuilt field by field by the reference, which ignores other
 //! keys and lacks `text`/`display_name`/`mac` when it carries `enc`; we accept that shape.
 
@@ -15,7 +15,7 @@ use crate::limits::{
     MAX_MAC_BYTES, MAX_MSG_ID_BYTES, MAX_RECEIVED_TEXT_BYTES,
 };
 
-/// The only keys a message object may carry (PROTOCOL.md §3).
+/// The only keys a message object may carry (docs/protocol.md §3).
 pub(super) const MESSAGE_KEYS: [&str; 10] = [
     "msg_id",
     "circle_id",
@@ -147,7 +147,7 @@ fn required_int(obj: &Map<String, Value>, field: &'static str) -> Result<i64, Me
 }
 
 /// A JSON integer that fits in i64. Floats (even `1.0`), strings and booleans are refused: a
-/// non-integer `created_ts` wedges a reference node (PROTOCOL.md §7).
+/// non-integer `created_ts` wedges a reference node (docs/protocol.md §6.8).
 fn int_value(v: &Value, field: &'static str) -> Result<i64, MessageError> {
     match v {
         Value::Number(n) => n.as_i64().ok_or(if n.is_u64() {

@@ -20,7 +20,7 @@ pub struct Received {
     pub rejected: usize,
 }
 
-/// Verifies gossip message objects (PROTOCOL.md §4, gossip rule) and stores the good
+/// Verifies gossip message objects (docs/protocol.md §4, gossip rule) and stores the good
 /// ones; `source` is the sending peer's node id.
 pub async fn gossip_messages(
     node: &Node,
@@ -86,7 +86,7 @@ fn verify_gossip(circle: &Circle, values: &[Value], source: &str) -> (Vec<WireMe
     (good, rejected)
 }
 
-/// Verifies relay-style envelopes (relay and anchor pull/push; PROTOCOL.md §4, relay
+/// Verifies relay-style envelopes (relay and anchor pull/push; docs/protocol.md §4, relay
 /// rule) and stores the good ones. `values` is consumed one at a time, so a caller may
 /// parse each object only when it is needed.
 pub async fn relay_envelopes<V: Borrow<Value>>(

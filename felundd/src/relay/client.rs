@@ -1,4 +1,4 @@
-//! `RelayClient`: the relay/rendezvous HTTP API (PROTOCOL.md §8) as a client, one
+//! `RelayClient`: the relay/rendezvous HTTP API (docs/protocol.md §9) as a client, one
 //! circle at a time, every request signed with the circle's API signing key. Requests and
 //! answers are the relay contract's types (`felund_wire::relay_api`), which felund-relay
 //! writes and reads too.

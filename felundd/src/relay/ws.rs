@@ -1,4 +1,4 @@
-//! The relay's WebSocket push (`/v1/relay/ws`, PROTOCOL.md §9): while connected,
+//! The relay's WebSocket push (`/v1/relay/ws`, docs/protocol.md §10): while connected,
 //! messages others post to the relay arrive at once as `MESSAGES` frames and are
 //! handed to the circle's [`RelaySync`](super::sync::RelaySync) to verify and store.
 //! A relay without the endpoint (the PHP relay) or a dropped connection leaves

@@ -3,7 +3,7 @@
 isort:skip_file
 The felund daemon API: what felundctl, felund-tui and bots use to talk to felundd
 over its Unix socket. Nothing here is the peer-to-peer wire protocol (that is JSON
-lines, see PROTOCOL.md); this is the local, trusted control API.
+lines, see docs/protocol.md); this is the local, trusted control API.
 
 Conventions:
 - A `circle` selector field accepts a full circle_id, a unique prefix of one, or a

@@ -1,4 +1,4 @@
-//! Migration from the reference: importing its `state.json` (PROTOCOL.md §10).
+//! Migration from the reference: importing its `state.json` (docs/protocol.md §11).
 //!
 //! Everything is imported in one transaction, so a failure changes nothing. The file
 //! must look like a reference state (an object with a `node` object carrying a
