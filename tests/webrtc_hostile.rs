@@ -32,6 +32,16 @@ fn honest_browser(py: &std::path::Path, relay: &str, c: &Circle) -> BrowserPeer 
     )
 }
 
+/// Waits until browser `b` holds a verified channel with `d` itself (bob, in the same circle,
+/// would answer it too) and got `text` in circle 0.
+fn browser_reaches(b: &BrowserPeer, d: &Daemon, text: &str) {
+    let own = node_id(d);
+    b.wait_event("a verified channel with alice", |e| {
+        e["event"] == "open" && e["peer"] == own.as_str()
+    });
+    b.wait_text(0, text);
+}
+
 /// DataChannel sessions felundd has counted as failed (ended before a verified AUTH).
 fn failed(d: &Daemon) -> u64 {
     d.ctl_one(&["status"])["datachannel_failed"]
@@ -120,7 +130,7 @@ fn offers_beyond_a_circles_session_cap_get_no_session_and_timed_out_attempts_giv
     );
     // Positive control: the slots came back, and an honest browser gets a session.
     let b = honest_browser(&py, &relay.url(), &circles[0]);
-    b.wait_text(0, "for members only");
+    browser_reaches(&b, &alice, "for members only");
 }
 
 /// felundd behind a proxy that answers 429 to `/v1/signal` (with `retry_after`, or none):
@@ -173,7 +183,7 @@ fn rate_limited_signalling(name: &str, retry_after: Option<u64>) {
     // The relay accepts again: felundd resumes, and an honest browser connects.
     proxy.set(SignalAnswer::Forward);
     let b = honest_browser(&py, &relay.url(), &c);
-    b.wait_text(0, "after the limit");
+    browser_reaches(&b, &alice, "after the limit");
     assert_eq!(
         alice
             .log()
@@ -243,7 +253,7 @@ fn a_flood_of_signals_larger_than_the_poll_cap_does_not_stop_signalling_or_the_r
     relay_chat_flows(&alice, &bob, &c, "during the flood");
     // Positive control: a browser's offer, stored after the flood, is still found.
     let b = honest_browser(&py, &relay.url(), &c);
-    b.wait_text(0, "for members only");
+    browser_reaches(&b, &alice, "for members only");
     assert_eq!(failed(&alice), 0, "no session for the strangers' junk");
 }
 
@@ -296,5 +306,5 @@ fn poll_answers_over_a_page_or_without_end_leave_felundd_serving_and_signalling_
     // Positive control: the relay answers honestly again, and a browser connects.
     proxy.set(SignalAnswer::Forward);
     let b = honest_browser(&py, &relay.url(), &c);
-    b.wait_text(0, "for members only");
+    browser_reaches(&b, &alice, "for members only");
 }
