@@ -107,7 +107,7 @@ impl Shared {
             Ok(c) => c,
             Err(_) => return,
         });
-        let Some((method, target)) = read_request(&mut reader) else {
+        let Some(Request { method, target, .. }) = read_request(&mut reader) else {
             return;
         };
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
@@ -136,7 +136,7 @@ impl Shared {
                 );
             }
             PullAnswer::Endless => {
-                let written = write_endless(&mut out);
+                let written = write_endless(&mut out, "messages");
                 self.endless_bytes
                     .lock()
                     .expect("endless bytes")
@@ -153,13 +153,25 @@ impl Shared {
     }
 }
 
-/// Reads the request line, the headers and a `Content-Length` body; returns the method and
-/// target.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
+/// One HTTP/1.1 request as read off the wire.
+pub(crate) struct Request {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// Header names and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The `Content-Length` body.
+    pub body: Vec<u8>,
+}
+
+/// Reads the request line, the headers and a `Content-Length` body.
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
     let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
     let mut body_len = 0usize;
     loop {
         let mut header = String::new();
@@ -167,21 +179,29 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
             break;
         }
         if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                body_len = value.trim().parse().ok()?;
+            let (name, value) = (name.trim().to_string(), value.trim().to_string());
+            if name.eq_ignore_ascii_case("content-length") {
+                body_len = value.parse().ok()?;
             }
+            headers.push((name, value));
         }
     }
     let mut body = vec![0; body_len];
     reader.read_exact(&mut body).ok()?;
-    Some((method, target))
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
 }
 
-/// Writes a never-ending page until the client hangs up (or the test's deadline passes);
-/// returns the body bytes written.
-fn write_endless(out: &mut TcpStream) -> usize {
+/// Writes a never-ending page (`{"ok":true,"<list>":[` and junk strings) until the client
+/// hangs up (or the test's deadline passes); returns the body bytes written.
+pub(crate) fn write_endless(out: &mut TcpStream, list: &str) -> usize {
     let head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
-    if out.write_all(head).is_err() || out.write_all(br#"{"ok":true,"messages":["#).is_err() {
+    let open = format!(r#"{{"ok":true,"{list}":["#);
+    if out.write_all(head).is_err() || out.write_all(open.as_bytes()).is_err() {
         return 0;
     }
     let chunk = format!("\"{}\",", "x".repeat(64 * 1024 - 3));

@@ -432,4 +432,6 @@ pub mod other_user;
 pub mod reference;
 pub mod refstate;
 pub mod relays;
+pub mod signal_only;
+pub mod signal_proxy;
 pub mod transcript;

@@ -99,7 +99,10 @@ pub const DC_HISTORY_MESSAGES: usize = 1_000;
 
 /// Largest `/v1/signal` poll answer read: sixteen of the largest payloads plus slack. A relay
 /// that holds more for us answers the rest on the next poll (felund-relay caps its answers
-/// so); a flood of huge signals makes polls fail instead of filling memory.
+/// so). An answer that goes on past this (a flood of signals whose JSON escaping inflates
+/// them, or a relay that caps its pages by count only) is read up to here and its complete
+/// signals taken, so the next poll goes on after them instead of memory filling up or the
+/// poll failing for good.
 pub const DC_MAX_SIGNAL_ANSWER_BYTES: usize =
     17 * felund_wire::limits::MAX_SIGNAL_PAYLOAD_CHARS * 2;
 

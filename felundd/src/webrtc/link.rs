@@ -81,7 +81,9 @@ pub(super) struct Link {
     known: HashMap<String, Vec<String>>,
     last_discovery: Option<Instant>,
     retry: HashMap<String, (Instant, u32)>,
-    post_blocked_until: Option<Instant>,
+    /// The relay's rate limit: no signal request before then (kept, once passed, until a
+    /// request succeeds, so a limit that goes on is logged once).
+    rate_limited_until: Option<Instant>,
     not_served_until: Option<Instant>,
     ended_tx: mpsc::Sender<Ended>,
     ended_rx: mpsc::Receiver<Ended>,
@@ -117,7 +119,7 @@ impl Link {
             known: HashMap::new(),
             last_discovery: None,
             retry: HashMap::new(),
-            post_blocked_until: None,
+            rate_limited_until: None,
             not_served_until: None,
             ended_tx,
             ended_rx,
@@ -174,8 +176,19 @@ impl Link {
         self.not_served_until.is_some_and(|t| Instant::now() < t)
     }
 
+    /// No signal request now: the relay lacks `/v1/signal` or asked us to wait.
     fn posting_paused(&self) -> bool {
-        self.signalling_paused() || self.post_blocked_until.is_some_and(|t| Instant::now() < t)
+        self.signalling_paused() || self.rate_limited_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// A signal request succeeded: a rate limit or a missing endpoint is over.
+    fn signal_served(&mut self) {
+        if self.not_served_until.take().is_some() {
+            tracing::info!(relay = %self.url, "the relay serves /v1/signal again");
+        }
+        if self.rate_limited_until.take().is_some() {
+            tracing::info!(relay = %self.url, "the relay accepts signals again");
+        }
     }
 
     /// A failed signal request: remembers a missing endpoint or a rate limit.
@@ -188,8 +201,12 @@ impl Link {
                 self.not_served_until = Some(Instant::now() + NOT_SERVED_RECHECK);
             }
             SignalError::RateLimited(wait) => {
-                tracing::debug!(relay = %self.url, "signal {what} rate-limited; waiting {wait:?}");
-                self.post_blocked_until = Some(Instant::now() + wait);
+                if self.rate_limited_until.is_none() {
+                    tracing::warn!(relay = %self.url, "the relay rate-limits signals: polls and posts wait as it asks ({wait:?} now)");
+                } else {
+                    tracing::debug!(relay = %self.url, "signal {what} rate-limited; waiting {wait:?}");
+                }
+                self.rate_limited_until = Some(Instant::now() + wait);
             }
             SignalError::Relay(e) => {
                 tracing::debug!(relay = %self.url, "signal {what} failed: {e}")
@@ -198,15 +215,18 @@ impl Link {
     }
 
     async fn poll(&mut self) {
-        if self.signalling_paused() || self.clients.is_empty() {
+        // A rate limit holds polls back too: the relay asked for no requests until then.
+        if self.posting_paused() || self.clients.is_empty() {
             return;
         }
         let polled = match self.signals.poll(self.cursor).await {
             Ok(p) => p,
             Err(e) => return self.signal_failed("poll", e),
         };
-        if self.not_served_until.take().is_some() {
-            tracing::info!(relay = %self.url, "the relay serves /v1/signal again");
+        self.signal_served();
+        if polled.cut {
+            tracing::debug!(relay = %self.url, signals = polled.signals.len(),
+                "signal poll answer over the byte cap or a page: took the signals before the cut");
         }
         self.cursor = polled.last_id.unwrap_or(self.cursor).max(self.cursor);
         // Only the newest offer of each session in a batch counts: older ones are
@@ -317,7 +337,10 @@ impl Link {
             )
             .await
         {
-            Ok(_) => self.launch(spec, peer, permit, false, 0),
+            Ok(_) => {
+                self.signal_served();
+                self.launch(spec, peer, permit, false, 0)
+            }
             Err(e) => self.signal_failed("answer", e),
         }
     }
@@ -446,6 +469,9 @@ impl Link {
                 }
             }
         }
+        // Backoff is kept only for browsers still registered: many short-lived node ids
+        // must not grow it without end.
+        self.retry.retain(|p, _| found.contains_key(p));
         self.known = found;
     }
 
@@ -494,7 +520,10 @@ impl Link {
             )
             .await
         {
-            Ok(server_time) => self.launch(spec, peer, permit, true, server_time),
+            Ok(server_time) => {
+                self.signal_served();
+                self.launch(spec, peer, permit, true, server_time)
+            }
             Err(e) => {
                 let failures = self.retry.get(peer_id).map_or(0, |r| r.1) + 1;
                 self.retry.insert(

@@ -1,7 +1,8 @@
 //! Browsers reach felundd directly: felundd as a WebRTC DataChannel peer of the reference
 //! web client, signalled through the relay's `/v1/signal` (docs/protocol.md §13).
 //!
-//! - [`signal`]: the relay's signal mailbox as a client (unsigned, bounded answers).
+//! - [`signal`]: the relay's signal mailbox as a client (unsigned, bounded answers); `page`
+//!   reads a poll answer signal by signal, so one cut at the byte cap still moves the cursor.
 //! - [`link`]: one relay — finds browsers registered in our circles there, offers to those
 //!   with a larger node id, answers offers from smaller ones, and holds the sessions.
 //! - [`peer`]: one PeerConnection (`str0m`, sans-I/O, over its own UDP socket).
@@ -18,6 +19,7 @@
 
 mod channel;
 pub mod link;
+mod page;
 mod peer;
 pub mod signal;
 

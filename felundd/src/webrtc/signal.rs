@@ -3,7 +3,9 @@
 //!
 //! Everything read is bounded: an answer is read only up to
 //! [`DC_MAX_SIGNAL_ANSWER_BYTES`], at most the relays' page of signals is taken from it,
-//! and each field is checked for type and length before the link acts on it. A relay without
+//! and each field is checked for type and length before the link acts on it. A poll answer
+//! that goes on past either bound yields its complete signals before the cut
+//! ([`super::page`]), so the cursor moves on and the next poll reads the rest. A relay without
 //! `/v1/signal` (the reference PHP relay answers 404) is told apart from one that fails, so the
 //! transport can stay quiet there; a 429 carries the relay's `Retry-After`.
 
@@ -12,9 +14,10 @@ use std::time::Duration;
 use felund_wire::datachannel::signal::{is_datachannel_kind, ttl_s};
 use felund_wire::limits::{MAX_ID_BYTES, MAX_SIGNAL_PAYLOAD_CHARS};
 use felund_wire::relay_api::{
-    SignalKind, SignalPollPage, SignalPollQuery, SignalPost, SignalPostAnswer, SignalRecord,
+    SignalKind, SignalPollQuery, SignalPost, SignalPostAnswer, SignalRecord,
 };
 
+use super::page;
 use crate::limits::DC_MAX_SIGNAL_ANSWER_BYTES;
 use crate::relay::answer;
 use crate::relay::client::{api_root, RelayClientError};
@@ -64,8 +67,11 @@ pub struct Polled {
     pub signals: Vec<Signal>,
     /// The largest id seen, whatever its kind (the next cursor).
     pub last_id: Option<i64>,
-    /// The relay's clock.
+    /// The relay's clock (for an answer cut before it: the newest signal's time).
     pub server_time: i64,
+    /// The answer went on past what is read (the byte cap or a page): the rest comes with
+    /// the next poll.
+    pub cut: bool,
 }
 
 /// Signalling client of one relay, as one node.
@@ -111,7 +117,9 @@ impl SignalClient {
             .send()
             .await
             .map_err(answer::transport)?;
-        let body = read(resp).await?;
+        let body = answer::read_capped_to(ok(resp).await?, DC_MAX_SIGNAL_ANSWER_BYTES)
+            .await
+            .map_err(SignalError::from)?;
         let posted: SignalPostAnswer = serde_json::from_slice(&body)
             .map_err(|e| RelayClientError::BadAnswer(format!("signal post answer: {e}")))?;
         if !posted.ok {
@@ -133,16 +141,16 @@ impl SignalClient {
             .send()
             .await
             .map_err(answer::transport)?;
-        let body = read(resp).await?;
-        parse_poll(&body, since_id)
+        let (body, cut) = read_prefix(ok(resp).await?, DC_MAX_SIGNAL_ANSWER_BYTES).await?;
+        parse_poll(&body, since_id, cut)
     }
 }
 
-/// The answer body of a successful request, or the error its status means.
-async fn read(resp: reqwest::Response) -> Result<Vec<u8>, SignalError> {
+/// The response of a successful request, or the error its status means.
+async fn ok(resp: reqwest::Response) -> Result<reqwest::Response, SignalError> {
     let status = resp.status().as_u16();
     match status {
-        200..=299 => Ok(answer::read_capped_to(resp, DC_MAX_SIGNAL_ANSWER_BYTES).await?),
+        200..=299 => Ok(resp),
         404 => Err(SignalError::NotServed),
         429 => {
             let wait = resp
@@ -162,19 +170,44 @@ async fn read(resp: reqwest::Response) -> Result<Vec<u8>, SignalError> {
     }
 }
 
-/// Reads a poll answer; signals of other kinds and malformed ones are skipped but still
-/// move the cursor, so a bad signal is read once, not every poll.
-fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
-    let answer: SignalPollPage = serde_json::from_slice(body)
-        .map_err(|e| RelayClientError::BadAnswer(format!("signal poll answer: {e}")))?;
-    if !answer.ok {
+/// At most `cap` bytes of the body, and whether it went on past them.
+async fn read_prefix(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<(Vec<u8>, bool), SignalError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(answer::transport)? {
+        let room = cap - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+/// Reads a poll answer (`cut`: the body went on past what was read); signals of other kinds
+/// and malformed ones are skipped but still move the cursor, so a bad signal is read once,
+/// not every poll. An answer cut short, or holding more than a page, gives its complete
+/// signals before the cut; one that gives none (or is malformed otherwise) is an error.
+fn parse_poll(body: &[u8], since_id: i64, cut: bool) -> Result<Polled, SignalError> {
+    let (answer, whole) = page::read(body);
+    let cut = cut || answer.overfull;
+    if let Err(e) = whole {
+        if !cut || answer.signals.is_empty() {
+            return Err(RelayClientError::BadAnswer(format!("signal poll answer: {e}")).into());
+        }
+    }
+    if answer.ok != Some(true) {
         return Err(RelayClientError::BadAnswer("no \"ok\":true".into()).into());
     }
     let mut out = Polled {
-        server_time: answer.server_time.unwrap_or(0),
+        cut,
         ..Polled::default()
     };
-    for raw in answer.signals.0 {
+    let mut newest = None;
+    for raw in answer.signals {
         // An id we cannot read cannot move the cursor either: skip the signal.
         let Ok(s) = serde_json::from_str::<SignalRecord>(raw.get()) else {
             continue;
@@ -183,6 +216,7 @@ fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
             continue;
         }
         out.last_id = Some(out.last_id.map_or(s.id, |l: i64| l.max(s.id)));
+        newest = newest.max(Some(s.created_at));
         let Some(kind) = SignalKind::parse(&s.kind).filter(|k| is_datachannel_kind(*k)) else {
             continue;
         };
@@ -202,6 +236,8 @@ fn parse_poll(body: &[u8], since_id: i64) -> Result<Polled, SignalError> {
             });
         }
     }
+    // A cut answer ends before the relay's clock: its newest signal stands in for it.
+    out.server_time = answer.server_time.or(newest).unwrap_or(0);
     out.signals.sort_by_key(|s| s.id);
     Ok(out)
 }
@@ -221,7 +257,7 @@ mod tests {
             {"id":"x"},
             {"id":3,"session_id":"a:b","from_node":"aaaaaaaa","to_node":"b","type":"offer","payload":"{}","created_at":90}
         ]}"#;
-        let p = parse_poll(body, 4).expect("parses");
+        let p = parse_poll(body, 4, false).expect("parses");
         assert_eq!(p.server_time, 100);
         assert_eq!(p.last_id, Some(9));
         let ids: Vec<i64> = p.signals.iter().map(|s| s.id).collect();
@@ -233,13 +269,42 @@ mod tests {
     }
 
     #[test]
-    fn a_poll_answer_with_too_many_signals_or_no_ok_is_refused() {
+    fn a_poll_answer_cut_short_or_over_a_page_moves_the_cursor_past_what_was_read() {
+        let items: Vec<String> = (1..=SIGNAL_POLL_LIMIT as i64 + 3)
+            .map(|i| {
+                format!(
+                    r#"{{"id":{i},"session_id":"a:b","from_node":"aaaaaaaa","type":"offer","payload":"{{}}","created_at":{i}}}"#
+                )
+            })
+            .collect();
         let many = format!(
-            r#"{{"ok":true,"signals":[{}]}}"#,
-            vec![r#"{"id":1}"#; SIGNAL_POLL_LIMIT as usize + 1].join(",")
+            r#"{{"ok":true,"signals":[{}],"server_time":900}}"#,
+            items.join(",")
         );
-        assert!(parse_poll(many.as_bytes(), 0).is_err());
-        assert!(parse_poll(br#"{"signals":[]}"#, 0).is_err());
-        assert!(parse_poll(b"<html>", 0).is_err());
+        let p = parse_poll(many.as_bytes(), 0, false).expect("the first page");
+        assert!(p.cut);
+        assert_eq!(p.last_id, Some(SIGNAL_POLL_LIMIT as i64));
+        assert_eq!(p.signals.len(), SIGNAL_POLL_LIMIT as usize);
+
+        let body = format!(
+            r#"{{"ok":true,"signals":[{},{},{{"id":3,"pay"#,
+            items[0], items[1]
+        );
+        let p = parse_poll(body.as_bytes(), 0, true).expect("the complete signals");
+        assert!(p.cut);
+        assert_eq!(p.last_id, Some(2));
+        assert_eq!(
+            p.server_time, 2,
+            "the newest signal stands in for the relay's clock"
+        );
+    }
+
+    #[test]
+    fn a_poll_answer_without_ok_or_a_complete_signal_is_refused() {
+        assert!(parse_poll(br#"{"signals":[]}"#, 0, false).is_err());
+        assert!(parse_poll(b"<html>", 0, false).is_err());
+        assert!(parse_poll(br#"{"ok":true,"signals":[{"id":1,"pay"#, 0, true).is_err());
+        assert!(parse_poll(br#"{"ok":true,"signals":[{"id":1}"#, 0, false).is_err());
+        assert!(parse_poll(br#"{"signals":[{"id":1},"#, 0, true).is_err());
     }
 }
