@@ -9,7 +9,7 @@
 //! - `felundctl send -`: 10,000 lines piped into the real CLI (one stream, many in
 //!   flight, each line stored and printed in order).
 //!
-//! Run: `cargo build --release --workspace && cargo bench --bench api`
+//! Run: `cargo build --profile profiling --workspace && cargo bench --profile profiling --bench api`
 //! (`FELUND_BENCH_SMOKE=1`: tiny sizes; `benches/run_all.py` runs every bench).
 
 #[path = "support/mod.rs"]

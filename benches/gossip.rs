@@ -6,7 +6,7 @@
 //! - bytes per in-sync session: wire bytes of the sessions a node runs after a
 //!   restart with a peer it already agrees with (handshake included), at both sizes.
 //!
-//! Run: `cargo build --release --workspace && cargo bench --bench gossip`
+//! Run: `cargo build --profile profiling --workspace && cargo bench --profile profiling --bench gossip`
 //! (`FELUND_BENCH_SMOKE=1`: tiny sizes; `-- catch_up_100000`: only that figure;
 //! `benches/run_all.py` runs every bench).
 

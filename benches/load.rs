@@ -6,7 +6,7 @@
 //! - idle cost: a daemon holding 10 circles × 10,000 messages, in sync with a peer —
 //!   CPU time used over 30 idle seconds, and RSS.
 //!
-//! Run: `cargo build --release --workspace && cargo bench --bench load`
+//! Run: `cargo build --profile profiling --workspace && cargo bench --profile profiling --bench load`
 //! (`FELUND_BENCH_SMOKE=1`: tiny sizes; `benches/run_all.py` runs every bench).
 
 #[path = "support/mod.rs"]

@@ -5,7 +5,7 @@
 //!   import (the kernel's high-water mark) against the file's size, and RSS 60 s later;
 //! - steady idle: the same daemon restarted, no peers: RSS and CPU over 30 s.
 //!
-//! Run: `cargo build --release --workspace && cargo bench --bench memory`
+//! Run: `cargo build --profile profiling --workspace && cargo bench --profile profiling --bench memory`
 //! (`FELUND_BENCH_SMOKE=1`: tiny sizes and short waits; `-- import_10x1000`: one case).
 
 #[path = "support/mod.rs"]

@@ -3,7 +3,7 @@
 //! felund-relay with WebSocket push, and through the reference PHP relay (polling
 //! only; needs FELUND_REFERENCE_PYTHON and FELUND_REFERENCE_DIR).
 //!
-//! Run: `cargo build --release --workspace && cargo bench --bench relay_delivery`
+//! Run: `cargo build --profile profiling --workspace && cargo bench --profile profiling --bench relay_delivery`
 //! (`FELUND_BENCH_SMOKE=1`: tiny sizes; `benches/run_all.py` runs every bench).
 
 #[path = "support/mod.rs"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every benchmark and rewrites the tables of BENCHMARKS.md from what they print.
 
-    benches/run_all.py              # release build, every bench, BENCHMARKS.md rewritten
+    benches/run_all.py              # profiling build, every bench, BENCHMARKS.md rewritten
     benches/run_all.py gossip api   # only these benches (their tables are rewritten)
     benches/run_all.py --smoke      # tiny sizes on the dev build, nothing written (CI)
 
@@ -12,6 +12,10 @@ that fails, or prints no figure, fails the run, unless it said why it skipped it
 `SKIPPED <name>` line: ws_scale without a Python with aiohttp). The tables live between
 `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in BENCHMARKS.md; everything else there is
 left alone.
+
+The benches run on the `profiling` profile (the release profile plus debug info and
+symbols, which release binaries no longer carry), so a slow figure can be profiled with
+`perf` on exactly the binaries that produced it (target/profiling/).
 """
 
 import argparse
@@ -25,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "BENCHMARKS.md"
+
+# The profile of a measured run: release code with debug info (see the workspace Cargo.toml).
+PROFILE = "profiling"
 
 # name → cargo arguments after `cargo bench`
 BENCHES = {
@@ -54,6 +61,8 @@ def bench(name, smoke):
         env["FELUND_BENCH_SMOKE"] = "1"
         # The dev build that `cargo test --workspace` made: no release build needed.
         cmd += ["--profile", "dev"]
+    else:
+        cmd += ["--profile", PROFILE]
     cmd += BENCHES[name]
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -119,10 +128,10 @@ def main():
     if unknown:
         ap.error(f"unknown bench(es): {', '.join(unknown)}")
     if not args.smoke:
-        # The benches start the release binaries next to them.
+        # The benches start the binaries next to them (target/profiling/).
         bins = ["-p", "felundd", "-p", "felundctl", "-p", "felund-relay"]
-        if run(["cargo", "build", "--release"] + bins).returncode != 0:
-            sys.exit("release build failed")
+        if run(["cargo", "build", "--profile", PROFILE] + bins).returncode != 0:
+            sys.exit(f"{PROFILE} build failed")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip() or "unknown"
     # BENCHMARKS.md is this script's own output: its changes do not count.
@@ -147,9 +156,9 @@ def main():
         doc = DOC.read_text()
         today = datetime.date.today().isoformat()
         for name, (figures, load) in results.items():
-            cmd = "cargo bench " + " ".join(BENCHES[name])
+            cmd = f"cargo bench --profile {PROFILE} " + " ".join(BENCHES[name])
             stamp = (f"Measured {today} on commit {commit} with `{cmd}` "
-                     f"(release build; load average {load:.2f} when it started).")
+                     f"(release code; load average {load:.2f} when it started).")
             doc = rewrite(doc, name, table(name, figures, stamp))
         DOC.write_text(doc)
         print(f"rewrote {len(results)} table(s) in {DOC.name}")

@@ -24,7 +24,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 fn crates_of(binary: &str) -> &'static [&'static str] {
     match binary {
         "felundd" => &["felundd", "felund-wire", "felund-client", "proto"],
-        "felundctl" => &["felundctl", "felund-client", "proto"],
+        "felundctl" => &["felundctl", "felund-clidoc", "felund-client", "proto"],
         "felund-tui" => &["felund-tui", "felund-client", "proto"],
         "felund-relay" => &["felund-relay", "felund-wire"],
         _ => &[],

@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 use crate::bin;
 
-/// The user `nobody`, with a felundctl it can run.
+/// The user `nobody`, with a felundctl (and any other program it is given) it can run.
 pub struct Nobody {
     uid: u32,
     gid: u32,
@@ -51,14 +51,29 @@ impl Nobody {
 
     /// Runs `felundctl --socket SOCKET ARGS` as `nobody`.
     pub fn felundctl(&self, socket: &Path, args: &[&str]) -> Output {
-        Command::new(&self.felundctl)
+        self.command(&self.felundctl)
             .arg("--socket")
             .arg(socket)
             .args(args)
             .env_remove("FELUND_SOCKET")
-            .uid(self.uid)
-            .gid(self.gid)
             .output()
             .expect("run felundctl as nobody")
+    }
+
+    /// A copy of `program` that `nobody` can run, in its own tools directory.
+    pub fn tool(&self, program: &Path) -> PathBuf {
+        let name = program.file_name().expect("a program's file name");
+        let copy = self._tools.path().join(name);
+        if std::fs::hard_link(program, &copy).is_err() {
+            std::fs::copy(program, &copy).expect("copy the program");
+        }
+        copy
+    }
+
+    /// A command that runs `program` as `nobody`.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.uid(self.uid).gid(self.gid);
+        cmd
     }
 }

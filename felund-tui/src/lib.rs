@@ -8,6 +8,7 @@
 //! - [`ui`]: pure render functions, one per part of the screen;
 //! - [`commands`]: slash-command parsing into typed [`commands::Command`]s;
 //! - [`input`]: the line editor with history and Tab completion;
+//! - [`cli`]: the command line (also rendered into completions and a man page);
 //! - [`client`]: async tasks that talk gRPC and feed [`event::AppEvent`]s back;
 //! - [`model`] and [`event`]: the app's own view types and messages;
 //! - [`text`] and [`zone`]: sanitising, widths, mentions; the time zone times are shown in.
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod event;

@@ -18,22 +18,12 @@ use crossterm::terminal::{
 };
 use felund_client::paths;
 use felund_tui::app::{Action, App, Effect};
+use felund_tui::cli::Cli;
 use felund_tui::zone::DisplayZone;
 use felund_tui::{client, ui};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio_stream::StreamExt;
-
-/// The terminal chat client of felund. It attaches to a running felundd (start
-/// one with `felundd`, or `systemctl --user start felundd`) and keeps retrying
-/// while the daemon is not running. F1 shows keys and commands.
-#[derive(Debug, Parser)]
-#[command(name = "felund-tui", version)]
-struct Cli {
-    /// felundd's API socket [default: $FELUND_SOCKET, else the daemon's default]
-    #[arg(long, value_name = "PATH")]
-    socket: Option<PathBuf>,
-}
 
 type Term = Terminal<CrosstermBackend<io::Stdout>>;
 

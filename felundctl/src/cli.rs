@@ -229,7 +229,7 @@ Install, e.g.:
     Completions {
         /// The shell to complete for
         #[arg(value_enum, value_name = "SHELL")]
-        shell: clap_complete::Shell,
+        shell: felund_clidoc::Shell,
     },
 
     /// Write man pages of felundctl and each subcommand into DIR (needs no running felundd)
@@ -343,7 +343,7 @@ standard input, or put it in the FELUND_CHANNEL_KEY environment variable and giv
 (giving both is an error).";
 
 /// `join`'s invite code, given positionally or as `--code` (`-`: standard input), or in
-/// `FELUND_INVITE_CODE` (see [`crate::secrets`]).
+/// `FELUND_INVITE_CODE` (see felundctl's `secrets` module).
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("invite_code").args(["code", "code_option"])))]
 pub struct JoinArgs {
@@ -369,7 +369,7 @@ impl JoinArgs {
         self.code_option = None;
     }
 
-    /// The invite code, once [`crate::secrets::resolve`] has filled it in.
+    /// The invite code, once felundctl's `secrets::resolve` has filled it in.
     pub fn code(&self) -> &str {
         self.given().unwrap_or_default()
     }

@@ -13,7 +13,6 @@
 //!
 //! Errors are one line for people, never a debug dump or a panic.
 
-mod cli;
 mod commands;
 mod human;
 mod local;
@@ -29,8 +28,8 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use felund_client::{connect, paths, ConnectError};
 
-use crate::cli::{Cli, Command};
 use crate::output::Out;
+use felundctl::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse(); // usage errors exit 2, --help/--version exit 0
