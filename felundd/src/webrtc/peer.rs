@@ -107,6 +107,19 @@ fn crypto() -> Arc<CryptoProvider> {
         .clone()
 }
 
+/// A session leaves the status when it ends, however it ends (closed, failed, or aborted
+/// because the browser offered again): a verified one is taken off the list of connected
+/// browsers, an unverified one counts as a failed attempt.
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if self.proto.verified().is_some() {
+            self.counters().datachannel_peer(&self.key(), None);
+        } else {
+            Counters::add(&self.counters().datachannel_failed, 1);
+        }
+    }
+}
+
 impl Peer {
     async fn new(spec: PeerSpec) -> Result<Self, String> {
         let socket = UdpSocket::bind((spec.ice_ip, 0))
@@ -183,12 +196,9 @@ impl Peer {
             Err(e) => e,
         };
         self.close().await;
+        // Counted when `self` drops (below), also for a session aborted when a new offer
+        // replaces it.
         let verified = self.proto.verified().is_some();
-        if verified {
-            self.counters().datachannel_peer(&self.key(), None);
-        } else {
-            Counters::add(&self.counters().datachannel_failed, 1);
-        }
         tracing::info!(peer = %self.spec.peer_id, verified, "DataChannel session ended: {reason}");
         Ended {
             session_id: self.spec.session_id.clone(),
