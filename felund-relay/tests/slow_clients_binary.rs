@@ -4,28 +4,17 @@
 //! oldest idle connections make room, so a fresh client's `/v1/health` is answered and accept
 //! never fails; afterwards SIGTERM still stops it cleanly.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::process::Command;
+use std::time::Duration;
+
+use common::process::RelayProcess;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 const ATTACKERS: usize = 1100;
-/// Generous: the relay must answer, how fast is not asserted.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn half_sent_headers_beyond_the_file_limit_do_not_lock_clients_out() {
@@ -36,29 +25,14 @@ async fn half_sent_headers_beyond_the_file_limit_do_not_lock_clients_out() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("relay.log");
-    let child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(r#"ulimit -n 1024 && exec "$0" --listen 127.0.0.1:0 --db "$1" 2>"$2""#)
-        .arg(env!("CARGO_BIN_EXE_felund-relay"))
+        .arg(RelayProcess::bin())
         .arg(dir.path().join("relay.sqlite"))
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn felund-relay");
-    let mut guard = Guard(child);
-    let stdout = guard.0.stdout.take().expect("stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .expect("join")
-    .expect("read line");
-    let addr = line
-        .trim()
-        .strip_prefix("felund-relay listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+        .arg(&log);
+    let mut relay = RelayProcess::spawn(cmd).await;
+    let addr = relay.addr.clone();
 
     let mut attack = Vec::with_capacity(ATTACKERS);
     for _ in 0..ATTACKERS {
@@ -74,20 +48,7 @@ async fn half_sent_headers_beyond_the_file_limit_do_not_lock_clients_out() {
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
-    let started = Instant::now();
-    let health = loop {
-        match client.get(format!("http://{addr}/v1/health")).send().await {
-            Ok(resp) => break resp.json::<serde_json::Value>().await.expect("json"),
-            Err(err) => {
-                assert!(started.elapsed() < DEADLINE, "never answered: {err}");
-                assert!(
-                    guard.0.try_wait().expect("wait").is_none(),
-                    "the relay died"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
+    let health = relay.get_json(&client, "/v1/health").await;
     assert_eq!(health["ok"], serde_json::json!(true));
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
@@ -97,18 +58,6 @@ async fn half_sent_headers_beyond_the_file_limit_do_not_lock_clients_out() {
     assert!(!stderr.contains("Too many open files"), "{stderr}");
 
     drop(attack);
-    let pid = Pid::from_raw(i32::try_from(guard.0.id()).expect("pid"));
-    kill(pid, Signal::SIGTERM).expect("SIGTERM");
-    let stopped = Instant::now();
-    let status = loop {
-        if let Some(status) = guard.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            stopped.elapsed() < DEADLINE,
-            "relay did not stop after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = relay.stop().await;
     assert!(status.success(), "{status:?}");
 }

@@ -3,6 +3,7 @@
 //! felund-wire's helpers.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod since;
 
 /// The throw-away PostgreSQL cluster (shared with the workspace tests).
