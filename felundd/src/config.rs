@@ -8,7 +8,7 @@ use felund_wire::limits::DEFAULT_PORT;
 
 use crate::node::{NodeSettings, Retention};
 
-/// felundd — the felund peer-to-peer chat daemon.
+/// The felund peer-to-peer chat daemon.
 ///
 /// Owns the node identity, circles, the message store and sync, and serves the
 /// felund.v1 gRPC API on a Unix socket (mode 0600) for felundctl, felund-tui and bots.
