@@ -65,7 +65,7 @@ impl RelayTasks {
 }
 
 /// The relay URLs `circle` should sync through.
-pub(crate) fn relays_for(circle: &Circle, node_relay: Option<&str>) -> Vec<String> {
+fn relays_for(circle: &Circle, node_relay: Option<&str>) -> Vec<String> {
     let mut urls: Vec<String> = node_relay.map(str::to_string).into_iter().collect();
     if felund_wire::invite::is_relay_url(&circle.bootstrap_peer)
         && !urls.contains(&circle.bootstrap_peer)
@@ -73,6 +73,30 @@ pub(crate) fn relays_for(circle: &Circle, node_relay: Option<&str>) -> Vec<Strin
         urls.push(circle.bootstrap_peer.clone());
     }
     urls
+}
+
+/// Every (relay URL, circle) pair `node` syncs now: each circle at the node's relay and at
+/// the relay its invite named. `None` (logged, naming `purpose`) when the circles cannot be
+/// read; the caller tries again at its next reconciliation.
+pub(crate) async fn relay_circle_pairs(
+    node: &Node,
+    purpose: &str,
+) -> Option<Vec<(String, Circle)>> {
+    let circles = match node.store().read(circle_sql::list).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("cannot list circles for {purpose}: {e}");
+            return None;
+        }
+    };
+    let relay = node.relay_url();
+    let mut pairs = Vec::new();
+    for c in circles {
+        for url in relays_for(&c, relay.as_deref()) {
+            pairs.push((url, c.clone()));
+        }
+    }
+    Some(pairs)
 }
 
 /// Starts relay sync for `node`, advertising `advertise` in presence records.
@@ -87,20 +111,13 @@ pub fn start(node: Node, advertise: String, can_anchor: bool) -> RelayTasks {
         let mut tick = tokio::time::interval(RECONCILE_EVERY);
         loop {
             tick.tick().await;
-            let circles = match node.store().read(circle_sql::list).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!("cannot list circles for relay sync: {e}");
-                    continue;
-                }
+            let Some(pairs) = relay_circle_pairs(&node, "relay sync").await else {
+                continue;
             };
-            let relay = node.relay_url();
-            let mut wanted: HashMap<Pair, Circle> = HashMap::new();
-            for c in circles {
-                for url in relays_for(&c, relay.as_deref()) {
-                    wanted.insert((c.circle_id.clone(), url), c.clone());
-                }
-            }
+            let wanted: HashMap<Pair, Circle> = pairs
+                .into_iter()
+                .map(|(url, c)| ((c.circle_id.clone(), url), c))
+                .collect();
             let Ok(mut running) = tasks.lock() else {
                 continue;
             };

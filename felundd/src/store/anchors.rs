@@ -42,11 +42,7 @@ pub fn record(
 mod tests {
     use super::*;
 
-    fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("db");
-        super::super::schema::migrate(&mut conn).expect("schema");
-        conn
-    }
+    use super::super::schema::test_db as db;
 
     fn stored(conn: &Connection) -> (bool, i64, i64) {
         conn.query_row(

@@ -153,11 +153,7 @@ pub fn count_dialable(conn: &Connection) -> StoreResult<u64> {
 mod tests {
     use super::*;
 
-    fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("db");
-        super::super::schema::migrate(&mut conn).expect("schema");
-        conn
-    }
+    use super::super::schema::test_db as db;
 
     #[test]
     fn a_flood_of_candidates_is_capped_and_waiting_ones_keep_their_place() {

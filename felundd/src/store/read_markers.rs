@@ -66,8 +66,7 @@ mod tests {
     use super::*;
 
     fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("db");
-        super::super::schema::migrate(&mut conn).expect("schema");
+        let conn = super::super::schema::test_db();
         conn.execute_batch("INSERT INTO meta VALUES ('node_id', 'me'), ('display_name', 'Zoe');")
             .expect("meta");
         for (seq, author, text) in [

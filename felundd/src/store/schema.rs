@@ -210,6 +210,14 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
+/// An in-memory database at the current schema, for the store's unit tests.
+#[cfg(test)]
+pub(crate) fn test_db() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    migrate(&mut conn).expect("schema");
+    conn
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,8 +35,7 @@ use crate::limits::DC_MAX_SESSIONS;
 use crate::model::Circle;
 use crate::node::Node;
 use crate::relay::client::RelayClient;
-use crate::relay::relays_for;
-use crate::store::circles as circle_sql;
+use crate::relay::relay_circle_pairs;
 
 /// How often the set of relays and their circles is reconciled.
 const RECONCILE_EVERY: Duration = Duration::from_secs(2);
@@ -77,19 +76,12 @@ pub fn start(node: Node, ice_ip: IpAddr) -> WebRtcHandle {
         let mut tick = tokio::time::interval(RECONCILE_EVERY);
         loop {
             tick.tick().await;
-            let circles = match node.store().read(circle_sql::list).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!("cannot list circles for the DataChannel transport: {e}");
-                    continue;
-                }
+            let Some(pairs) = relay_circle_pairs(&node, "the DataChannel transport").await else {
+                continue;
             };
-            let relay = node.relay_url();
             let mut wanted: HashMap<String, Vec<Circle>> = HashMap::new();
-            for c in circles {
-                for url in relays_for(&c, relay.as_deref()) {
-                    wanted.entry(url).or_default().push(c.clone());
-                }
+            for (url, c) in pairs {
+                wanted.entry(url).or_default().push(c);
             }
             let Ok(mut links) = running.lock() else {
                 continue;
