@@ -26,6 +26,7 @@
 mod hub;
 pub mod migrate;
 mod queries;
+mod signal_queries;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -232,11 +233,11 @@ impl RelayStore for PgStore {
     }
 
     async fn hit_signal_rate(&self, node: &str, now: i64, limit: RateLimit) -> StoreResult<bool> {
-        queries::hit_signal_rate(&self.pool, node, now, limit).await
+        signal_queries::hit_signal_rate(&self.pool, node, now, limit).await
     }
 
     async fn insert_signal(&self, signal: NewSignal) -> StoreResult<i64> {
-        queries::insert_signal(&self.pool, &signal).await
+        signal_queries::insert_signal(&self.pool, &signal).await
     }
 
     async fn pending_signals(
@@ -247,7 +248,7 @@ impl RelayStore for PgStore {
         now: i64,
         limit: PageLimit,
     ) -> StoreResult<Vec<SignalRecord>> {
-        queries::pending_signals(&self.pool, to_node, since_id, session_id, now, limit).await
+        signal_queries::pending_signals(&self.pool, to_node, since_id, session_id, now, limit).await
     }
 
     async fn prune(&self, now: i64, policy: PrunePolicy) -> StoreResult<PruneReport> {
