@@ -191,16 +191,22 @@ async fn display_name_newest_by_created_ts_wins() {
     assert_eq!(peer.display_name, "new-name");
 }
 
-#[tokio::test]
-async fn paging_walks_a_channel_backwards_without_gaps_or_repeats() {
-    let (node, _dir) = node().await;
+/// A new circle whose #general holds `n` messages `m0`… in order; its id.
+async fn circle_with_messages(node: &Node, n: usize) -> String {
     let (c, _) = node.create_circle("c").await.expect("create");
     let cid = c.circle.circle_id.clone();
-    for i in 0..25 {
+    for i in 0..n {
         node.send_message(&cid, "", &format!("m{i}"))
             .await
             .expect("send");
     }
+    cid
+}
+
+#[tokio::test]
+async fn paging_walks_a_channel_backwards_without_gaps_or_repeats() {
+    let (node, _dir) = node().await;
+    let cid = circle_with_messages(&node, 25).await;
     let mut seen = Vec::new();
     let mut before = String::new();
     loop {
@@ -244,13 +250,7 @@ async fn paging_walks_a_channel_backwards_without_gaps_or_repeats() {
 #[tokio::test]
 async fn paging_walks_a_channel_forwards_from_the_start_without_gaps_or_repeats() {
     let (node, _dir) = node().await;
-    let (c, _) = node.create_circle("c").await.expect("create");
-    let cid = c.circle.circle_id.clone();
-    for i in 0..25 {
-        node.send_message(&cid, "", &format!("m{i}"))
-            .await
-            .expect("send");
-    }
+    let cid = circle_with_messages(&node, 25).await;
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
