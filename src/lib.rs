@@ -77,7 +77,8 @@ fn newest_source(binary: &str) -> Option<(PathBuf, std::time::SystemTime)> {
 }
 
 /// Updates `newest` with the sources under `dir` (`src/`, build scripts, manifests,
-/// `.proto` and migration files; not tests or benches, which do not go into a binary).
+/// `.proto` and migration files; not tests, `tests.rs` test modules or benches, which do not
+/// go into a binary).
 fn newest_under(dir: &Path, newest: &mut Option<(PathBuf, std::time::SystemTime)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -92,9 +93,11 @@ fn newest_under(dir: &Path, newest: &mut Option<(PathBuf, std::time::SystemTime)
             }
             continue;
         }
-        let source = [".rs", ".proto", ".sql", "Cargo.toml"]
-            .iter()
-            .any(|ext| name.ends_with(ext));
+        // `tests.rs` files are `#[cfg(test)]` modules: cargo does not relink a binary for them.
+        let source = name != "tests.rs"
+            && [".rs", ".proto", ".sql", "Cargo.toml"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
         let modified = entry.metadata().and_then(|m| m.modified());
         if let (true, Ok(m)) = (source, modified) {
             if newest.as_ref().is_none_or(|(_, n)| m > *n) {
