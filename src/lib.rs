@@ -9,7 +9,6 @@
 //! under `cargo test -p felund-tests`, which does not build them. `FELUND_BIN_DIR`
 //! points at prebuilt binaries instead (not checked).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -107,13 +106,9 @@ fn newest_under(dir: &Path, newest: &mut Option<(PathBuf, std::time::SystemTime)
     }
 }
 
-/// A free TCP port on 127.0.0.1, chosen by the OS.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
+/// A free TCP port on 127.0.0.1 for a server the test starts next (outside the kernel's
+/// ephemeral range, so no outgoing connection takes it first).
+pub use felund_testkit::ports::free_port;
 
 /// Longest pause between two polls of a condition: short enough that waiting adds
 /// little to a test, long enough not to busy a loaded machine.

@@ -160,15 +160,22 @@ pub struct RefRun {
     child: Option<Child>,
     logdir: TempDir,
     port: u16,
+    extra: Vec<String>,
 }
 
 impl RefRun {
     /// Starts `node` running on 127.0.0.1:`port` and waits until it listens.
     pub fn start(node: &ReferenceNode, port: u16) -> Self {
+        Self::start_with(node, port, &[])
+    }
+
+    /// [`start`](Self::start) with extra `run` flags (such as `--anchor`).
+    pub fn start_with(node: &ReferenceNode, port: u16, extra: &[&str]) -> Self {
         let mut run = Self {
             child: None,
             logdir: tempfile::tempdir().expect("temp dir"),
             port,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         run.spawn(node);
         run
@@ -182,6 +189,7 @@ impl RefRun {
             .expect("run log");
         let child = node
             .command(&["run", "--interval", "1", "--debug"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log clone"))
             .stderr(log)

@@ -6,13 +6,12 @@
 //! are skipped (with a message) unless FELUND_REFERENCE_PYTHON and
 //! FELUND_REFERENCE_DIR are set.
 
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use felund_tests::chat::{circle_info, create_circle, find_message, node_id, send};
 use felund_tests::eventually;
-use felund_tests::reference::{Reference, ReferenceNode};
+use felund_tests::reference::{RefRun, Reference, ReferenceNode};
 use felund_tests::refstate::{
     new_node_id, new_secret, random_hex, ts, v1_message, v2_message, RefState,
 };
@@ -545,56 +544,6 @@ fn name_circle_and_create_channel(
         "naming the circle failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A reference `run`, killed when dropped; output in a log file.
-struct RefRun {
-    child: Child,
-    log: PathBuf,
-    _dir: TempDir,
-}
-
-impl RefRun {
-    fn start(node: &ReferenceNode, port: u16) -> Self {
-        let dir = TempDir::new().expect("temp dir");
-        let log = dir.path().join("run.log");
-        let file = std::fs::File::create(&log).expect("run log");
-        let child = node
-            .command(&["run", "--interval", "1"])
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log clone"))
-            .stderr(file)
-            .spawn()
-            .expect("spawn reference run");
-        let mut run = RefRun {
-            child,
-            log,
-            _dir: dir,
-        };
-        let up = eventually(DEADLINE, || {
-            if let Ok(Some(status)) = run.child.try_wait() {
-                panic!("reference run exited ({status}):\n{}", run.log());
-            }
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "reference run is not listening:\n{}", run.log());
-        run
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RefRun {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// The reference node's state, or `None` while it is being rewritten.

@@ -83,7 +83,7 @@ fn deliver(from: &Daemon, to: &Daemon, circle: &str, text: &str) -> Duration {
 #[test]
 fn daemons_on_two_relay_instances_sharing_postgres_chat_both_ways_with_push() {
     let test = "daemons_on_two_relay_instances_sharing_postgres_chat_both_ways_with_push";
-    let Some(cluster) = felund_pgtest::private(test) else {
+    let Some(cluster) = felund_testkit::pg::private(test) else {
         return;
     };
     let url = cluster.create_database();

@@ -6,7 +6,7 @@
 //!   (same instance, and — on PostgreSQL — from instance A to a subscriber on instance B).
 //!
 //! `cargo bench -p felund-relay --bench relay` (needs PostgreSQL binaries, see the
-//! `felund-pgtest` crate; without them only SQLite is measured). Relays run in this process on
+//! `felund-testkit` crate; without them only SQLite is measured). Relays run in this process on
 //! loopback; PostgreSQL is a throw-away cluster with `fsync=off` (commits are still
 //! acknowledged only after the WAL write), so numbers compare the relay's own cost. With
 //! `FELUND_BENCH_SMOKE=1` (CI) every step runs with tiny sizes ([`SMOKE`]): the figures mean
@@ -15,9 +15,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use felund_pgtest as pg;
 use felund_relay::store::{PgHub, PgOptions, PgStore};
 use felund_relay::{spawn, RelayConfig, RelayDeps, RelayHandle, SqliteStore};
+use felund_testkit::pg;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;

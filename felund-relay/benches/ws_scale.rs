@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use felund_testkit::ports::free_port;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use serde_json::Value;
 
@@ -251,13 +252,6 @@ fn raise_file_limit() -> u64 {
     } else {
         soft
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 fn health_ok(port: u16) -> bool {

@@ -7,7 +7,7 @@ pub mod process;
 pub mod since;
 
 /// The throw-away PostgreSQL cluster (shared with the workspace tests).
-pub use felund_pgtest as pg;
+pub use felund_testkit::pg;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,5 @@
 //! A throw-away PostgreSQL cluster for tests: `initdb` in a temp dir, `postgres` on a free
-//! loopback port, a fresh database per test. The one copy of this logic: felund-relay's tests
-//! and benches and the workspace tests (`felund-tests`) all use it as a dev-dependency.
+//! loopback port, a fresh database per test.
 //!
 //! `initdb` and `postgres` refuse to run as root, so as root they run as the `postgres` user
 //! (`runuser`), in a directory it owns. The server runs under a small `sh` wrapper that reads
@@ -10,11 +9,7 @@
 //! Binaries: `$FELUND_PG_BIN_DIR`, else the newest `/usr/lib/postgresql/*/bin`. Without them
 //! the tests that need PostgreSQL print `SKIPPED ...`, unless `FELUND_RELAY_PG_REQUIRED=1`
 //! (CI), which makes them fail instead.
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
-
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -113,13 +108,6 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
-}
-
 fn run(mut cmd: Command, what: &str) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
     if out.status.success() {
@@ -198,7 +186,7 @@ impl PgCluster {
         let cluster = Self {
             bin,
             root,
-            port: free_port()?,
+            port: crate::ports::try_free_port()?,
             as_postgres,
             server: Mutex::new(None),
         };
