@@ -114,3 +114,12 @@ pub const DC_MAX_REMOTE_CANDIDATES: usize = 16;
 /// slower than its circle writes is disconnected past this, and gets the history again when
 /// it reconnects, instead of making felundd hold an ever longer queue.
 pub const DC_MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reference peers whose holdings the gossip edge remembers (see `gossip::holdings`). An
+/// authenticated member may claim a new node id every session, so the table is bounded:
+/// past this many the least recently updated peer is forgotten (it only loses a hint).
+pub const HOLDINGS_PEERS: usize = 64;
+
+/// Message ids remembered per peer: more than a reference node keeps of a circle (1,000).
+/// An entry that would grow past it starts over from the latest session's ids.
+pub const HOLDINGS_IDS_PER_PEER: usize = 2_048;

@@ -10,7 +10,8 @@
 //! - [`conn`]: line framing with limits; [`handshake`]: both roles.
 //! - [`exchange`]: writing a step's frames while feeding the peer's to the machine.
 //! - [`peers`]: what the PEERS frame is made from, and what a received one adds.
-//! - [`ref_sync`]: the reference sequence, budgeted to the reference's frame limits.
+//! - [`ref_sync`]: the reference sequence, budgeted to the reference's frame limits;
+//!   [`holdings`]: what each reference peer was seen to hold (a bounded hint).
 //! - [`ext_sync`]: digest + bucket reconciliation with chunked frames.
 //! - [`link`]: a synced felundd connection kept open to push new messages at once.
 //! - [`anchor`]: ANCHOR_PUSH/PULL in both roles.
@@ -22,6 +23,7 @@ pub mod conn;
 mod exchange;
 mod ext_sync;
 pub mod handshake;
+mod holdings;
 mod link;
 mod peers;
 mod ref_sync;
@@ -29,7 +31,7 @@ mod rounds;
 mod server;
 mod session;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -126,9 +128,8 @@ struct Inner {
     config: GossipConfig,
     /// Live links, by (circle_id, peer node_id).
     links: Mutex<HashSet<(String, String)>>,
-    /// What each reference peer is known to hold, by (circle_id, peer node_id), so
-    /// later sessions advertise what it still lacks (see `ref_sync`).
-    known: Mutex<HashMap<(String, String), HashSet<String>>>,
+    /// What each reference peer was seen to hold (see `ref_sync`).
+    holdings: Mutex<holdings::Holdings>,
 }
 
 impl Gossip {
@@ -139,7 +140,7 @@ impl Gossip {
                 node,
                 config,
                 links: Mutex::new(HashSet::new()),
-                known: Mutex::new(HashMap::new()),
+                holdings: Mutex::new(holdings::Holdings::default()),
             }),
         }
     }
@@ -183,20 +184,22 @@ impl Gossip {
         self.inner.links.lock().map(|l| l.len()).unwrap_or(0)
     }
 
-    fn known_ids(&self, circle_id: &str, peer: &str) -> HashSet<String> {
+    fn holdings_of(&self, circle_id: &str, peer: &str) -> HashSet<String> {
         self.inner
-            .known
+            .holdings
             .lock()
-            .ok()
-            .and_then(|k| k.get(&(circle_id.to_string(), peer.to_string())).cloned())
+            .map(|h| h.of(circle_id, peer))
             .unwrap_or_default()
     }
 
-    fn remember_known(&self, circle_id: &str, peer: &str, ids: impl IntoIterator<Item = String>) {
-        if let Ok(mut k) = self.inner.known.lock() {
-            k.entry((circle_id.to_string(), peer.to_string()))
-                .or_default()
-                .extend(ids);
+    fn remember_holdings(
+        &self,
+        circle_id: &str,
+        peer: &str,
+        ids: impl IntoIterator<Item = String>,
+    ) {
+        if let Ok(mut h) = self.inner.holdings.lock() {
+            h.remember(circle_id, peer, ids);
         }
     }
 }

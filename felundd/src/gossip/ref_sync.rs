@@ -23,7 +23,7 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
     let peer = s.peer_node_id.clone();
     let start = sync_start(g, s).await?;
     let ours = our_ids(g, &circle_id).await?;
-    let known = g.known_ids(&circle_id, &peer);
+    let known = g.holdings_of(&circle_id, &peer);
     let (state, opening) = RefSync::start(start, REFERENCE_MAX_REQ_IDS_ENCRYPTED, ours, |id| {
         known.contains(id)
     });
@@ -55,7 +55,7 @@ pub async fn run(g: &Gossip, s: &mut Session) -> Result<Received, GossipError> {
         .exchange([send], waiting, |st, f| st.on_frame(f).map(Step::Done))
         .await?;
     let received = receive::gossip_messages(g.node(), &s.circle, &done.messages, &peer).await?;
-    g.remember_known(&circle_id, &peer, done.peer_holds);
+    g.remember_holdings(&circle_id, &peer, done.peer_holds);
     Ok(received)
 }
 
