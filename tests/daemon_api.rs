@@ -466,4 +466,9 @@ fn sigterm_ends_watch_streams_and_the_daemon_stops_cleanly() {
         "watch should end cleanly when the daemon stops"
     );
     assert!(!d.socket.exists(), "socket file removed on clean shutdown");
+    assert!(
+        !d.log().contains("stopping without them"),
+        "a client that reads its stream is let go, not cut off:\n{}",
+        d.log()
+    );
 }

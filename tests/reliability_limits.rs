@@ -183,34 +183,29 @@ fn secrets_never_appear_in_the_logs_of_a_full_run() {
     }
 }
 
-/// A client that streams sends (`SendMessages`) and never reads the answers gets only
-/// a bounded number of them stored: the daemon takes a window of sends at a time and
-/// stops reading the stream once its answers back up (past the HTTP/2 windows and a
-/// bounded send buffer), so flow control holds the rest at the client. Other clients
-/// are served meanwhile.
-#[test]
-fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
-    const OFFERED: usize = 100_000;
-    let d = Daemon::start();
-    let circle = d.ctl_one(&["invite", "--name", "flood"])["circle"]["circle_id"]
-        .as_str()
-        .expect("circle id")
-        .to_string();
-    let count = |d: &Daemon| {
-        d.ctl_one(&["status"])["message_count"]
-            .as_u64()
-            .unwrap_or(0)
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let c = circle.clone();
-    let (held, producer) = rt.block_on(async {
+/// The messages `d` holds (its status's `message_count`).
+fn stored_count(d: &Daemon) -> u64 {
+    d.ctl_one(&["status"])["message_count"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// A send stream (`SendMessages`) offering `offered` messages to `circle` whose answers are
+/// never read, and the task feeding it (abort it when done).
+type UnreadSends = (tonic::Streaming<api::Message>, tokio::task::JoinHandle<()>);
+
+fn hold_unread_send_stream(
+    rt: &tokio::runtime::Runtime,
+    d: &Daemon,
+    circle: &str,
+    offered: usize,
+) -> UnreadSends {
+    let c = circle.to_string();
+    rt.block_on(async {
         let mut client = felund_client::connect(&d.socket).await.expect("connect");
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         let producer = tokio::spawn(async move {
-            for i in 0..OFFERED {
+            for i in 0..offered {
                 let req = api::SendMessageRequest {
                     circle: c.clone(),
                     channel: String::new(),
@@ -227,16 +222,42 @@ fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
             .expect("stream")
             .into_inner();
         (answers, producer)
-    });
-    // The count stops growing well short of what was offered.
+    })
+}
+
+/// Waits until `d`'s stored count stops growing; returns it.
+fn settled_count(d: &Daemon) -> u64 {
     let mut last = u64::MAX;
     wait_until("the stored count to settle", || {
-        let now = count(&d);
+        let now = stored_count(d);
         let settled = now == last;
         last = now;
         std::thread::sleep(std::time::Duration::from_millis(500));
         settled
     });
+    last
+}
+
+/// A client that streams sends (`SendMessages`) and never reads the answers gets only
+/// a bounded number of them stored: the daemon takes a window of sends at a time and
+/// stops reading the stream once its answers back up (past the HTTP/2 windows and a
+/// bounded send buffer), so flow control holds the rest at the client. Other clients
+/// are served meanwhile.
+#[test]
+fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
+    const OFFERED: usize = 100_000;
+    let d = Daemon::start();
+    let circle = d.ctl_one(&["invite", "--name", "flood"])["circle"]["circle_id"]
+        .as_str()
+        .expect("circle id")
+        .to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (held, producer) = hold_unread_send_stream(&rt, &d, &circle, OFFERED);
+    // The count stops growing well short of what was offered.
+    let last = settled_count(&d);
     assert!(last > 0, "the stream was served at all");
     assert!(
         last < OFFERED as u64 / 2,
@@ -245,7 +266,51 @@ fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
     // An honest client is served meanwhile, and its message is stored.
     let sent = d.ctl_one(&["send", "-c", &circle, "honest"]);
     assert_eq!(sent["text"], "honest");
-    assert_eq!(count(&d), last + 1);
+    assert_eq!(stored_count(&d), last + 1);
     producer.abort();
     drop(held);
+}
+
+/// SIGTERM stops felundd even while a client holds streams it never reads (a send stream
+/// whose answers back up, a subscription whose events back up): attached clients get a
+/// short grace to go, then the daemon stops anyway and says so. Everything it stored is
+/// there after a restart.
+#[test]
+fn sigterm_stops_felundd_while_a_client_ignores_its_streams() {
+    let mut d = Daemon::start();
+    let circle = d.ctl_one(&["invite", "--name", "stuck"])["circle"]["circle_id"]
+        .as_str()
+        .expect("circle id")
+        .to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let subscription = rt.block_on(async {
+        let mut c = felund_client::connect(&d.socket).await.expect("connect");
+        let s = c
+            .subscribe(api::SubscribeRequest {
+                circle: circle.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("subscribe")
+            .into_inner();
+        (c, s)
+    });
+    let (held, producer) = hold_unread_send_stream(&rt, &d, &circle, 100_000);
+    let stored = settled_count(&d);
+    assert!(stored > 0, "the stream was served at all");
+
+    d.stop(); // panics unless felundd exits on SIGTERM
+    assert!(
+        d.log().contains("stopping without them"),
+        "the log says clients were cut off:\n{}",
+        d.log()
+    );
+    producer.abort();
+    drop((held, subscription));
+
+    d.start_again();
+    assert_eq!(stored_count(&d), stored, "every stored message is kept");
 }
