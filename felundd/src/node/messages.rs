@@ -7,7 +7,7 @@ use felund_wire::ids::{normalize_channel_id, CONTROL_CHANNEL, GENERAL_CHANNEL};
 use felund_wire::limits::MAX_TEXT_BYTES;
 use felund_wire::WireMessage;
 
-use super::{ingest, now_ts, random_hex, random_nonce12, Node};
+use super::{ingest, now_ts, random_hex, random_nonce12, Node, Retention};
 use crate::error::{NodeError, NodeResult};
 use crate::events::NodeEvent;
 use crate::model::{Circle, StoredMessage, ANON};
@@ -229,14 +229,18 @@ impl Node {
     /// returns: batches queued one after another commit in that order, so a sync can
     /// verify its next batch while this one commits. The future publishes the
     /// batch's events once it has committed; await such futures in the order queued.
+    ///
+    /// Chat older than the retention window is left out (see [`Retention::keeps`]).
     pub fn queue_ingest(
         &self,
-        msgs: Vec<WireMessage>,
+        mut msgs: Vec<WireMessage>,
         source: Option<String>,
     ) -> impl Future<Output = NodeResult<usize>> + Send + 'static {
         let node = self.clone();
-        let count = msgs.len();
         let received_ts = now_ts();
+        let cutoff = self.settings().retention.cutoff_ts(received_ts);
+        msgs.retain(|m| Retention::keeps(cutoff, &m.channel_id, m.created_ts));
+        let count = msgs.len();
         let commit = (count > 0).then(|| {
             self.store().write_repeatable(move |conn| {
                 let mut memo = ingest::Memo::default();

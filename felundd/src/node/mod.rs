@@ -43,6 +43,14 @@ impl Retention {
     pub fn cutoff_ts(&self, now_ts: i64) -> Option<i64> {
         (self.max_age_days > 0).then(|| now_ts - (self.max_age_days as i64) * 86_400)
     }
+
+    /// Whether a message of `channel_id` created at `created_ts` is kept, given the
+    /// [`cutoff_ts`](Self::cutoff_ts) `cutoff`: control events always are (they carry circle
+    /// state), chat only inside the age window. What is not kept is never stored: pruning
+    /// would only remove it again, and every peer still holding it would hand it back as new.
+    pub fn keeps(cutoff: Option<i64>, channel_id: &str, created_ts: i64) -> bool {
+        channel_id == felund_wire::ids::CONTROL_CHANNEL || cutoff.is_none_or(|c| created_ts >= c)
+    }
 }
 
 impl Default for Retention {

@@ -328,6 +328,64 @@ async fn retention_prunes_old_chat_but_keeps_control_events() {
 }
 
 #[tokio::test]
+async fn received_chat_older_than_the_retention_window_is_not_stored_or_announced() {
+    let (node, _dir) = node().await;
+    let (c, _) = node.create_circle("kept").await.expect("create");
+    let circle = c.circle.circle_id.clone();
+    let secret = circle_secret(&node, &circle).await;
+    let mut events = node.events().subscribe();
+    // A peer hands back chat from two years ago (the default keeps one year), a control
+    // event as old, and one fresh message.
+    let two_years_ago = now_ts() - 2 * 365 * 86_400;
+    let ancient = remote_message(
+        &secret,
+        "ancient1",
+        "general",
+        "peer1",
+        "p",
+        two_years_ago,
+        "ancient",
+    );
+    let rename = remote_message(
+        &secret,
+        "ctl1",
+        CONTROL_CHANNEL,
+        "peer1",
+        "p",
+        two_years_ago,
+        &circle_name_text(&circle, "renamed long ago"),
+    );
+    let fresh = remote_message(
+        &secret,
+        "fresh1",
+        "general",
+        "peer1",
+        "p",
+        now_ts(),
+        "fresh",
+    );
+    let stored = node
+        .ingest_verified(vec![ancient, rename, fresh], Some("peer1".into()))
+        .await
+        .expect("ingest");
+    assert_eq!(stored, 2, "the control event and the fresh message");
+    let page = node
+        .list_messages(&circle, "", 10, PageRequest::default())
+        .await
+        .expect("list");
+    let texts: Vec<&str> = page.messages.iter().map(|m| m.wire.text.as_str()).collect();
+    assert_eq!(texts, ["fresh"]);
+    while let Ok(event) = events.try_recv() {
+        if let NodeEvent::Message(m) = &*event {
+            assert_ne!(
+                m.wire.text, "ancient",
+                "no subscriber is told of expired chat"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn count_cap_keeps_the_newest_messages_per_circle() {
     let (node, _dir) = node().await;
     let (c, _) = node.create_circle("c").await.expect("create");

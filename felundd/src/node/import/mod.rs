@@ -19,7 +19,6 @@ mod stream;
 use std::collections::HashMap;
 
 use felund_wire::control::AccessMode;
-use felund_wire::ids::CONTROL_CHANNEL;
 use felund_wire::limits::MAX_ID_BYTES;
 use felund_wire::{CircleSecret, WireMessage};
 use rusqlite::Connection;
@@ -226,10 +225,7 @@ fn import(
     let cutoff = retention.cutoff_ts(now_ts());
     stream::messages(bytes, |mid, m| {
         match verified_message(&m, &circles) {
-            Ok(msg)
-                if msg.channel_id != CONTROL_CHANNEL
-                    && cutoff.is_some_and(|c| msg.created_ts < c) =>
-            {
+            Ok(msg) if !Retention::keeps(cutoff, &msg.channel_id, msg.created_ts) => {
                 r.beyond_retention += 1;
             }
             Ok(msg) => {
