@@ -21,56 +21,77 @@ fn recv_state(notify: &UnixDatagram) -> String {
     String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
 }
 
+/// Starts felundd with `listener` as its fd 3 and `env` (shell assignments, `$$` being
+/// felundd's own pid) in its environment, its own `--socket` at `own` and readiness
+/// reported to `notify_path`.
+fn spawn_with_fd3(
+    dir: &std::path::Path,
+    listener: &UnixListener,
+    env: &str,
+    own: &std::path::Path,
+    notify_path: &std::path::Path,
+) -> std::process::Child {
+    // Let the child inherit it, as systemd's fd passing does.
+    fcntl(listener, FcntlArg::F_SETFD(FdFlag::empty())).expect("clear CLOEXEC");
+    // The shell moves the socket to fd 3; `$$` is its pid, which felundd keeps through exec.
+    let script = format!("exec 3<&{}; {env} exec \"$0\" \"$@\"", listener.as_raw_fd());
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(bin("felundd"))
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .arg("--socket")
+        .arg(own)
+        .args(["--bind", "127.0.0.1", "--port", &free_port().to_string()])
+        .env("NOTIFY_SOCKET", notify_path)
+        .env_remove("FELUND_CONFIG")
+        .env_remove("LISTEN_PID")
+        .env_remove("LISTEN_FDS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn felundd")
+}
+
+/// `felundctl status` on `socket` succeeds.
+fn status_ok(socket: &std::path::Path) -> bool {
+    let status = Command::new(bin("felundctl"))
+        .arg("--socket")
+        .arg(socket)
+        .args(["--json", "status"])
+        .output()
+        .expect("felundctl");
+    status.status.success()
+}
+
+/// A notification socket in `dir`, read with the test deadline.
+fn notify_socket(dir: &std::path::Path) -> (UnixDatagram, std::path::PathBuf) {
+    let notify_path = dir.join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).expect("bind notify socket");
+    notify.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    (notify, notify_path)
+}
+
 #[test]
 fn socket_activated_felundd_serves_the_passed_socket_and_reports_ready_and_stopping() {
     let dir = tempfile::tempdir().expect("temp dir");
     let api = dir.path().join("activated.sock");
     let listener = UnixListener::bind(&api).expect("bind the API socket");
-    // Let the child inherit it, as systemd's fd passing does.
-    fcntl(&listener, FcntlArg::F_SETFD(FdFlag::empty())).expect("clear CLOEXEC");
-    let notify_path = dir.path().join("notify.sock");
-    let notify = UnixDatagram::bind(&notify_path).expect("bind notify socket");
-    notify.set_read_timeout(Some(DEADLINE)).expect("timeout");
-
-    // The shell moves the socket to fd 3 and sets LISTEN_PID to its own pid, which
-    // felundd keeps through exec.
-    let script = format!(
-        "exec 3<&{}; LISTEN_FDS=1 LISTEN_PID=$$ exec \"$0\" \"$@\"",
-        listener.as_raw_fd()
+    let (notify, notify_path) = notify_socket(dir.path());
+    let own = dir.path().join("not-used.sock");
+    let mut child = spawn_with_fd3(
+        dir.path(),
+        &listener,
+        "LISTEN_FDS=1 LISTEN_PID=$$",
+        &own,
+        &notify_path,
     );
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg(bin("felundd"))
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("--socket")
-        .arg(dir.path().join("not-used.sock"))
-        .args(["--bind", "127.0.0.1", "--port", &free_port().to_string()])
-        .env("NOTIFY_SOCKET", &notify_path)
-        .env_remove("FELUND_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn felundd");
 
     assert_eq!(recv_state(&notify), "READY=1");
-    let status = Command::new(bin("felundctl"))
-        .arg("--socket")
-        .arg(&api)
-        .args(["--json", "status"])
-        .output()
-        .expect("felundctl");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    assert!(
-        !dir.path().join("not-used.sock").exists(),
-        "--socket must not be bound when activated"
-    );
+    assert!(status_ok(&api), "the activated socket is served");
+    assert!(!own.exists(), "--socket must not be bound when activated");
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
     assert_eq!(recv_state(&notify), "STOPPING=1");
@@ -80,6 +101,27 @@ fn socket_activated_felundd_serves_the_passed_socket_and_reports_ready_and_stopp
         api.exists(),
         "the activated socket belongs to systemd and stays"
     );
+}
+
+/// `LISTEN_FDS` left in the environment by some other program (no `LISTEN_PID`, or
+/// another process's) is not activation: felundd binds its own `--socket` and never
+/// serves what its fd 3 happens to be.
+#[test]
+fn listen_fds_not_addressed_to_felundd_is_ignored_and_it_binds_its_own_socket() {
+    for env in ["LISTEN_FDS=1", "LISTEN_FDS=1 LISTEN_PID=1"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let stray = dir.path().join("stray.sock");
+        let listener = UnixListener::bind(&stray).expect("bind a stray socket");
+        let (notify, notify_path) = notify_socket(dir.path());
+        let own = dir.path().join("own.sock");
+        let mut child = spawn_with_fd3(dir.path(), &listener, env, &own, &notify_path);
+
+        assert_eq!(recv_state(&notify), "READY=1", "with {env}");
+        // Taking fd 3 as activation would have left --socket unbound.
+        assert!(status_ok(&own), "with {env}: its own --socket is served");
+        kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+        assert!(child.wait().expect("felundd exits").success(), "with {env}");
+    }
 }
 
 #[test]

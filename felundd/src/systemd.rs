@@ -15,13 +15,41 @@ pub enum ServiceState {
     Stopping,
 }
 
+/// The variables of the socket-activation protocol, cleared once read.
+const LISTEN_VARS: [&str; 4] = [
+    "LISTEN_PID",
+    "LISTEN_FDS",
+    "LISTEN_FDNAMES",
+    "LISTEN_FDS_FIRST_FD",
+];
+
 /// Takes the API socket systemd passed, if this process was socket-activated.
 /// Must run before any other thread starts: it clears the `LISTEN_*` variables so
 /// they are not inherited. An fd 3 that is not a Unix stream socket is an error.
+///
+/// Activation counts only when `LISTEN_PID` names this process, as `sd_listen_fds(3)`
+/// requires (listenfd alone also accepts a missing `LISTEN_PID`): `LISTEN_FDS` inherited
+/// from some other program must not make felundd serve whatever its fd 3 happens to be.
 pub fn take_activated_listener() -> io::Result<Option<UnixListener>> {
+    let for_us = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|pid| pid.parse::<u32>().ok())
+        == Some(std::process::id());
+    if !for_us {
+        if std::env::var_os("LISTEN_FDS").is_some() {
+            tracing::warn!(
+                "LISTEN_FDS is set but LISTEN_PID does not name this process: not socket-activated, ignoring it"
+            );
+        }
+        for var in LISTEN_VARS {
+            std::env::remove_var(var);
+        }
+        return Ok(None);
+    }
     let mut fds = listenfd::ListenFd::from_env();
-    // listenfd clears LISTEN_PID and LISTEN_FDS; the names go with them.
-    std::env::remove_var("LISTEN_FDNAMES");
+    for var in LISTEN_VARS {
+        std::env::remove_var(var);
+    }
     if fds.len() > 1 {
         tracing::warn!(
             count = fds.len(),
