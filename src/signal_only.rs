@@ -119,6 +119,12 @@ impl SignalOnlyBrowsers {
         Self { port, hint, ids }
     }
 
+    /// Nodes `ids` that never registered anywhere (strangers) but signal with the circle's hint.
+    pub fn unregistered(port: u16, secret: &CircleSecret, ids: Vec<String>) -> Self {
+        let hint = circle_hint(&secret.circle_id());
+        Self { port, hint, ids }
+    }
+
     /// Each of them posts one offer to `node`.
     pub fn offer_to(&self, node: &str) {
         let payload = description_payload(SignalKind::Offer, OFFER_SDP);

@@ -3,7 +3,7 @@
 //! proxy sees each one) except `/v1/signal`, which the test may have the proxy answer itself:
 //! 429 with or without `Retry-After`, a poll page of its choosing, or a poll page that never
 //! ends. Every `/v1/signal` request is recorded with the moment it arrived, so a test can count
-//! how often felundd asks. The relay's WebSocket push feed is refused (404), so felundd polls
+//! how often felundd asks; other requests are counted by path. The relay's WebSocket push feed is refused (404), so felundd polls
 //! messages through the proxy too. The proxy plays the attacker (or a relay under pressure);
 //! the relay behind it and felundd are real.
 
@@ -54,6 +54,8 @@ struct Shared {
     upstream: u16,
     mode: Arc<Mutex<SignalAnswer>>,
     seen: Arc<Mutex<Vec<SignalRequest>>>,
+    /// The path of every other request forwarded, in order of arrival.
+    forwarded: Arc<Mutex<Vec<String>>>,
     endless_bytes: Arc<Mutex<Vec<usize>>>,
 }
 
@@ -66,6 +68,7 @@ impl SignalProxy {
             upstream,
             mode: Arc::new(Mutex::new(SignalAnswer::Forward)),
             seen: Arc::default(),
+            forwarded: Arc::default(),
             endless_bytes: Arc::default(),
         };
         let stop = Arc::new(AtomicBool::new(false));
@@ -96,6 +99,17 @@ impl SignalProxy {
     /// Every `/v1/signal` request so far, in order of arrival.
     pub fn requests(&self) -> Vec<SignalRequest> {
         self.shared.seen.lock().expect("requests").clone()
+    }
+
+    /// How many requests other than `/v1/signal` to a path ending in `suffix` were forwarded.
+    pub fn forwarded_to(&self, suffix: &str) -> usize {
+        self.shared
+            .forwarded
+            .lock()
+            .expect("forwarded")
+            .iter()
+            .filter(|p| p.ends_with(suffix))
+            .count()
     }
 
     /// For each endless poll answer that has ended: the body bytes written before the client
@@ -130,6 +144,10 @@ impl Shared {
             return;
         }
         if path != "/v1/signal" {
+            self.forwarded
+                .lock()
+                .expect("forwarded")
+                .push(path.to_string());
             self.forward(&req, &mut out);
             return;
         }

@@ -261,7 +261,8 @@ fn real_envelope(circle: &Circle, i: u8) -> String {
         "general".into(),
         "carol00000000000000000001".into(),
         "carol".into(),
-        1_700_000_000 + i64::from(i),
+        // Recent: chat older than the daemon's retention is never stored.
+        felund_tests::fake_peer::now_ts() - 60 + i64::from(i),
         format!("real {i}"),
         [i; 12],
     );

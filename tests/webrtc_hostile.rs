@@ -67,6 +67,37 @@ fn bob(relay: &str, c: &Circle) -> Daemon {
     b
 }
 
+/// A browser registers and offers at once. When its offer comes right after felundd asked the
+/// relay for its browsers (too soon to ask again), felundd holds it and answers it once it may
+/// ask again, instead of ignoring it for good; an offer from a node registered nowhere is still
+/// never answered.
+#[test]
+fn an_offer_right_after_a_browser_discovery_is_answered_once_felundd_may_ask_again() {
+    let relay = RelayProcess::start_felund(&[]);
+    let proxy = SignalProxy::start(relay.port);
+    let alice = daemon_behind_relay(&proxy.url(), "alice");
+    let circle = create_circle(&alice, "fresh");
+    let own = node_id(&alice);
+    // Right after a /peers request (a discovery, or relay sync's own peer list).
+    let before = proxy.forwarded_to("/peers");
+    wait_until("felundd to ask the relay for its peers", || {
+        proxy.forwarded_to("/peers") > before
+    });
+    let newcomer = SignalOnlyBrowsers::register(relay.port, &circle.secret, low_ids(0x300, 1));
+    newcomer.offer_to(&own);
+    let stranger = SignalOnlyBrowsers::unregistered(relay.port, &circle.secret, low_ids(0x400, 1));
+    stranger.offer_to(&own);
+    wait_until("felundd to answer the newcomer's offer", || {
+        newcomer.answered_by(&own) == 1
+    });
+    // Several more discoveries later, the stranger is still unanswered.
+    let seen = proxy.forwarded_to("/peers");
+    wait_until("two more peer requests", || {
+        proxy.forwarded_to("/peers") >= seen + 2
+    });
+    assert_eq!(stranger.answered_by(&own), 0, "{}", log_tail(&alice, 40));
+}
+
 #[test]
 fn offers_beyond_a_circles_session_cap_get_no_session_and_timed_out_attempts_give_slots_back() {
     let name =

@@ -106,6 +106,12 @@ pub const DC_HISTORY_MESSAGES: usize = 1_000;
 pub const DC_MAX_SIGNAL_ANSWER_BYTES: usize =
     17 * felund_wire::limits::MAX_SIGNAL_PAYLOAD_CHARS * 2;
 
+/// Offers from not-yet-discovered nodes held until the next browser discovery (see
+/// `webrtc::held`). A browser registers and offers at once, so its first offer may come
+/// before felundd may ask the relay again; strangers' offers are dropped after that one
+/// look, and past this many the oldest go first.
+pub const DC_MAX_HELD_OFFERS: usize = 32;
+
 /// Remote ICE candidates accepted per session; a browser trickles one per interface
 /// address, so a few is honest and hundreds is an attack on our check list.
 pub const DC_MAX_REMOTE_CANDIDATES: usize = 16;

@@ -18,6 +18,7 @@
 //! `--webrtc off` turns the transport off; browsers then reach the node through the relay.
 
 mod channel;
+mod held;
 pub mod link;
 mod page;
 mod peer;

@@ -8,6 +8,11 @@
 //! and count ([`DC_MAX_SESSIONS`] in all, [`DC_MAX_SESSIONS_PER_CIRCLE`] per circle); stale
 //! offers and answers from an earlier attempt of the same pair are told apart by the relay's
 //! clock; and the circle data itself waits for the peer's AUTH ([`super::channel`]).
+//!
+//! This module polls the mailbox and keeps the sessions; [`offers`] is discovery and the
+//! offers both ways.
+
+mod offers;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,13 +21,13 @@ use std::time::Duration;
 
 use felund_client::retry::Backoff;
 use felund_wire::datachannel::signal::{
-    description_payload, parse_description, session_id, we_offer, CandidatePayload, SignalKind,
+    parse_description, session_id, CandidatePayload, SignalKind,
 };
-use felund_wire::ids::circle_hint;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::held::HeldOffers;
 use super::peer::{Ended, Peer, PeerCmd, PeerSpec};
 use super::signal::{Signal, SignalClient, SignalError};
 #[cfg(doc)]
@@ -80,6 +85,8 @@ pub(super) struct Link {
     /// Browsers registered at this relay, with the ids of our circles they are in.
     known: HashMap<String, Vec<String>>,
     last_discovery: Option<Instant>,
+    /// Offers from unknown nodes that came too soon after a discovery to ask again.
+    held: HeldOffers,
     retry: HashMap<String, (Instant, u32)>,
     /// The relay's rate limit: no signal request before then (kept, once passed, until a
     /// request succeeds, so a limit that goes on is logged once).
@@ -118,6 +125,7 @@ impl Link {
             generation: 0,
             known: HashMap::new(),
             last_discovery: None,
+            held: HeldOffers::default(),
             retry: HashMap::new(),
             rate_limited_until: None,
             not_served_until: None,
@@ -136,7 +144,10 @@ impl Link {
         discover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = poll.tick() => self.poll().await,
+                _ = poll.tick() => {
+                    self.poll().await;
+                    self.look_at_held_offers().await;
+                }
                 _ = discover.tick() => self.discover_and_offer().await,
                 Some(e) = self.ended_rx.recv() => self.ended(e),
                 changed = self.circles.changed() => {
@@ -286,65 +297,6 @@ impl Link {
         }
     }
 
-    async fn on_offer(&mut self, s: &Signal, server_time: i64) {
-        let own = self.node.node_id().to_string();
-        if s.created_at < server_time - STALE_OFFER_S
-            || !we_offer(&s.from_node, &own)
-            || s.session_id != session_id(&own, &s.from_node)
-        {
-            return;
-        }
-        if !self.known.contains_key(&s.from_node)
-            && self
-                .last_discovery
-                .is_none_or(|t| t.elapsed() >= REDISCOVER_AFTER)
-        {
-            self.discover().await;
-        }
-        let Some(circle_ids) = self.known.get(&s.from_node).cloned() else {
-            tracing::debug!(peer = %s.from_node, "ignoring an offer from a node registered in none of our circles");
-            return;
-        };
-        let sdp = match parse_description(SignalKind::Offer, &s.payload) {
-            Ok(sdp) => sdp,
-            Err(e) => return tracing::debug!(peer = %s.from_node, "ignoring offer: {e}"),
-        };
-        // The browser offers again only after dropping its own session: a new offer
-        // replaces whatever we hold for the pair.
-        if let Some(old) = self.sessions.remove(&s.session_id) {
-            old.task.abort();
-        }
-        if self.posting_paused() {
-            return;
-        }
-        let Some((spec, permit)) = self.spec(&s.from_node, &circle_ids) else {
-            return;
-        };
-        let hint = circle_hint(&spec.circles[0].circle_id);
-        let (peer, answer) = match Peer::answer(spec.clone(), &sdp).await {
-            Ok(x) => x,
-            Err(e) => return tracing::debug!(peer = %s.from_node, "cannot answer: {e}"),
-        };
-        let payload = description_payload(SignalKind::Answer, &answer);
-        match self
-            .signals
-            .post(
-                &s.from_node,
-                &s.session_id,
-                &hint,
-                SignalKind::Answer,
-                &payload,
-            )
-            .await
-        {
-            Ok(_) => {
-                self.signal_served();
-                self.launch(spec, peer, permit, false, 0)
-            }
-            Err(e) => self.signal_failed("answer", e),
-        }
-    }
-
     /// The peer spec for a new session with `peer` in `circle_ids` (ours, in our order),
     /// within the session limits.
     fn spec(
@@ -443,95 +395,6 @@ impl Link {
             let failures = self.retry.get(&peer).map_or(0, |r| r.1) + 1;
             self.retry
                 .insert(peer, (now + RETRY.delay(failures), failures));
-        }
-    }
-
-    /// Asks the relay which browsers are in each of our circles there.
-    async fn discover(&mut self) {
-        self.last_discovery = Some(Instant::now());
-        let mut found: HashMap<String, Vec<String>> = HashMap::new();
-        for client in &self.clients {
-            let cid = client.circle().circle_id.clone();
-            match client.browser_peers().await {
-                Ok(peers) => {
-                    for p in peers {
-                        found.entry(p).or_default().push(cid.clone());
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!(relay = %self.url, circle = %cid, "browser discovery failed: {e}");
-                    // Keep what we knew of this circle until the relay answers again.
-                    for (p, cs) in &self.known {
-                        if cs.contains(&cid) {
-                            found.entry(p.clone()).or_default().push(cid.clone());
-                        }
-                    }
-                }
-            }
-        }
-        // Backoff is kept only for browsers still registered: many short-lived node ids
-        // must not grow it without end.
-        self.retry.retain(|p, _| found.contains_key(p));
-        self.known = found;
-    }
-
-    async fn discover_and_offer(&mut self) {
-        if self.signalling_paused() || self.clients.is_empty() {
-            return;
-        }
-        self.discover().await;
-        let own = self.node.node_id().to_string();
-        let now = Instant::now();
-        let mut targets: Vec<(String, Vec<String>)> = self
-            .known
-            .iter()
-            .filter(|(p, _)| we_offer(&own, p))
-            .filter(|(p, _)| !self.sessions.contains_key(&session_id(&own, p)))
-            .filter(|(p, _)| self.retry.get(*p).is_none_or(|(at, _)| now >= *at))
-            .map(|(p, cs)| (p.clone(), cs.clone()))
-            .collect();
-        targets.sort();
-        for (peer, circles) in targets {
-            if self.posting_paused() {
-                return;
-            }
-            self.offer(&peer, &circles).await;
-        }
-    }
-
-    async fn offer(&mut self, peer_id: &str, circle_ids: &[String]) {
-        let Some((spec, permit)) = self.spec(peer_id, circle_ids) else {
-            return;
-        };
-        let hint = circle_hint(&spec.circles[0].circle_id);
-        let (peer, offer) = match Peer::offer(spec.clone()).await {
-            Ok(x) => x,
-            Err(e) => return tracing::warn!("cannot make a WebRTC offer: {e}"),
-        };
-        let payload = description_payload(SignalKind::Offer, &offer);
-        match self
-            .signals
-            .post(
-                peer_id,
-                &spec.session_id,
-                &hint,
-                SignalKind::Offer,
-                &payload,
-            )
-            .await
-        {
-            Ok(server_time) => {
-                self.signal_served();
-                self.launch(spec, peer, permit, true, server_time)
-            }
-            Err(e) => {
-                let failures = self.retry.get(peer_id).map_or(0, |r| r.1) + 1;
-                self.retry.insert(
-                    peer_id.to_string(),
-                    (Instant::now() + RETRY.delay(failures), failures),
-                );
-                self.signal_failed("offer", e);
-            }
         }
     }
 }
