@@ -20,6 +20,23 @@ fn raise_fd_limit() {
     }
 }
 
+/// A client of `d` subscribed to `circle` on its own connection (the stream is not read).
+async fn subscribed(
+    d: &Daemon,
+    circle: &str,
+) -> (felund_client::ApiClient, tonic::Streaming<api::Event>) {
+    let mut c = felund_client::connect(&d.socket).await.expect("connect");
+    let s = c
+        .subscribe(api::SubscribeRequest {
+            circle: circle.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("subscribe")
+        .into_inner();
+    (c, s)
+}
+
 #[test]
 fn a_thousand_idle_connections_and_a_hundred_subscribers_do_not_stop_sync_or_service() {
     raise_fd_limit();
@@ -48,16 +65,7 @@ fn a_thousand_idle_connections_and_a_hundred_subscribers_do_not_stop_sync_or_ser
     let mut streams = rt.block_on(async {
         let mut streams = Vec::new();
         for _ in 0..100 {
-            let mut c = felund_client::connect(&a.socket).await.expect("connect");
-            let s = c
-                .subscribe(api::SubscribeRequest {
-                    circle: circle.clone(),
-                    ..Default::default()
-                })
-                .await
-                .expect("subscribe")
-                .into_inner();
-            streams.push((c, s));
+            streams.push(subscribed(&a, &circle).await);
         }
         streams
     });
@@ -286,18 +294,7 @@ fn sigterm_stops_felundd_while_a_client_ignores_its_streams() {
         .enable_all()
         .build()
         .expect("runtime");
-    let subscription = rt.block_on(async {
-        let mut c = felund_client::connect(&d.socket).await.expect("connect");
-        let s = c
-            .subscribe(api::SubscribeRequest {
-                circle: circle.clone(),
-                ..Default::default()
-            })
-            .await
-            .expect("subscribe")
-            .into_inner();
-        (c, s)
-    });
+    let subscription = rt.block_on(subscribed(&d, &circle));
     let (held, producer) = hold_unread_send_stream(&rt, &d, &circle, 100_000);
     let stored = settled_count(&d);
     assert!(stored > 0, "the stream was served at all");
