@@ -36,13 +36,16 @@ async fn measure(
     let cb = felund_client::connect(&b.socket).await?;
     let circle = support::create_circle(&ca, "relay-bench").await?;
     support::join_from(&ca, &cb, &circle).await?;
-    // Wait until B is registered and syncing (it has the circle's name event).
+    // Wait until B is registered and syncing (it has a message), and — at a relay with
+    // push — its push connection is up, so the figure is push delivery, not a poll's.
+    let push = kind == RelayKind::Felund;
     support::wait_for(
         "B to sync through the relay",
         Duration::from_millis(200),
         || async {
             let _ = support::fill(&ca, &circle, 1).await;
-            Ok(support::info(&cb).await?.message_count > 0)
+            let info = support::info(&cb).await?;
+            Ok(info.message_count > 0 && (!push || info.relay_push_connected))
         },
     )
     .await?;

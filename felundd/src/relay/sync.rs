@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use felund_wire::limits::{MAX_MSG_ID_BYTES, MAX_RELAY_OBJECT_BYTES};
 use serde_json::{json, Value};
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc};
 
 use super::answer::Objects;
 use super::client::{PullCursor, RelayClient, RelayClientError};
@@ -96,13 +96,13 @@ impl RelaySync {
     pub async fn run(mut self, advertise: String, can_anchor: bool) {
         let mut bus = self.node.subscribe_wire();
         let (pushed_tx, mut pushed_rx) = mpsc::channel::<Objects>(RELAY_PUSHED_QUEUE);
-        let push_lost = Arc::new(Notify::new());
+        let push = Arc::new(super::ws::PushSignals::default());
         let ws = tokio::spawn(super::ws::listen(
             self.client.clone(),
             self.url.clone(),
             Arc::clone(self.node.counters()),
             pushed_tx,
-            Arc::clone(&push_lost),
+            Arc::clone(&push),
         ));
         let mut last_register: Option<tokio::time::Instant> = None;
         let mut failures = 0u32;
@@ -111,7 +111,10 @@ impl RelaySync {
         loop {
             if last_register.is_none_or(|t| t.elapsed() >= REGISTER_EVERY) {
                 match self.register_and_peers(&advertise, can_anchor).await {
-                    Ok(()) => last_register = Some(tokio::time::Instant::now()),
+                    Ok(()) => {
+                        last_register = Some(tokio::time::Instant::now());
+                        push.registered.notify_one();
+                    }
                     Err(e) => tracing::debug!(relay = %self.url, "register failed: {e}"),
                 }
             }
@@ -173,7 +176,7 @@ impl RelaySync {
                     Some(batch) = pushed_rx.recv() => self.store_pulled(batch).await,
                     // The push connection dropped: find out now whether the relay is
                     // still there, instead of trusting the last poll for half a minute.
-                    _ = push_lost.notified() => break,
+                    _ = push.lost.notified() => break,
                 }
             }
         }

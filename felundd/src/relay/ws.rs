@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -29,6 +29,17 @@ const RETRY: Duration = Duration::from_secs(5);
 /// replay on reconnect would be the same: polling copes better).
 const RETRY_LATER: Duration = Duration::from_secs(300);
 
+/// What a circle's push connection and its sync tell each other.
+#[derive(Debug, Default)]
+pub struct PushSignals {
+    /// An established connection dropped: the sync checks the relay at once instead of
+    /// trusting its last poll for half a minute.
+    pub lost: Notify,
+    /// The sync registered at the relay: a connection refused as "not registered" (a node
+    /// that just started or joined) is tried again at once instead of after [`RETRY`].
+    pub registered: Notify,
+}
+
 /// How a push connection ended.
 enum Ended {
     /// `out` is closed: the sync is gone.
@@ -40,15 +51,14 @@ enum Ended {
 }
 
 /// Keeps a push connection up for `client`'s circle, sending each pushed batch of
-/// message objects to `out`. Ends when `out` is closed.
-/// `lost` is notified when an established connection drops, so the sync checks the
-/// relay at once.
+/// message objects to `out`. Ends when `out` is closed. See [`PushSignals`] for what it
+/// tells the sync and hears from it.
 pub async fn listen(
     client: RelayClient,
     relay_url: String,
     counters: Arc<Counters>,
     out: mpsc::Sender<Objects>,
-    lost: Arc<tokio::sync::Notify>,
+    signals: Arc<PushSignals>,
 ) {
     let set_connected = |up: bool| {
         counters.relay_health(&relay_url, |h| h.push_connected = up);
@@ -64,6 +74,7 @@ pub async fn listen(
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_RELAY_ANSWER_BYTES))
             .max_frame_size(Some(MAX_RELAY_ANSWER_BYTES));
+        let mut until_registered = false;
         let wait = match tokio_tungstenite::connect_async_with_config(request, Some(config), false)
             .await
         {
@@ -72,7 +83,7 @@ pub async fn listen(
                 set_connected(true);
                 let ended = forward(stream, &out).await;
                 set_connected(false);
-                lost.notify_one();
+                signals.lost.notify_one();
                 match ended {
                     Ended::Stopped => return,
                     Ended::Dropped => {
@@ -87,8 +98,11 @@ pub async fn listen(
                     }
                 }
             }
-            // Not registered yet (the sync registers first thing): try again soon.
-            Err(WsError::Http(resp)) if resp.status().as_u16() == 401 => RETRY,
+            // Not registered yet (the sync registers first thing): try again once it has.
+            Err(WsError::Http(resp)) if resp.status().as_u16() == 401 => {
+                until_registered = true;
+                RETRY
+            }
             Err(WsError::Http(resp)) => {
                 tracing::debug!(
                     status = resp.status().as_u16(),
@@ -104,7 +118,14 @@ pub async fn listen(
         if out.is_closed() {
             return;
         }
-        tokio::time::sleep(wait).await;
+        if until_registered {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = signals.registered.notified() => {}
+            }
+        } else {
+            tokio::time::sleep(wait).await;
+        }
     }
 }
 
