@@ -12,12 +12,16 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 /// The next notification datagram, without the newline that ends each of its
-/// assignments (the protocol is newline-separated `KEY=VALUE` lines).
-fn recv_state(notify: &UnixDatagram) -> String {
+/// assignments (the protocol is newline-separated `KEY=VALUE` lines). On a timeout it
+/// panics with felundd's log (`log`).
+fn recv_state(notify: &UnixDatagram, log: &std::path::Path) -> String {
     let mut buf = [0u8; 256];
-    let n = notify
-        .recv(&mut buf)
-        .expect("a notification before the deadline");
+    let n = notify.recv(&mut buf).unwrap_or_else(|e| {
+        panic!(
+            "no notification before the deadline ({e}); felundd's log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        )
+    });
     String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
 }
 
@@ -50,7 +54,7 @@ fn spawn_with_fd3(
         .env_remove("LISTEN_FDS")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("felundd.log")).expect("log file"))
         .spawn()
         .expect("spawn felundd")
 }
@@ -89,18 +93,51 @@ fn socket_activated_felundd_serves_the_passed_socket_and_reports_ready_and_stopp
         &notify_path,
     );
 
-    assert_eq!(recv_state(&notify), "READY=1");
+    assert_eq!(
+        recv_state(&notify, &dir.path().join("felundd.log")),
+        "READY=1"
+    );
     assert!(status_ok(&api), "the activated socket is served");
     assert!(!own.exists(), "--socket must not be bound when activated");
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
-    assert_eq!(recv_state(&notify), "STOPPING=1");
+    assert_eq!(
+        recv_state(&notify, &dir.path().join("felundd.log")),
+        "STOPPING=1"
+    );
     let exit = child.wait().expect("felundd exits");
     assert!(exit.success(), "{exit}");
     assert!(
         api.exists(),
         "the activated socket belongs to systemd and stays"
     );
+}
+
+/// A service manager may stop felundd the moment it reports ready: a SIGTERM sent as soon
+/// as `READY=1` arrives stops it cleanly (`STOPPING=1`, exit 0), not by the signal's default.
+#[test]
+fn sigterm_right_after_ready_stops_felundd_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (notify, notify_path) = notify_socket(dir.path());
+    let log = dir.path().join("felundd.log");
+    let mut child = Command::new(bin("felundd"))
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--socket")
+        .arg(dir.path().join("api.sock"))
+        .args(["--bind", "127.0.0.1", "--port", &free_port().to_string()])
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env_remove("FELUND_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("spawn felundd");
+    assert_eq!(recv_state(&notify, &log), "READY=1");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(recv_state(&notify, &log), "STOPPING=1");
+    let exit = child.wait().expect("felundd exits");
+    assert!(exit.success(), "{exit}");
 }
 
 /// `LISTEN_FDS` left in the environment by some other program (no `LISTEN_PID`, or
@@ -116,7 +153,11 @@ fn listen_fds_not_addressed_to_felundd_is_ignored_and_it_binds_its_own_socket() 
         let own = dir.path().join("own.sock");
         let mut child = spawn_with_fd3(dir.path(), &listener, env, &own, &notify_path);
 
-        assert_eq!(recv_state(&notify), "READY=1", "with {env}");
+        assert_eq!(
+            recv_state(&notify, &dir.path().join("felundd.log")),
+            "READY=1",
+            "with {env}"
+        );
         // Taking fd 3 as activation would have left --socket unbound.
         assert!(status_ok(&own), "with {env}: its own --socket is served");
         kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::config_file::Resolved;
 use crate::node::{now_ts, Node};
@@ -26,6 +26,7 @@ pub async fn run(
     resolved: Resolved,
     activated: Option<std::os::unix::net::UnixListener>,
 ) -> anyhow::Result<()> {
+    let stop = StopSignals::install()?;
     let args = resolved.args.clone();
     let socket_path = args.settings(args.port).socket_path;
     let owns_socket = activated.is_none();
@@ -85,7 +86,7 @@ pub async fn run(
     let pruner = tokio::spawn(prune_loop(node.clone()));
     let trimmer = tokio::spawn(crate::memory::trim_after_bursts(node.store().clone()));
     crate::systemd::notify(crate::systemd::ServiceState::Ready);
-    let served = grpc::serve(node, listener, shutdown_signal()).await;
+    let served = grpc::serve(node, listener, stop.received()).await;
     crate::systemd::notify(crate::systemd::ServiceState::Stopping);
     pruner.abort();
     trimmer.abort();
@@ -161,19 +162,27 @@ async fn import_at_start(
 }
 
 /// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-                _ = int.recv() => tracing::info!("SIGINT: shutting down"),
-            }
-        }
-        _ => {
-            tracing::error!("cannot install signal handlers; stop felundd with SIGKILL");
-            std::future::pending::<()>().await;
+/// SIGTERM and SIGINT, caught from before felundd says it is ready: a service manager may
+/// stop it the moment it reports `READY=1`, and a signal that came before the handlers
+/// existed would kill it instead of stopping it cleanly.
+struct StopSignals {
+    term: Signal,
+    int: Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
+        })
+    }
+
+    /// Completes at the first of them.
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = self.int.recv() => tracing::info!("SIGINT: shutting down"),
         }
     }
 }
