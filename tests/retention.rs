@@ -1,12 +1,13 @@
-//! Retention across gossip: chat older than a node's `--retention-days` is never stored
-//! when a peer that keeps it longer hands it over, in the first sync or any later one,
-//! while everything inside the window still flows both ways.
+//! Retention across gossip: chat older than a node's `--retention-days`, or older than all
+//! it keeps under `--max-messages-per-circle`, is never stored when a peer that keeps more
+//! hands it over, in the first sync or any later one, while newer chat still flows both ways.
 //!
 //! One command: `cargo test -p felund-tests --test retention`.
 
-use felund_tests::chat::{send, texts};
+use felund_tests::chat::{create_circle, log_tail, send, texts};
+use felund_tests::fake_peer::now_ts;
 use felund_tests::refstate::{new_node_id, new_secret, ts, v1_message, RefState};
-use felund_tests::{wait_until, Daemon};
+use felund_tests::{wait_for, wait_until, Daemon};
 
 const DAY: i64 = 86_400;
 
@@ -76,4 +77,42 @@ fn a_peer_keeping_chat_longer_never_hands_expired_chat_to_a_node_that_drops_it()
         7,
         "A still keeps everything"
     );
+}
+
+#[test]
+fn a_node_with_a_count_cap_keeps_its_newest_chat_and_takes_no_older_chat_back() {
+    let a = Daemon::start_with(&["--sync-interval", "1"]);
+    let circle = create_circle(&a, "busy");
+    let mut last_ts = 0;
+    for i in 1..=5 {
+        let sent = send(&a, &circle.id, "general", &format!("m{i}"));
+        last_ts = sent["created_ts"].as_i64().expect("created_ts");
+    }
+    let mut b = Daemon::start_with(&["--sync-interval", "1", "--max-messages-per-circle", "2"]);
+    b.ctl_one(&["join", &circle.code]);
+    wait_until("B to catch up", || {
+        texts(&b, &circle.id, "general").contains(&"m5".to_string())
+    });
+    // Pruning runs at start: B keeps its newest two (by creation second, ties by id). A new
+    // session offers the other three again; B takes only what is newer than what it keeps.
+    b.restart();
+    // Creation times are whole seconds and ties go by id: m6 must be of a later second to be
+    // newer than what B keeps.
+    wait_until("the clock to pass m5's second", || now_ts() > last_ts);
+    send(&a, &circle.id, "general", "m6");
+    let kept = wait_for("B to hold its newest two and the new message", || {
+        let held = texts(&b, &circle.id, "general");
+        if held.len() == 3 && held.contains(&"m6".to_string()) {
+            Ok(held)
+        } else {
+            Err(format!("B holds {held:?}; its log:\n{}", log_tail(&b, 30)))
+        }
+    });
+    send(&b, &circle.id, "general", "from B");
+    wait_until("A to get B's message", || {
+        texts(&a, &circle.id, "general").contains(&"from B".to_string())
+    });
+    let mut now: Vec<String> = texts(&b, &circle.id, "general");
+    now.retain(|t| t != "from B");
+    assert_eq!(now, kept, "B took back chat beyond its cap");
 }

@@ -39,6 +39,40 @@ impl Memo {
     }
 }
 
+/// The count cap of retention (`--max-messages-per-circle`) at ingest: per circle, the
+/// oldest chat message the cap keeps (`created_ts`, ties by `msg_id`, as the prune orders
+/// them), looked up once per store write. Received chat older than that is not stored — pruning would only remove it
+/// again, and a peer holding more history would hand it back as new every time.
+#[derive(Debug)]
+pub struct CountFloors {
+    cap: u64,
+    floors: HashMap<String, Option<(i64, String)>>,
+}
+
+impl CountFloors {
+    /// Floors for a cap of `cap` chat messages per circle (0: no cap).
+    pub fn new(cap: u64) -> Self {
+        Self {
+            cap,
+            floors: HashMap::new(),
+        }
+    }
+
+    /// Whether `msg` is chat older than every message its circle keeps under the cap.
+    pub fn beyond(&mut self, conn: &Connection, msg: &WireMessage) -> StoreResult<bool> {
+        if self.cap == 0 || msg.channel_id == CONTROL_CHANNEL {
+            return Ok(false);
+        }
+        if !self.floors.contains_key(&msg.circle_id) {
+            let floor = message_sql::count_floor(conn, &msg.circle_id, self.cap)?;
+            self.floors.insert(msg.circle_id.clone(), floor);
+        }
+        Ok(self.floors[&msg.circle_id]
+            .as_ref()
+            .is_some_and(|(ts, id)| (msg.created_ts, msg.msg_id.as_str()) < (*ts, id.as_str())))
+    }
+}
+
 /// Stores `msg` (already verified against its circle's secret) and applies what it
 /// carries. Returns `None` when the msg_id was already held, else the events to
 /// publish.

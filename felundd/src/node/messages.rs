@@ -230,7 +230,8 @@ impl Node {
     /// verify its next batch while this one commits. The future publishes the
     /// batch's events once it has committed; await such futures in the order queued.
     ///
-    /// Chat older than the retention window is left out (see [`Retention::keeps`]).
+    /// Chat that retention would prune is left out: older than the age window (see
+    /// [`Retention::keeps`]) or than the count cap keeps (see [`ingest::CountFloors`]).
     pub fn queue_ingest(
         &self,
         mut msgs: Vec<WireMessage>,
@@ -238,15 +239,20 @@ impl Node {
     ) -> impl Future<Output = NodeResult<usize>> + Send + 'static {
         let node = self.clone();
         let received_ts = now_ts();
-        let cutoff = self.settings().retention.cutoff_ts(received_ts);
+        let retention = self.settings().retention;
+        let cutoff = retention.cutoff_ts(received_ts);
         msgs.retain(|m| Retention::keeps(cutoff, &m.channel_id, m.created_ts));
         let count = msgs.len();
         let commit = (count > 0).then(|| {
             self.store().write_repeatable(move |conn| {
                 let mut memo = ingest::Memo::default();
+                let mut floors = ingest::CountFloors::new(retention.max_per_circle);
                 let mut new = Vec::new();
                 let mut events = Vec::new();
                 for m in &msgs {
+                    if floors.beyond(conn, m)? {
+                        continue;
+                    }
                     if let Some(e) = ingest::ingest_with(conn, m, received_ts, &mut memo)? {
                         events.extend(e);
                         new.push(m.clone());

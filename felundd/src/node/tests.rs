@@ -10,6 +10,10 @@ use crate::events::ChannelChange;
 use crate::store::messages as message_sql;
 
 async fn node() -> (Node, tempfile::TempDir) {
+    node_with(Retention::default()).await
+}
+
+async fn node_with(retention: Retention) -> (Node, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = StateStore::open(&dir.path().join("state")).expect("store");
     let settings = NodeSettings {
@@ -20,7 +24,7 @@ async fn node() -> (Node, tempfile::TempDir) {
         relay_url: None,
         anchor: false,
         webrtc_ip: None,
-        retention: Retention::default(),
+        retention,
         config: Vec::new(),
     };
     let node = Node::start(store, settings, Some("tester".into()))
@@ -383,6 +387,42 @@ async fn received_chat_older_than_the_retention_window_is_not_stored_or_announce
             );
         }
     }
+}
+
+#[tokio::test]
+async fn received_chat_beyond_the_count_cap_is_not_stored_but_newer_chat_is() {
+    let (node, _dir) = node_with(Retention {
+        max_age_days: 0,
+        max_per_circle: 3,
+    })
+    .await;
+    let (c, _) = node.create_circle("capped").await.expect("create");
+    let circle = c.circle.circle_id.clone();
+    let secret = circle_secret(&node, &circle).await;
+    let at = |id: &str, age: i64| {
+        remote_message(&secret, id, "general", "peer1", "p", now_ts() - age, id)
+    };
+    let full = vec![at("kept1", 300), at("kept2", 200), at("kept3", 100)];
+    let stored = node
+        .ingest_verified(full, Some("peer1".into()))
+        .await
+        .expect("ingest");
+    assert_eq!(stored, 3);
+    // The circle is at its cap: older chat than all three is not stored, newer chat is.
+    let stored = node
+        .ingest_verified(
+            vec![at("older", 400), at("newer", 10)],
+            Some("peer1".into()),
+        )
+        .await
+        .expect("ingest");
+    assert_eq!(stored, 1);
+    let page = node
+        .list_messages(&circle, "", 10, PageRequest::default())
+        .await
+        .expect("list");
+    let texts: Vec<&str> = page.messages.iter().map(|m| m.wire.text.as_str()).collect();
+    assert_eq!(texts, ["kept1", "kept2", "kept3", "newer"]);
 }
 
 #[tokio::test]

@@ -255,6 +255,26 @@ pub fn prune(conn: &Connection, cutoff_ts: i64, max_per_circle: u64) -> StoreRes
     Ok(removed)
 }
 
+/// The `(created_ts, msg_id)` of the `cap`-th newest chat message of a circle, in the order
+/// the count prune keeps them (newest `created_ts` first, ties by `msg_id`), or `None` while
+/// it holds fewer.
+pub fn count_floor(
+    conn: &Connection,
+    circle_id: &str,
+    cap: u64,
+) -> StoreResult<Option<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_ts, msg_id FROM messages WHERE circle_id = ?1 AND channel_id != '__control'
+         ORDER BY created_ts DESC, msg_id DESC LIMIT 1 OFFSET ?2",
+    )?;
+    let offset = i64::try_from(cap.saturating_sub(1)).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![circle_id, offset])?;
+    Ok(match rows.next()? {
+        Some(row) => Some((row.get(0)?, row.get(1)?)),
+        None => None,
+    })
+}
+
 /// Every msg_id of a circle with its `created_ts`, newest first.
 pub fn ids_newest_first(conn: &Connection, circle_id: &str) -> StoreResult<Vec<(String, i64)>> {
     let mut stmt = conn.prepare_cached(
