@@ -8,6 +8,7 @@
 use std::net::TcpStream;
 
 use felund_client::api;
+use felund_tests::chat::create_circle;
 use felund_tests::other_user::Nobody;
 use felund_tests::relays::{RelayKind, RelayProcess};
 use felund_tests::{rss_kib, wait_until, Daemon};
@@ -18,6 +19,14 @@ fn raise_fd_limit() {
     if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
         let _ = setrlimit(Resource::RLIMIT_NOFILE, hard.min(65_536), hard);
     }
+}
+
+/// A runtime for the test's own API clients.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// A client of `d` subscribed to `circle` on its own connection (the stream is not read).
@@ -255,14 +264,8 @@ fn settled_count(d: &Daemon) -> u64 {
 fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
     const OFFERED: usize = 100_000;
     let d = Daemon::start();
-    let circle = d.ctl_one(&["invite", "--name", "flood"])["circle"]["circle_id"]
-        .as_str()
-        .expect("circle id")
-        .to_string();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let circle = create_circle(&d, "flood").id;
+    let rt = runtime();
     let (held, producer) = hold_unread_send_stream(&rt, &d, &circle, OFFERED);
     // The count stops growing well short of what was offered.
     let last = settled_count(&d);
@@ -286,14 +289,8 @@ fn a_send_stream_whose_answers_are_never_read_is_held_to_a_window() {
 #[test]
 fn sigterm_stops_felundd_while_a_client_ignores_its_streams() {
     let mut d = Daemon::start();
-    let circle = d.ctl_one(&["invite", "--name", "stuck"])["circle"]["circle_id"]
-        .as_str()
-        .expect("circle id")
-        .to_string();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let circle = create_circle(&d, "stuck").id;
+    let rt = runtime();
     let subscription = rt.block_on(subscribed(&d, &circle));
     let (held, producer) = hold_unread_send_stream(&rt, &d, &circle, 100_000);
     let stored = settled_count(&d);
