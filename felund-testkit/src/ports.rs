@@ -14,7 +14,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::net::TcpListener;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// Lowest port handed out: below it live well-known services (PostgreSQL's 5432, …).
 const LOWEST: u16 = 10_000;
@@ -34,7 +34,8 @@ pub fn free_port() -> u16 {
 
 /// [`free_port`], or why none could be found.
 pub fn try_free_port() -> Result<u16, String> {
-    let pool = pool(ephemeral_range());
+    static POOL: OnceLock<Vec<u16>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| pool(ephemeral_range()));
     let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|p| p.into_inner());
     if !pool.is_empty() {
         let start = random_index(pool.len());

@@ -6,7 +6,7 @@
 use felund_wire::handshake::{Initiator as HandshakeInitiator, LocalNode};
 use felund_wire::sync::digest::{IdsRun, ReqRun};
 use felund_wire::sync::runs::Chunk;
-use felund_wire::sync::{ExtSync, Step, SyncError, SyncStart};
+use felund_wire::sync::{ExtSync, Step, SyncError};
 
 use super::*;
 
@@ -61,14 +61,7 @@ pub fn ext_sync(
         .iter()
         .filter_map(|m| m["msg_id"].as_str().map(str::to_string))
         .collect();
-    let start = SyncStart {
-        circle_id: circle_id.to_string(),
-        local_node_id: String::new(),
-        peer_node_id: String::new(),
-        json_budget: usize::MAX,
-        peers: Vec::new(),
-    };
-    let (state, opening) = ExtSync::start(start, ours);
+    let (state, opening) = ExtSync::start(super::sync::fake_start(circle_id), ours);
     send_frames(conn, opening)?;
     let opened = feed(conn, state, ExtSync::on_frame)?;
     let Some((awaiting, buckets)) = opened.next else {

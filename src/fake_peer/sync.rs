@@ -95,14 +95,7 @@ pub fn sync(conn: &mut FakeConn, circle_id: &str, plan: &SyncPlan) -> Result<Syn
         .collect();
     mine.sort();
     mine.dedup();
-    let start = SyncStart {
-        circle_id: circle_id.to_string(),
-        local_node_id: String::new(),
-        peer_node_id: String::new(),
-        json_budget: usize::MAX,
-        peers: Vec::new(),
-    };
-    let (state, [_, have]) = RefSync::start(start, usize::MAX, mine, |_| false);
+    let (state, [_, have]) = RefSync::start(fake_start(circle_id), usize::MAX, mine, |_| false);
     conn.send(&json!({"t": "PEERS", "circle_id": circle_id, "peers": plan.peers}))
         .map_err(|e| format!("send PEERS: {e}"))?;
     conn.send_frame(&have)?;
@@ -212,5 +205,17 @@ fn diff_at(path: &str, t: &Value, a: &Value, extra_ok: bool, out: &mut Vec<Strin
                 out.push(format!("{path}: expected {} got {}", shape(t), shape(a)));
             }
         }
+    }
+}
+
+/// What the fake starts a sync machine from in `circle_id`: no node ids (the tests send
+/// their own PEERS) and no frame budget (a test may send any size).
+pub(super) fn fake_start(circle_id: &str) -> SyncStart {
+    SyncStart {
+        circle_id: circle_id.to_string(),
+        local_node_id: String::new(),
+        peer_node_id: String::new(),
+        json_budget: usize::MAX,
+        peers: Vec::new(),
     }
 }
